@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { connectWiseConnector } from '../connectors/connectwise/index.js';
+import type { Env } from './config/env.js';
+import { DEFAULT_HTTP_POLICY, type HttpObserver, type HttpPolicy } from './connector/http.js';
+import { ConnectorRegistry } from './connector/registry.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { AppError, InputError } from './core/errors.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { generateSecretKey, SecretBox } from './core/secret-box.js';
+import { startEmbedded, type EmbeddedDatabase } from './db/embedded.js';
+import { migrate, openOrm, pendingMigrations, type Orm } from './db/orm.js';
+import { SyncEngine } from './reconcile/engine.js';
+import { AccountService } from './services/accounts.js';
+import { MemberService } from './services/members.js';
+import { RunService } from './services/runs.js';
+
+export interface AppOptions {
+  env: Env;
+  logger?: Logger;
+  clock?: Clock;
+  httpPolicy?: Partial<HttpPolicy>;
+  observer?: HttpObserver;
+  /**
+   * `auto` applies pending migrations (the daemon, embedded mode); `check` refuses to run on an
+   * out-of-date schema; `skip` is for the `migrate` command itself.
+   */
+  migrations?: 'auto' | 'check' | 'skip';
+  leaseMs?: number;
+}
+
+/** Everything a command or the daemon needs, built once. */
+export interface App {
+  env: Env;
+  logger: Logger;
+  clock: Clock;
+  orm: Orm;
+  registry: ConnectorRegistry;
+  engine: SyncEngine;
+  accounts: AccountService;
+  members: MemberService;
+  runs: RunService;
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function embeddedSecretKey(dataDir: string): Promise<string> {
+  const file = path.join(path.resolve(dataDir), 'secret.key');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(path.dirname(file), { recursive: true });
+  const key = generateSecretKey();
+  await writeFile(file, key, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  return (await readFile(file, 'utf8')).trim();
+}
+
+/** The composition root: config → logger → database → connectors → engine and services. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { env } = options;
+  const logger = options.logger ?? createLogger(env.logLevel);
+  const clock = options.clock ?? systemClock;
+
+  let embedded: EmbeddedDatabase | undefined;
+  const url = env.databaseUrl ?? (embedded = await startEmbedded(env.dataDir, logger)).url;
+  const orm = await openOrm({ url, logger }).catch(async (cause: unknown) => {
+    await embedded?.stop();
+    throw new AppError('config', `cannot connect to PostgreSQL: ${(cause as Error).message}`, { cause });
+  });
+
+  const mode = options.migrations ?? (embedded ? 'auto' : 'check');
+  if (mode === 'auto') {
+    const applied = await migrate(orm);
+    if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+  } else if (mode === 'check') {
+    const pending = await pendingMigrations(orm);
+    if (pending.length > 0) {
+      await orm.close();
+      throw new AppError('config', `the database schema is out of date (${pending.length} pending migrations); run \`psa-sync migrate\``);
+    }
+  }
+
+  let box: SecretBox | undefined;
+  const keyFromDataDir = embedded ? await embeddedSecretKey(env.dataDir) : undefined;
+  const secretBox = () => {
+    if (box) return box;
+    const key = env.secretKey ?? keyFromDataDir;
+    if (!key) throw new InputError('PSA_SYNC_SECRET_KEY is not set; it is required with DATABASE_URL to encrypt and read connector settings');
+    return (box = new SecretBox(key));
+  };
+
+  const registry = new ConnectorRegistry([connectWiseConnector]);
+  const engine = new SyncEngine({
+    orm,
+    registry,
+    secretBox,
+    clock,
+    logger,
+    httpPolicy: { ...DEFAULT_HTTP_POLICY, ...options.httpPolicy },
+    observer: options.observer,
+    claimant: `${hostname()}:${process.pid}`,
+    leaseMs: options.leaseMs ?? 60_000,
+  });
+
+  return {
+    env,
+    logger,
+    clock,
+    orm,
+    registry,
+    engine,
+    accounts: new AccountService(orm, registry, secretBox, clock),
+    members: new MemberService(orm, registry, clock),
+    runs: new RunService(orm),
+    migrate: () => migrate(orm),
+    async close() {
+      await orm.close(true);
+      await embedded?.stop();
+    },
+  };
+}

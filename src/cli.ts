@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { createApp } from './app.js';
+import { buildProgram } from './cli/program.js';
+import { parseEnv } from './config/env.js';
+import { AppError, ConflictError, InputError, NotFoundError } from './core/errors.js';
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof InputError) return 2;
+  if (err instanceof NotFoundError) return 3;
+  if (err instanceof ConflictError) return 4;
+  return 1;
+}
+
+/** Entry point of the `psa-sync` command: stdout carries output, stderr one-line failures and logs. */
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  try {
+    // Commands are quiet unless asked: the daemon logs at info, a terminal user wants the result.
+    const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env });
+    const program = buildProgram(
+      (purpose) => createApp({ env, migrations: purpose === 'migrate' ? 'skip' : undefined }),
+      { write: (text) => process.stdout.write(text) },
+      (code) => {
+        exitCode = code;
+      },
+    );
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const message = err instanceof AppError ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`;
+    process.stderr.write(`psa-sync: ${message.split('\n')[0]}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,84 @@
+import type { ChangeView, MemberView, RunView, AccountView } from '../db/views.js';
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+const yes = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'no');
+
+export function formatAccounts(accounts: AccountView[]): string {
+  if (accounts.length === 0) return 'No accounts yet. Add one with: psa-sync accounts add --name N --integration connectwise --config FILE';
+  return table([
+    ['ID', 'NAME', 'INTEGRATION', 'SEATS', 'SYNC AT', 'LAST RUN'],
+    ...accounts.map((a) => [
+      a.id,
+      a.name,
+      a.integration,
+      a.seatLimit === null ? '-' : String(a.seatLimit),
+      a.syncAt ? `${a.syncAt} ${a.timezone}` : `(spread) ${a.timezone}`,
+      a.lastRun ? `${a.lastRun.status}${a.lastRun.error ? ` (${a.lastRun.error.kind})` : ''} ${a.lastRun.finishedAt ?? ''}`.trim() : 'never',
+    ]),
+  ]);
+}
+
+export function formatAccount(a: AccountView): string {
+  return [`Account ${a.id}`, `  name:        ${a.name}`, `  integration: ${a.integration}`, `  settings:    ${JSON.stringify(a.settings)}`, `  seat limit:  ${a.seatLimit ?? 'none'}`].join('\n');
+}
+
+export function formatMembers(members: MemberView[]): string {
+  if (members.length === 0) return 'No members in this list.';
+  return table([
+    ['ID', 'PSA ID', 'IDENTIFIER', 'NAME', 'EMAIL', 'ACTIVE', 'LIST', 'WHY INACTIVE'],
+    ...members.map((m) => [m.id, m.externalId ?? '-', m.identifier ?? '-', m.name, m.email ?? '-', m.active ? '[x]' : '[ ]', m.list, m.inactiveReason ?? '']),
+  ]);
+}
+
+function formatChange(c: ChangeView): string {
+  const who = `${c.name}${c.identifier ? ` (${c.identifier})` : ''}${c.externalId ? ` psa:${c.externalId}` : ''}${c.memberId ? ` id:${c.memberId}` : ''}`;
+  const fields = c.changes.map((f) => `${f.field}: ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`).join(', ');
+  return `  ${c.state === 'planned' ? '(planned) ' : ''}${c.action} [${c.reason}] ${who}${fields ? ` — ${fields}` : ''}`;
+}
+
+export function formatRun(run: RunView, changes?: ChangeView[]): string {
+  const lines = [
+    `${run.dryRun ? 'Preview (dry run, nothing applied)' : `Run ${run.id}`}: ${run.status}`,
+    `  account: ${run.accountId}   trigger: ${run.trigger}   requested by: ${run.requestedBy}`,
+    `  started: ${run.startedAt ?? '-'}   finished: ${run.finishedAt ?? '-'}`,
+  ];
+  if (run.counts) {
+    const c = run.counts;
+    lines.push(
+      `  fetched ${c.fetched}, added ${c.added}, updated ${c.updated}, deactivated ${c.deactivated}, moved to inactive ${c.movedToInactive}, reactivated ${c.reactivated}, unchanged ${c.unchanged}, kept inactive by admin ${c.keptInactiveByAdmin}, skipped ${c.skipped}`,
+    );
+  }
+  if (run.holdReason) lines.push(`  ${run.dryRun ? 'would be held' : 'held'}: ${run.holdReason}`);
+  if (run.error) lines.push(`  error (${run.error.kind}): ${run.error.message}`);
+  if (run.decidedBy) lines.push(`  decided by ${run.decidedBy} at ${run.decidedAt}`);
+  if (changes && changes.length > 0) {
+    lines.push('  changes:');
+    lines.push(...changes.map(formatChange));
+  }
+  return lines.join('\n');
+}
+
+export function formatRuns(runs: RunView[]): string {
+  if (runs.length === 0) return 'No runs yet.';
+  return table([
+    ['ID', 'TRIGGER', 'STATUS', 'STARTED', 'ADDED', 'DEACTIVATED', 'ERROR'],
+    ...runs.map((r) => [r.id ?? '-', r.trigger, r.status, r.startedAt ?? '-', String(r.counts?.added ?? '-'), String(r.counts?.deactivated ?? '-'), r.error ? `${r.error.kind}: ${r.error.message}` : '']),
+  ]);
+}
+
+export function formatExplain(member: MemberView, history: ChangeView[]): string {
+  const lines = [
+    `${member.name} (${member.id})`,
+    `  PSA id: ${member.externalId ?? '-'}   identifier: ${member.identifier ?? '-'}   email: ${member.email ?? '-'}`,
+    `  Active: ${yes(member.active)}   list: ${member.list}   active in PSA: ${yes(member.psaActive)}   why inactive: ${member.inactiveReason ?? '-'}   unchecked by admin: ${yes(member.adminInactive)}`,
+    `  first seen ${member.firstSeenAt}, last seen ${member.lastSeenAt}`,
+    'History (oldest first):',
+    ...history.map((c) => `${c.createdAt} by ${c.actor}${c.runId ? ` (run ${c.runId})` : ''}\n${formatChange(c)}`),
+  ];
+  return lines.join('\n');
+}

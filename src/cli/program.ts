@@ -1,0 +1,205 @@
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import type { App } from '../app.js';
+import { InputError } from '../core/errors.js';
+import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns } from './format.js';
+
+/** Where command output goes; stdout only carries this. */
+export interface Output {
+  write(text: string): void;
+}
+
+/** Builds the app for a command; `migrate` builds it without the schema check. */
+export type AppFactory = (purpose: 'command' | 'migrate') => Promise<App>;
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function intArg(name: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return Number(value);
+  };
+}
+
+async function readConfig(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new InputError(`cannot read config file ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new InputError(`config file ${file === '-' ? '(stdin)' : file} is not valid JSON`, { cause });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The `psa-sync` command line (product.md §8). Every command prints human-readable text, or JSON
+ * with `--json`; the process exit code is set by the caller from the returned value.
+ */
+export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (code: number) => void): Command {
+  const program = new Command('psa-sync')
+    .description('Keeps staff lists in step with ConnectWise PSA, HaloPSA and the HTML survey snippet')
+    .option('--json', 'print JSON instead of text')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const json = () => program.opts<{ json?: boolean }>().json === true;
+  const print = (value: unknown, human: () => string) => out.write(json() ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  const withApp = async (fn: (app: App) => Promise<void>, purpose: 'command' | 'migrate' = 'command') => {
+    const app = await makeApp(purpose);
+    try {
+      await fn(app);
+    } finally {
+      await app.close();
+    }
+  };
+
+  program
+    .command('migrate')
+    .description('apply database migrations')
+    .action(() =>
+      withApp(async (app) => {
+        const applied = await app.migrate();
+        print({ applied }, () => (applied.length ? `Applied ${applied.join(', ')}` : 'Database schema is up to date.'));
+      }, 'migrate'),
+    );
+
+  const accounts = program.command('accounts').description('manage accounts');
+  accounts
+    .command('add')
+    .description("create an account; FILE (or - for stdin) holds the connector's JSON settings, secrets included")
+    .requiredOption('--name <name>', 'account name')
+    .requiredOption('--integration <integration>', 'connectwise | halopsa | snippet')
+    .requiredOption('--config <file>', 'connector settings JSON file, or - for stdin')
+    .option('--seat-limit <k>', 'most members that may be Active at once', intArg('seat limit'))
+    .option('--sync-at <HH:MM>', 'daily sync time in the account time zone')
+    .option('--timezone <tz>', 'IANA time zone', 'UTC')
+    .option('--breaker-percent <p>', 'hold a run that deactivates more than this % of Active members', intArg('breaker percent'))
+    .option('--breaker-min <n>', '…and more than this many members', intArg('breaker minimum'))
+    .action((opts) =>
+      withApp(async (app) => {
+        const account = await app.accounts.add({
+          name: opts.name,
+          integration: opts.integration,
+          settings: await readConfig(opts.config),
+          seatLimit: opts.seatLimit,
+          syncAt: opts.syncAt,
+          timezone: opts.timezone,
+          breakerPercent: opts.breakerPercent,
+          breakerMinMembers: opts.breakerMin,
+        });
+        print(account, () => formatAccount(account));
+      }),
+    );
+  accounts
+    .command('list')
+    .description('list accounts with integration and last run')
+    .action(() =>
+      withApp(async (app) => {
+        const list = await app.accounts.list();
+        print(list, () => formatAccounts(list));
+      }),
+    );
+
+  program
+    .command('sync')
+    .description('Sync Members now, in this process; prints the finished run')
+    .argument('<account>', 'account id')
+    .option('--dry-run', 'show the plan without applying anything')
+    .action((accountId: string, opts: { dryRun?: boolean }) =>
+      withApp(async (app) => {
+        const { run, changes } = await app.engine.sync(accountId, { trigger: 'manual', requestedBy: actor(), dryRun: opts.dryRun === true });
+        print({ ...run, changes }, () => formatRun(run, changes));
+        if (run.status === 'failed') setExitCode(1);
+      }),
+    );
+
+  const runs = program
+    .command('runs')
+    .description('run history of an account, or one run')
+    .argument('[account]', 'account id')
+    .action((accountId?: string) =>
+      withApp(async (app) => {
+        if (!accountId) throw new InputError('name an account: psa-sync runs ACCOUNT, or psa-sync runs show RUN');
+        const list = await app.runs.list(accountId);
+        print(list, () => formatRuns(list));
+      }),
+    );
+  runs
+    .command('show')
+    .description('one run with its changes (a held run lists its planned changes)')
+    .argument('<run>', 'run id')
+    .action((runId: string) =>
+      withApp(async (app) => {
+        const result = await app.runs.show(runId);
+        print({ ...result.run, changes: result.changes }, () => formatRun(result.run, result.changes));
+      }),
+    );
+  for (const verb of ['approve', 'reject'] as const) {
+    runs
+      .command(verb)
+      .description(verb === 'approve' ? 'apply exactly the stored plan of a held run' : 'discard a held run; nothing is applied')
+      .argument('<run>', 'run id')
+      .action((runId: string) =>
+        withApp(async (app) => {
+          const { run, changes } = verb === 'approve' ? await app.engine.approve(runId, actor()) : await app.engine.reject(runId, actor());
+          print({ ...run, changes }, () => formatRun(run, changes));
+        }),
+      );
+  }
+
+  const members = program
+    .command('members')
+    .description('the All Staff and Inactive Synced Members lists')
+    .argument('[account]', 'account id')
+    .option('--list <list>', 'staff | inactive | all', 'staff')
+    .action((accountId: string | undefined, opts: { list: string }) =>
+      withApp(async (app) => {
+        if (!accountId) throw new InputError('name an account: psa-sync members ACCOUNT');
+        const list = await app.members.list(accountId, opts.list);
+        print(list, () => formatMembers(list));
+      }),
+    );
+  members
+    .command('set-active')
+    .description('check or uncheck the Active box')
+    .argument('<account>', 'account id')
+    .argument('<member>', 'member id')
+    .argument('<active>', 'true | false')
+    .action((accountId: string, memberId: string, value: string) =>
+      withApp(async (app) => {
+        if (value !== 'true' && value !== 'false') throw new InputError(`Active must be true or false (got "${value}")`);
+        const member = await app.members.setActive(accountId, memberId, value === 'true', actor());
+        print(member, () => formatMembers([member]));
+      }),
+    );
+  members
+    .command('explain')
+    .description("a member's state and every change that led to it")
+    .argument('<account>', 'account id')
+    .argument('<member>', 'member id')
+    .action((accountId: string, memberId: string) =>
+      withApp(async (app) => {
+        const result = await app.members.explain(accountId, memberId);
+        print(result, () => formatExplain(result.member, result.history));
+      }),
+    );
+
+  return program;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  PSA_SYNC_DATA_DIR: z.string().min(1).default('./.psa-sync'),
+  PSA_SYNC_SECRET_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be a base64-encoded 32-byte key')
+    .optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+/** The validated process configuration. Nothing below the composition root reads process.env. */
+export interface Env {
+  /** Connection string; when absent psa-sync runs an embedded PostgreSQL under `dataDir`. */
+  databaseUrl?: string;
+  /** Where embedded PostgreSQL, its credentials and a generated secret key live. */
+  dataDir: string;
+  /** Base64 32-byte key that encrypts connector settings at rest. */
+  secretKey?: string;
+  port: number;
+  host: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Parses the environment once; a failure lists every bad variable in one message. */
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
+    throw new InputError(`invalid environment: ${problems}`);
+  }
+  const e = result.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.PSA_SYNC_DATA_DIR,
+    secretKey: e.PSA_SYNC_SECRET_KEY,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,75 @@
+import type { Logger } from '../core/logger.js';
+import type { HttpObserver, HttpPolicy } from './http.js';
+
+/** The integrations an account can have (product.md §1). */
+export const INTEGRATIONS = ['connectwise', 'halopsa', 'snippet'] as const;
+export type Integration = (typeof INTEGRATIONS)[number];
+
+/** A staff member as the PSA reports it, already mapped to psa-sync's vocabulary. */
+export interface RemoteMember {
+  /** The PSA's stable id (ConnectWise member id, Halo agent id), as a string. */
+  externalId: string;
+  /** The PSA login name, which can be renamed; never used to match. */
+  identifier: string | null;
+  name: string;
+  email: string | null;
+  /** Whether the PSA reports the member as active. */
+  active: boolean;
+}
+
+/** A record the PSA returned that is not staff (an API member, the Unassigned agent). */
+export interface SkippedRemote {
+  externalId: string;
+  identifier: string | null;
+  name: string;
+  reason: 'api_member' | 'unassigned_agent';
+}
+
+/** One page of a roster read. */
+export interface RosterPage {
+  members: RemoteMember[];
+  skipped: SkippedRemote[];
+}
+
+/**
+ * Reads a PSA's full staff roster. The engine consumes every page and then asks for the expected
+ * count; only when both agree is the read complete enough to deactivate anyone (product.md §4).
+ */
+export interface RosterReader {
+  /** Yields the roster page by page; throws a SyncError on any failure. */
+  pages(signal?: AbortSignal): AsyncIterable<RosterPage>;
+  /**
+   * How many records (staff and skipped) the PSA says the roster holds, or `undefined` when the
+   * PSA has no way to tell (then a read is complete when paging ended normally).
+   */
+  expectedCount(signal?: AbortSignal): Promise<number | undefined>;
+}
+
+/**
+ * How the PSA's roster governs our member lists:
+ * - `authoritative`: the PSA is the source of truth (ConnectWise): add, update, move to inactive.
+ */
+export type RosterPolicy = 'authoritative';
+
+/** What a connector gets from the host when it builds a reader. */
+export interface ConnectorContext {
+  logger: Logger;
+  policy: HttpPolicy;
+  observer?: HttpObserver;
+}
+
+/**
+ * A pluggable integration. Each connector owns its settings schema, auth, paging and quirks;
+ * the engine never sees HTTP.
+ */
+export interface Connector<Settings = unknown> {
+  integration: Integration;
+  /** Product name used in messages, e.g. "ConnectWise". */
+  displayName: string;
+  rosterPolicy: RosterPolicy;
+  /** Validates `--config` JSON; throws InputError naming every problem (never echoing secrets). */
+  parseSettings(raw: unknown): Settings;
+  /** The settings with every secret removed, safe to print. */
+  publicSettings(settings: Settings): Record<string, unknown>;
+  createReader(settings: Settings, context: ConnectorContext): RosterReader;
+}

@@ -1,0 +1,208 @@
+import axios, { type AxiosInstance } from 'axios';
+import pRetry, { AbortError } from 'p-retry';
+import { SyncError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+/** How hard a connector tries before a run fails. Every figure is a bound, so a run always ends. */
+export interface HttpPolicy {
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Retries for 5xx, 408 and network faults (429s do not use these up). */
+  retries: number;
+  /** First backoff between retries; doubles each time, with jitter. */
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** Wait used for a 429 that carries no Retry-After. */
+  defaultRateLimitWaitMs: number;
+  /** Total time a run may spend waiting out 429s; beyond it the run fails as `rate_limited`. */
+  rateLimitBudgetMs: number;
+}
+
+export const DEFAULT_HTTP_POLICY: HttpPolicy = {
+  timeoutMs: 30_000,
+  retries: 4,
+  minBackoffMs: 1_000,
+  maxBackoffMs: 30_000,
+  defaultRateLimitWaitMs: 30_000,
+  rateLimitBudgetMs: 300_000,
+};
+
+/** What a failed HTTP exchange looked like, with no request headers and so no credentials. */
+export class HttpFailure extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number | undefined,
+    readonly detail: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(status === undefined ? `${method} ${path}: ${detail}` : `${method} ${path} answered ${status}: ${detail}`);
+    this.name = 'HttpFailure';
+  }
+}
+
+/** Observes PSA traffic (for metrics and benchmarks). */
+export interface HttpObserver {
+  onRequest?(psa: string, status: number | undefined): void;
+}
+
+export interface PsaHttpOptions {
+  /** The PSA's product name, used in messages: "ConnectWise answered 401…". */
+  psa: string;
+  baseURL: string;
+  headers: Record<string, string>;
+  policy: HttpPolicy;
+  logger: Logger;
+  observer?: HttpObserver;
+  /** Connector-specific classification; return undefined to fall back to the generic one. */
+  classify?: (failure: HttpFailure) => SyncError | undefined;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+}
+
+/** Parses Retry-After as delta-seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function briefDetail(body: string): string {
+  const text = body.trim();
+  if (text === '') return 'empty body';
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'string') return parsed.slice(0, 200);
+    if (parsed && typeof parsed === 'object') {
+      const o = parsed as Record<string, unknown>;
+      const parts = [o.code, o.error, o.message, o.Message, o.error_description].filter((v) => typeof v === 'string');
+      if (parts.length > 0) return parts.join(': ').slice(0, 200);
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A JSON-over-HTTP client with the retry rules every PSA shares: backoff with jitter for 5xx and
+ * network faults, Retry-After honoured on 429 within a bounded budget, no retry on other 4xx.
+ * Failures come out as SyncErrors whose messages name method, path and status, never credentials.
+ */
+export class PsaHttp {
+  readonly #axios: AxiosInstance;
+  readonly #options: PsaHttpOptions;
+  #rateLimitWaitedMs = 0;
+
+  constructor(options: PsaHttpOptions) {
+    this.#options = options;
+    this.#axios = axios.create({
+      baseURL: options.baseURL,
+      headers: options.headers,
+      timeout: options.policy.timeoutMs,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+    });
+  }
+
+  /** GETs a JSON document; `path` is relative to the base URL. */
+  async getJson(path: string, params?: Record<string, string | number>, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<JsonResponse> {
+    const { policy, logger } = this.#options;
+    const attempt = async (): Promise<JsonResponse> => {
+      let res;
+      try {
+        res = await this.#axios.get<string>(path, { params, headers: extraHeaders, signal });
+      } catch (err) {
+        this.#options.observer?.onRequest?.(this.#options.psa, undefined);
+        if (signal?.aborted) throw new AbortError(new SyncError('interrupted', 'the run was cancelled'));
+        const e = err as { code?: string; message?: string };
+        const detail = e.code === 'ECONNABORTED' ? `no answer within ${policy.timeoutMs} ms` : (e.code ?? e.message ?? 'network error');
+        throw new HttpFailure('GET', path, undefined, detail);
+      }
+      this.#options.observer?.onRequest?.(this.#options.psa, res.status);
+      const body = typeof res.data === 'string' ? res.data : '';
+      const headers = res.headers as Record<string, string | undefined>;
+      if (res.status >= 200 && res.status < 300) {
+        try {
+          return { status: res.status, headers, body: body === '' ? null : JSON.parse(body) };
+        } catch (cause) {
+          throw new AbortError(
+            new SyncError('bad_response', `${this.#options.psa} sent a response to GET ${path} that is not valid JSON`, { cause }),
+          );
+        }
+      }
+      const failure = new HttpFailure('GET', path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? policy.defaultRateLimitWaitMs) : undefined);
+      if (res.status === 429 || res.status === 408 || res.status >= 500) throw failure;
+      throw new AbortError(this.#classify(failure));
+    };
+
+    try {
+      return await pRetry(attempt, {
+        retries: policy.retries,
+        minTimeout: policy.minBackoffMs,
+        maxTimeout: policy.maxBackoffMs,
+        factor: 2,
+        randomize: true,
+        signal,
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          const failure = error as HttpFailure;
+          logger.warn({ psa: this.#options.psa, path, status: failure.status, attemptNumber }, 'PSA request failed');
+          if (failure.retryAfterMs !== undefined) {
+            if (this.#rateLimitWaitedMs + failure.retryAfterMs > policy.rateLimitBudgetMs) {
+              throw new SyncError(
+                'rate_limited',
+                `${this.#options.psa} kept answering 429 Too Many Requests; waited ${Math.round(this.#rateLimitWaitedMs / 1000)} s of the ${Math.round(policy.rateLimitBudgetMs / 1000)} s allowed. The next scheduled sync will try again.`,
+                { cause: failure },
+              );
+            }
+            this.#rateLimitWaitedMs += failure.retryAfterMs;
+            await sleep(failure.retryAfterMs, signal);
+          }
+        },
+        shouldConsumeRetry: ({ error }) => (error as HttpFailure).retryAfterMs === undefined,
+      });
+    } catch (err) {
+      if (err instanceof SyncError) throw err;
+      if (err instanceof HttpFailure) throw this.#classify(err);
+      throw new SyncError('internal', `unexpected failure calling ${this.#options.psa}`, { cause: err });
+    }
+  }
+
+  #classify(failure: HttpFailure): SyncError {
+    const custom = this.#options.classify?.(failure);
+    if (custom) return custom;
+    const psa = this.#options.psa;
+    const { status } = failure;
+    if (status === undefined) {
+      return new SyncError('network', `could not reach ${psa} (${failure.message}) after retries; check the site address and network`, { cause: failure });
+    }
+    if (status === 401) return new SyncError('auth', `${psa} rejected the credentials (401); check the API keys`, { cause: failure });
+    if (status === 403) return new SyncError('auth', `${psa} refused access (403); the API member's security role lacks permission`, { cause: failure });
+    if (status === 429) return new SyncError('rate_limited', `${psa} kept answering 429 Too Many Requests`, { cause: failure });
+    if (status >= 500) return new SyncError('remote_error', `${psa} had a server error (${failure.message}) after retries`, { cause: failure });
+    return new SyncError('remote_error', `${psa} refused the request (${failure.message})`, { cause: failure });
+  }
+}

@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Integration } from '../connector/contract.js';
+
+type Row = Record<string, any>;
+
+/** An account row as stored; settings stay sealed until a connector needs them. */
+export interface AccountRecord {
+  id: string;
+  name: string;
+  integration: Integration;
+  settingsSealed: string;
+  seatLimit: number | null;
+  syncAt: string | null;
+  timezone: string;
+  breakerPercent: number;
+  breakerMinMembers: number;
+  membersVersion: number;
+  lastFullReadAt: Date | null;
+  createdAt: Date;
+}
+
+function toRecord(r: Row): AccountRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    integration: r.integration,
+    settingsSealed: r.settings_sealed,
+    seatLimit: r.seat_limit,
+    syncAt: r.sync_at,
+    timezone: r.timezone,
+    breakerPercent: r.breaker_percent,
+    breakerMinMembers: r.breaker_min_members,
+    membersVersion: Number(r.members_version),
+    lastFullReadAt: r.last_full_read_at,
+    createdAt: r.created_at,
+  };
+}
+
+export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt'>;
+
+export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
+  const [row]: Row[] = await em.execute(
+    `insert into account (id, name, integration, settings_sealed, seat_limit, sync_at, timezone, breaker_percent,
+                          breaker_min_members, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    [a.id, a.name, a.integration, a.settingsSealed, a.seatLimit, a.syncAt, a.timezone, a.breakerPercent, a.breakerMinMembers, now, now],
+  );
+  return toRecord(row!);
+}
+
+export async function getAccount(em: EntityManager, id: string): Promise<AccountRecord | undefined> {
+  const rows: Row[] = await em.execute('select * from account where id = ?', [id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Locks the account row for the rest of the transaction; member writes take this lock first. */
+export async function lockAccount(em: EntityManager, id: string): Promise<AccountRecord | undefined> {
+  const rows: Row[] = await em.execute('select * from account where id = ? for update', [id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Records that members changed, so plans made against an older version are known stale. */
+export async function bumpMembersVersion(em: EntityManager, id: string, now: Date): Promise<void> {
+  await em.execute('update account set members_version = members_version + 1, updated_at = ? where id = ?', [now, id]);
+}
+
+export async function recordFullRead(em: EntityManager, id: string, at: Date): Promise<void> {
+  await em.execute('update account set last_full_read_at = ? where id = ?', [at, id]);
+}
+
+export async function listAccountsWithLastRun(em: EntityManager): Promise<(AccountRecord & { lastRun: Row | null })[]> {
+  const rows: Row[] = await em.execute(
+    `select a.*, to_jsonb(r) as last_run
+       from account a
+       left join lateral (select id, status, finished_at, error_kind, error_message from sync_run
+                           where account_id = a.id order by created_at desc limit 1) r on true
+      order by a.name`,
+  );
+  return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null }));
+}

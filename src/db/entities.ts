@@ -1,0 +1,99 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** A customer company with exactly one integration (product.md §1). */
+export const AccountSchema = defineEntity({
+  name: 'Account',
+  tableName: 'account',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    integration: p.text(),
+    settingsSealed: p.text(),
+    seatLimit: p.integer().nullable(),
+    syncAt: p.text().nullable(),
+    timezone: p.text(),
+    breakerPercent: p.integer(),
+    breakerMinMembers: p.integer(),
+    membersVersion: p.bigint('number'),
+    lastFullReadAt: p.datetime().nullable(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type AccountEntity = InferEntity<typeof AccountSchema>;
+
+/** A tracked staff member; never hard-deleted by a sync. */
+export const MemberSchema = defineEntity({
+  name: 'Member',
+  tableName: 'member',
+  properties: {
+    id: p.uuid().primary(),
+    accountId: p.uuid(),
+    externalId: p.text().nullable(),
+    identifier: p.text().nullable(),
+    name: p.text(),
+    email: p.text().nullable(),
+    source: p.text(),
+    active: p.boolean(),
+    list: p.text(),
+    psaActive: p.boolean().nullable(),
+    inactiveReason: p.text().nullable(),
+    adminInactive: p.boolean(),
+    firstSeenAt: p.datetime(),
+    lastSeenAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type MemberEntity = InferEntity<typeof MemberSchema>;
+
+/** One sync of one account. */
+export const SyncRunSchema = defineEntity({
+  name: 'SyncRun',
+  tableName: 'sync_run',
+  properties: {
+    id: p.uuid().primary(),
+    accountId: p.uuid(),
+    trigger: p.text(),
+    status: p.text(),
+    requestedBy: p.text(),
+    createdAt: p.datetime(),
+    startedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+    counts: p.json<Record<string, number>>().nullable(),
+    errorKind: p.text().nullable(),
+    errorMessage: p.text().nullable(),
+    holdReason: p.text().nullable(),
+    planMembersVersion: p.bigint('number').nullable(),
+    claimedBy: p.text().nullable(),
+    leaseExpiresAt: p.datetime().nullable(),
+    decidedBy: p.text().nullable(),
+    decidedAt: p.datetime().nullable(),
+  },
+});
+export type SyncRunEntity = InferEntity<typeof SyncRunSchema>;
+
+/** A per-member change entry: what changed, why, and which run or admin did it. */
+export const MemberChangeSchema = defineEntity({
+  name: 'MemberChange',
+  tableName: 'member_change',
+  properties: {
+    id: p.bigint('number').primary(),
+    runId: p.uuid().nullable(),
+    accountId: p.uuid(),
+    memberId: p.uuid().nullable(),
+    externalId: p.text().nullable(),
+    identifier: p.text().nullable(),
+    name: p.text(),
+    email: p.text().nullable(),
+    action: p.text(),
+    reason: p.text(),
+    changes: p.json<unknown[]>(),
+    state: p.text(),
+    afterState: p.json<Record<string, unknown>>().nullable(),
+    actor: p.text(),
+    createdAt: p.datetime(),
+  },
+});
+export type MemberChangeEntity = InferEntity<typeof MemberChangeSchema>;
+
+export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema];

@@ -1,0 +1,120 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
+import { iso, type MemberView } from './views.js';
+
+type Row = Record<string, any>;
+
+const MEMBER_COLUMNS = `m.id, m.account_id, m.external_id, m.identifier, m.name, m.email, m.source, m.active, m.list,
+  m.psa_active, m.inactive_reason, m.admin_inactive, m.first_seen_at, m.updated_at,
+  case when m.source = 'psa' and m.inactive_reason is distinct from 'vanished' and a.last_full_read_at is not null
+       then greatest(m.last_seen_at, a.last_full_read_at) else m.last_seen_at end as last_seen_at`;
+
+export function toMemberView(r: Row): MemberView {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    externalId: r.external_id,
+    identifier: r.identifier,
+    name: r.name,
+    email: r.email,
+    source: r.source,
+    active: r.active,
+    list: r.list,
+    psaActive: r.psa_active,
+    inactiveReason: r.inactive_reason,
+    adminInactive: r.admin_inactive,
+    firstSeenAt: iso(r.first_seen_at)!,
+    lastSeenAt: iso(r.last_seen_at)!,
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+/** Everything the planner needs about an account's members, in one query. */
+export async function loadLocalMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
+  const rows: Row[] = await em.execute(
+    `select id, external_id, identifier, name, email, source, active, list, psa_active, inactive_reason, admin_inactive
+       from member where account_id = ?`,
+    [accountId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    externalId: r.external_id,
+    identifier: r.identifier,
+    name: r.name,
+    email: r.email,
+    source: r.source,
+    active: r.active,
+    list: r.list,
+    psaActive: r.psa_active,
+    inactiveReason: r.inactive_reason,
+    adminInactive: r.admin_inactive,
+  }));
+}
+
+export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
+  const rows: Row[] = await em.execute(
+    `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
+      where m.account_id = ? and (?::text = 'all' or m.list = ?::text) order by lower(m.name), m.id`,
+    [accountId, list, list],
+  );
+  return rows.map(toMemberView);
+}
+
+export async function getMember(em: EntityManager, accountId: string, memberId: string, forUpdate = false): Promise<MemberView | undefined> {
+  const rows: Row[] = await em.execute(
+    `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
+      where m.account_id = ? and m.id = ?${forUpdate ? ' for update of m' : ''}`,
+    [accountId, memberId],
+  );
+  return rows[0] ? toMemberView(rows[0]) : undefined;
+}
+
+export async function countActive(em: EntityManager, accountId: string): Promise<number> {
+  const [row]: Row[] = await em.execute('select count(*)::int as n from member where account_id = ? and active', [accountId]);
+  return row?.n ?? 0;
+}
+
+const STATE_RECORD = `id uuid, external_id text, identifier text, name text, email text, active boolean, list text,
+  psa_active boolean, inactive_reason text, admin_inactive boolean`;
+
+function stateRow(id: string, s: MemberState) {
+  return {
+    id,
+    external_id: s.externalId,
+    identifier: s.identifier,
+    name: s.name,
+    email: s.email,
+    active: s.active,
+    list: s.list,
+    psa_active: s.psaActive,
+    inactive_reason: s.inactiveReason,
+    admin_inactive: s.adminInactive,
+  };
+}
+
+/** Inserts members in one statement, whatever their number. */
+export async function insertMembers(em: EntityManager, accountId: string, source: MemberSource, members: { id: string; state: MemberState }[], at: Date): Promise<void> {
+  if (members.length === 0) return;
+  await em.execute(
+    `insert into member (id, account_id, external_id, identifier, name, email, source, active, list, psa_active,
+                         inactive_reason, admin_inactive, first_seen_at, last_seen_at, updated_at)
+     select x.id, ?, x.external_id, x.identifier, x.name, x.email, ?, x.active, x.list, x.psa_active,
+            x.inactive_reason, x.admin_inactive, ?, ?, ?
+       from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})`,
+    [accountId, source, at, at, at, JSON.stringify(members.map((m) => stateRow(m.id, m.state)))],
+  );
+}
+
+/** Writes members' new states in one statement, whatever their number. */
+export async function updateMembers(em: EntityManager, accountId: string, members: { id: string; state: MemberState }[], at: Date, seen: boolean): Promise<void> {
+  if (members.length === 0) return;
+  await em.execute(
+    `update member m set external_id = x.external_id, identifier = x.identifier, name = x.name, email = x.email,
+            active = x.active, list = x.list, psa_active = x.psa_active, inactive_reason = x.inactive_reason,
+            admin_inactive = x.admin_inactive, updated_at = ?,
+            last_seen_at = case when ?::boolean and x.inactive_reason is distinct from 'vanished' then ?::timestamptz else m.last_seen_at end
+       from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})
+      where m.id = x.id and m.account_id = ?`,
+    [at, seen, at, JSON.stringify(members.map((m) => stateRow(m.id, m.state))), accountId],
+  );
+}

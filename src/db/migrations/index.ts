@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122000001_initial } from './Migration20261122000001_initial.js';
+
+/**
+ * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
+ * the source of truth; test/unit/migrations-list.test.ts fails when a file is missing from it.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261122000001_initial', class: Migration20261122000001_initial },
+];

@@ -1,0 +1,135 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RunCounts } from '../reconcile/types.js';
+import { iso, type RunStatus, type RunTrigger, type RunView } from './views.js';
+
+type Row = Record<string, any>;
+
+export function toRunView(r: Row): RunView {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    trigger: r.trigger,
+    status: r.status,
+    requestedBy: r.requested_by,
+    dryRun: false,
+    createdAt: iso(r.created_at)!,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    counts: r.counts ?? null,
+    error: r.error_kind ? { kind: r.error_kind, message: r.error_message ?? '' } : null,
+    holdReason: r.hold_reason,
+    decidedBy: r.decided_by,
+    decidedAt: iso(r.decided_at),
+  };
+}
+
+export interface ClaimRequest {
+  id: string;
+  accountId: string;
+  trigger: RunTrigger;
+  requestedBy: string;
+  claimant: string;
+  now: Date;
+  leaseMs: number;
+}
+
+/**
+ * Starts a run unless the account already has one queued or running; the partial unique index
+ * decides, so replicas and CLI processes cannot both start one. Returns the run now running
+ * under this claimant, or the existing active run to join.
+ */
+export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Promise<{ run: RunView; started: boolean }> {
+  const lease = new Date(req.now.getTime() + req.leaseMs);
+  const inserted: Row[] = await em.execute(
+    `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
+     values (?, ?, ?, 'running', ?, ?, ?, ?, ?)
+     on conflict (account_id) where status in ('queued', 'running') do nothing
+     returning *`,
+    [req.id, req.accountId, req.trigger, req.requestedBy, req.now, req.now, req.claimant, lease],
+  );
+  if (inserted[0]) return { run: toRunView(inserted[0]), started: true };
+  // A queued run (e.g. Sync Members pressed in the API) is taken over; a running one is joined.
+  const claimed: Row[] = await em.execute(
+    `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ?
+      where account_id = ? and status = 'queued' returning *`,
+    [req.now, req.claimant, lease, req.accountId],
+  );
+  if (claimed[0]) return { run: toRunView(claimed[0]), started: true };
+  const active: Row[] = await em.execute(`select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
+  if (active[0]) return { run: toRunView(active[0]), started: false };
+  return startOrJoinRun(em, req); // the active run finished between statements: try again
+}
+
+/** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`). */
+export async function failExpiredRuns(em: EntityManager, now: Date, accountId?: string): Promise<number> {
+  const rows: Row[] = await em.execute(
+    `update sync_run set status = 'failed', finished_at = ?, error_kind = 'interrupted',
+            error_message = 'the process running this sync stopped before it finished (lease expired); nothing was applied',
+            claimed_by = null, lease_expires_at = null
+      where status = 'running' and lease_expires_at < ? ${accountId ? 'and account_id = ?' : ''}
+      returning id`,
+    accountId ? [now, now, accountId] : [now, now],
+  );
+  return rows.length;
+}
+
+export async function renewLease(em: EntityManager, runId: string, claimant: string, until: Date): Promise<boolean> {
+  const rows: Row[] = await em.execute(
+    `update sync_run set lease_expires_at = ? where id = ? and claimed_by = ? and status = 'running' returning id`,
+    [until, runId, claimant],
+  );
+  return rows.length === 1;
+}
+
+export interface RunOutcome {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'held'>;
+  counts: RunCounts | null;
+  errorKind?: string;
+  errorMessage?: string;
+  holdReason?: string;
+  planMembersVersion?: number;
+}
+
+/** Records how a run ended; only the claimant that runs it can finish it. */
+export async function finishRun(em: EntityManager, runId: string, claimant: string, outcome: RunOutcome, now: Date): Promise<RunView | undefined> {
+  const rows: Row[] = await em.execute(
+    `update sync_run set status = ?, finished_at = ?, counts = ?::jsonb, error_kind = ?, error_message = ?,
+            hold_reason = ?, plan_members_version = ?, claimed_by = null, lease_expires_at = null
+      where id = ? and claimed_by = ? and status = 'running' returning *`,
+    [
+      outcome.status,
+      now,
+      outcome.counts ? JSON.stringify(outcome.counts) : null,
+      outcome.errorKind ?? null,
+      outcome.errorMessage ?? null,
+      outcome.holdReason ?? null,
+      outcome.planMembersVersion ?? null,
+      runId,
+      claimant,
+    ],
+  );
+  return rows[0] ? toRunView(rows[0]) : undefined;
+}
+
+export async function getRun(em: EntityManager, runId: string, forUpdate = false): Promise<RunView | undefined> {
+  const rows: Row[] = await em.execute(`select * from sync_run where id = ?${forUpdate ? ' for update' : ''}`, [runId]);
+  return rows[0] ? toRunView(rows[0]) : undefined;
+}
+
+export async function getPlanVersion(em: EntityManager, runId: string): Promise<number | null> {
+  const [row]: Row[] = await em.execute('select plan_members_version from sync_run where id = ?', [runId]);
+  return row?.plan_members_version == null ? null : Number(row.plan_members_version);
+}
+
+export async function listRuns(em: EntityManager, accountId: string, limit = 50): Promise<RunView[]> {
+  const rows: Row[] = await em.execute('select * from sync_run where account_id = ? order by created_at desc, id limit ?', [accountId, limit]);
+  return rows.map(toRunView);
+}
+
+export async function decideRun(em: EntityManager, runId: string, status: 'succeeded' | 'rejected', decidedBy: string, now: Date): Promise<RunView> {
+  const [row]: Row[] = await em.execute(
+    `update sync_run set status = ?, decided_by = ?, decided_at = ? where id = ? and status = 'held' returning *`,
+    [status, decidedBy, now, runId],
+  );
+  return toRunView(row!);
+}

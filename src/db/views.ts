@@ -1,0 +1,73 @@
+import type { RunCounts } from '../reconcile/types.js';
+
+/** A member as printed by the CLI and returned by the API (product.md §8). */
+export interface MemberView {
+  id: string;
+  accountId: string;
+  externalId: string | null;
+  identifier: string | null;
+  name: string;
+  email: string | null;
+  source: string;
+  active: boolean;
+  list: 'staff' | 'inactive_synced';
+  psaActive: boolean | null;
+  inactiveReason: string | null;
+  adminInactive: boolean;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  updatedAt: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'rejected';
+export type RunTrigger = 'schedule' | 'manual' | 'setup' | 'retry';
+
+/** A sync run (product.md §5). */
+export interface RunView {
+  id: string | null;
+  accountId: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  requestedBy: string;
+  dryRun: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  counts: RunCounts | null;
+  error: { kind: string; message: string } | null;
+  holdReason: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+}
+
+/** A per-member change entry, planned (held run), applied or discarded. */
+export interface ChangeView {
+  id: string | null;
+  runId: string | null;
+  memberId: string | null;
+  externalId: string | null;
+  identifier: string | null;
+  name: string;
+  email: string | null;
+  action: string;
+  reason: string;
+  changes: { field: string; before: unknown; after: unknown }[];
+  state: 'planned' | 'applied' | 'discarded';
+  actor: string;
+  createdAt: string;
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  integration: string;
+  settings: Record<string, unknown>;
+  seatLimit: number | null;
+  syncAt: string | null;
+  timezone: string;
+  breaker: { percent: number; minMembers: number };
+  createdAt: string;
+  lastRun: { id: string; status: string; finishedAt: string | null; error: { kind: string; message: string } | null } | null;
+}
+
+export const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : new Date(d).toISOString());

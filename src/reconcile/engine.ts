@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ConnectorContext, RemoteMember, SkippedRemote } from '../connector/contract.js';
+import type { HttpObserver, HttpPolicy } from '../connector/http.js';
+import type { ConnectorRegistry } from '../connector/registry.js';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, NotFoundError, SyncError, toSyncError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { getAccount, lockAccount, recordFullRead, type AccountRecord } from '../db/account-repository.js';
+import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
+import { loadLocalMembers } from '../db/member-repository.js';
+import type { Orm } from '../db/orm.js';
+import { decideRun, failExpiredRuns, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
+import { applyMemberStates } from './apply.js';
+import { planAuthoritative } from './plan.js';
+import type { LocalMember, Plan, PlanEntry } from './types.js';
+
+export interface EngineDeps {
+  orm: Orm;
+  registry: ConnectorRegistry;
+  /** Opens stored connector settings; resolved lazily so read-only commands need no key. */
+  secretBox: () => SecretBox;
+  clock: Clock;
+  logger: Logger;
+  httpPolicy: HttpPolicy;
+  observer?: HttpObserver;
+  /** Who this process is, in run claims: host:pid or a replica name. */
+  claimant: string;
+  /** How long a claim lasts without a heartbeat. */
+  leaseMs: number;
+  /** How long a caller waits for a run it joined. */
+  joinTimeoutMs?: number;
+}
+
+export interface SyncRequest {
+  trigger: RunTrigger;
+  requestedBy: string;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A finished (or previewed, or joined) run with the change entries that belong to it. */
+export interface SyncResult {
+  run: RunView;
+  changes: ChangeView[];
+  /** True when this call joined a run that another caller had started. */
+  joined: boolean;
+}
+
+interface RosterRead {
+  remote: RemoteMember[];
+  skipped: SkippedRemote[];
+}
+
+function previewChanges(entries: readonly PlanEntry[], actor: string, at: Date): ChangeView[] {
+  return entries.map((e) => ({
+    id: null,
+    runId: null,
+    memberId: e.memberId,
+    externalId: e.externalId,
+    identifier: e.identifier,
+    name: e.name,
+    email: e.email,
+    action: e.action,
+    reason: e.reason,
+    changes: e.changes,
+    state: 'planned',
+    actor,
+    createdAt: at.toISOString(),
+  }));
+}
+
+/**
+ * Runs syncs: reads the PSA completely, plans against our members, then applies the plan in one
+ * transaction, holds it for approval, or fails having changed nothing.
+ */
+export class SyncEngine {
+  readonly #deps: EngineDeps;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+  }
+
+  async sync(accountId: string, req: SyncRequest): Promise<SyncResult> {
+    const em = this.#deps.orm.em.fork();
+    const account = await getAccount(em, accountId);
+    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    return req.dryRun ? this.#preview(em, account, req) : this.#run(em, account, req);
+  }
+
+  async #preview(em: EntityManager, account: AccountRecord, req: SyncRequest): Promise<SyncResult> {
+    const { clock } = this.#deps;
+    const startedAt = clock.now();
+    const run: RunView = {
+      id: null,
+      accountId: account.id,
+      trigger: req.trigger,
+      status: 'succeeded',
+      requestedBy: req.requestedBy,
+      dryRun: true,
+      createdAt: startedAt.toISOString(),
+      startedAt: startedAt.toISOString(),
+      finishedAt: null,
+      counts: null,
+      error: null,
+      holdReason: null,
+      decidedBy: null,
+      decidedAt: null,
+    };
+    try {
+      const [read, local] = await Promise.all([this.#readRoster(account, this.#deps.logger, req.signal), loadLocalMembers(em, account.id)]);
+      const plan = this.#plan(account, read, local);
+      return {
+        run: { ...run, counts: plan.counts, holdReason: plan.hold, finishedAt: clock.now().toISOString() },
+        changes: previewChanges(plan.entries, req.requestedBy, startedAt),
+        joined: false,
+      };
+    } catch (err) {
+      const e = toSyncError(err);
+      return { run: { ...run, status: 'failed', error: { kind: e.kind, message: e.message }, finishedAt: clock.now().toISOString() }, changes: [], joined: false };
+    }
+  }
+
+  async #run(em: EntityManager, account: AccountRecord, req: SyncRequest): Promise<SyncResult> {
+    const { clock, claimant, leaseMs } = this.#deps;
+    await failExpiredRuns(em, clock.now(), account.id);
+    const { run, started } = await startOrJoinRun(em, {
+      id: randomUUID(),
+      accountId: account.id,
+      trigger: req.trigger,
+      requestedBy: req.requestedBy,
+      claimant,
+      now: clock.now(),
+      leaseMs,
+    });
+    if (!started) return { ...(await this.#waitFor(run.id!)), joined: true };
+    return this.executeClaimed(account.id, run.id!, req.signal);
+  }
+
+  /** Executes a run this process has claimed (status `running`, `claimed_by` = this claimant). */
+  async executeClaimed(accountId: string, runId: string, signal?: AbortSignal): Promise<SyncResult> {
+    const { clock, claimant, leaseMs, orm } = this.#deps;
+    const log = this.#deps.logger.child({ runId, accountId });
+    const em = orm.em.fork();
+    const heartbeat = setInterval(() => {
+      renewLease(orm.em.fork(), runId, claimant, new Date(clock.now().getTime() + leaseMs)).catch((err: unknown) =>
+        log.warn({ err }, 'could not renew run lease'),
+      );
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      const account = await getAccount(em, accountId);
+      if (!account) throw new NotFoundError(`account ${accountId} not found`);
+      const readStarted = Date.now();
+      const versionBefore = account.membersVersion;
+      const [read, local] = await Promise.all([this.#readRoster(account, log, signal), loadLocalMembers(em, accountId)]);
+      log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
+
+      const applyStarted = Date.now();
+      const run = await em.fork().transactional(async (tem) => {
+        const locked = await lockAccount(tem, accountId);
+        if (!locked) throw new NotFoundError(`account ${accountId} not found`);
+        // Members changed while we read the PSA (an admin, another run): plan against the current state.
+        const plan = this.#plan(locked, read, locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
+        const now = clock.now();
+        if (plan.hold) {
+          await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
+          return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
+        }
+        await applyMemberStates(tem, accountId, 'psa', plan.entries, now);
+        await insertChanges(tem, accountId, runId, plan.entries, 'applied', `run:${runId}`, now);
+        await recordFullRead(tem, accountId, now);
+        return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
+      });
+      log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
+      return { run, changes: await listRunChanges(em, runId), joined: false };
+    } catch (err) {
+      const e = toSyncError(err);
+      log.error({ kind: e.kind, error: e.message }, 'sync failed; nothing was changed');
+      const failed = await finishRun(em, runId, claimant, { status: 'failed', counts: null, errorKind: e.kind, errorMessage: e.message }, clock.now());
+      const run = failed ?? (await getRun(em, runId));
+      if (!run) throw e;
+      return { run, changes: [], joined: false };
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #finish(tem: EntityManager, runId: string, outcome: Parameters<typeof finishRun>[3], now: Date): Promise<RunView> {
+    const run = await finishRun(tem, runId, this.#deps.claimant, outcome, now);
+    if (!run) throw new SyncError('interrupted', 'this process lost its claim on the run (lease expired) before applying; nothing was applied');
+    return run;
+  }
+
+  #plan(account: AccountRecord, read: RosterRead, local: LocalMember[]): Plan {
+    return planAuthoritative({
+      remote: read.remote,
+      skipped: read.skipped,
+      local,
+      seatLimit: account.seatLimit,
+      breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
+      newId: randomUUID,
+    });
+  }
+
+  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal): Promise<RosterRead> {
+    const connector = this.#deps.registry.get(account.integration);
+    let settings: unknown;
+    try {
+      settings = connector.parseSettings(JSON.parse(this.#deps.secretBox().open(account.settingsSealed)));
+    } catch (err) {
+      throw new SyncError('config', `the account's ${connector.displayName} settings are unusable: ${(err as Error).message}`, { cause: err });
+    }
+    const context: ConnectorContext = { logger, policy: this.#deps.httpPolicy, observer: this.#deps.observer };
+    const reader = connector.createReader(settings, context);
+    const remote: RemoteMember[] = [];
+    const skipped: SkippedRemote[] = [];
+    const seen = new Set<string>();
+    for await (const page of reader.pages(signal)) {
+      for (const m of page.members) {
+        if (seen.has(m.externalId)) throw new SyncError('bad_response', `${connector.displayName} returned member id ${m.externalId} twice in one read`);
+        seen.add(m.externalId);
+        remote.push(m);
+      }
+      skipped.push(...page.skipped);
+    }
+    const expected = await reader.expectedCount(signal);
+    const read = remote.length + skipped.length;
+    if (expected !== undefined && expected !== read) {
+      throw new SyncError(
+        'incomplete_read',
+        `${connector.displayName} reports ${expected} members but ${read} were read; the read is not provably complete, so nothing was changed`,
+      );
+    }
+    return { remote, skipped };
+  }
+
+  async #waitFor(runId: string): Promise<Omit<SyncResult, 'joined'>> {
+    const em = this.#deps.orm.em.fork();
+    const deadline = Date.now() + (this.#deps.joinTimeoutMs ?? 30 * 60_000);
+    for (;;) {
+      const run = await getRun(em, runId);
+      if (!run) throw new NotFoundError(`run ${runId} not found`);
+      if (run.status !== 'queued' && run.status !== 'running') return { run, changes: await listRunChanges(em, runId) };
+      if (Date.now() > deadline) return { run, changes: [] };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Applies exactly the stored plan of a held run, if nothing changed since it was planned. */
+  async approve(runId: string, actor: string): Promise<SyncResult> {
+    const { clock, orm } = this.#deps;
+    const run = await orm.em.fork().transactional(async (tem) => {
+      const held = await this.#heldRun(tem, runId, 'approve');
+      const account = await lockAccount(tem, held.accountId);
+      const planVersion = await getPlanVersion(tem, runId);
+      if (!account || account.membersVersion !== planVersion) {
+        throw new ConflictError(`members of this account changed after run ${runId} was held, so its plan is stale; reject it and sync again`);
+      }
+      const entries = await loadPlannedEntries(tem, runId);
+      const now = clock.now();
+      await applyMemberStates(tem, held.accountId, 'psa', entries, now);
+      await setChangeState(tem, runId, 'planned', 'applied');
+      await recordFullRead(tem, held.accountId, new Date(held.finishedAt ?? now));
+      return decideRun(tem, runId, 'succeeded', actor, now);
+    });
+    this.#deps.logger.info({ runId, accountId: run.accountId, actor }, 'held run approved and applied');
+    return { run, changes: await listRunChanges(orm.em.fork(), runId), joined: false };
+  }
+
+  /** Discards a held run's plan; nothing is applied. */
+  async reject(runId: string, actor: string): Promise<SyncResult> {
+    const { clock, orm } = this.#deps;
+    const run = await orm.em.fork().transactional(async (tem) => {
+      await this.#heldRun(tem, runId, 'reject');
+      await setChangeState(tem, runId, 'planned', 'discarded');
+      return decideRun(tem, runId, 'rejected', actor, clock.now());
+    });
+    this.#deps.logger.info({ runId, accountId: run.accountId, actor }, 'held run rejected');
+    return { run, changes: await listRunChanges(orm.em.fork(), runId), joined: false };
+  }
+
+  async #heldRun(tem: EntityManager, runId: string, verb: string): Promise<RunView> {
+    const run = await getRun(tem, runId, true);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (run.status !== 'held') throw new ConflictError(`run ${runId} is ${run.status}; only a held run can be ${verb === 'approve' ? 'approved' : 'rejected'}`);
+    return run;
+  }
+}

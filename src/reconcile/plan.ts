@@ -1,0 +1,183 @@
+import type { RemoteMember } from '../connector/contract.js';
+import { deriveCounts } from './counts.js';
+import type {
+  ChangeAction,
+  ChangeReason,
+  FieldChange,
+  LocalMember,
+  MemberState,
+  Plan,
+  PlanEntry,
+  PlanInput,
+} from './types.js';
+
+const STATE_FIELDS: (keyof MemberState)[] = [
+  'externalId',
+  'identifier',
+  'name',
+  'email',
+  'active',
+  'list',
+  'psaActive',
+  'inactiveReason',
+  'adminInactive',
+];
+
+/** The field-by-field difference between two states. */
+export function diffState(before: MemberState | null, after: MemberState): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of STATE_FIELDS) {
+    const b = before ? before[field] : null;
+    if (b !== after[field]) changes.push({ field, before: b, after: after[field] });
+  }
+  return changes;
+}
+
+function stateOf(m: LocalMember): MemberState {
+  return {
+    externalId: m.externalId,
+    identifier: m.identifier,
+    name: m.name,
+    email: m.email,
+    active: m.active,
+    list: m.list,
+    psaActive: m.psaActive,
+    inactiveReason: m.inactiveReason,
+    adminInactive: m.adminInactive,
+  };
+}
+
+function entry(memberId: string, after: MemberState, action: ChangeAction, reason: ChangeReason, changes: FieldChange[], isNew = false): PlanEntry {
+  return {
+    memberId,
+    externalId: after.externalId,
+    identifier: after.identifier,
+    name: after.name,
+    email: after.email,
+    action,
+    reason,
+    changes,
+    after,
+    ...(isNew ? { isNew } : {}),
+  };
+}
+
+/**
+ * Plans a sync of an authoritative roster (ConnectWise, product.md §2) against our members.
+ * Pure: no I/O, no clock. The caller guarantees `remote` is a complete read; members missing
+ * from it are treated as vanished.
+ */
+export function planAuthoritative(input: PlanInput): Plan {
+  const { remote, local, seatLimit } = input;
+  const byExternal = new Map<string, LocalMember>();
+  for (const m of local) if (m.externalId !== null) byExternal.set(m.externalId, m);
+
+  const activeBefore = local.reduce((n, m) => n + (m.active ? 1 : 0), 0);
+  const entries: PlanEntry[] = [];
+  let unchanged = 0;
+
+  // Deactivations first, so seats they free count toward activations in the same run.
+  const seen = new Set<string>();
+  const pendingActivation: { local: LocalMember | null; remote: RemoteMember }[] = [];
+  let activeAfter = activeBefore;
+
+  for (const r of remote) {
+    seen.add(r.externalId);
+    const l = byExternal.get(r.externalId);
+    const details = { externalId: r.externalId, identifier: r.identifier, name: r.name, email: r.email };
+
+    if (!l) {
+      if (r.active) {
+        pendingActivation.push({ local: null, remote: r });
+      } else {
+        const after: MemberState = { ...details, active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive', adminInactive: false };
+        entries.push(entry(input.newId(), after, 'added', 'new_inactive_in_psa', diffState(null, after), true));
+      }
+      continue;
+    }
+
+    const before = stateOf(l);
+    if (r.active) {
+      if (l.list === 'inactive_synced') {
+        pendingActivation.push({ local: l, remote: r });
+        continue;
+      }
+      const after: MemberState = { ...before, ...details, psaActive: true };
+      const changes = diffState(before, after);
+      if (l.adminInactive) {
+        entries.push(entry(l.id, after, 'kept_inactive_by_admin', 'kept_inactive_by_admin', changes));
+      } else if (changes.length > 0) {
+        entries.push(entry(l.id, after, 'updated', 'details_changed_in_psa', changes));
+      } else {
+        unchanged++;
+      }
+      continue;
+    }
+
+    // Inactive in the PSA.
+    if (l.list === 'staff') {
+      const after: MemberState = { ...before, ...details, active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' };
+      if (l.active) activeAfter--;
+      entries.push(entry(l.id, after, 'moved_to_inactive', 'inactive_in_psa', diffState(before, after)));
+    } else {
+      const after: MemberState = { ...before, ...details, psaActive: false, inactiveReason: 'psa_inactive' };
+      const changes = diffState(before, after);
+      if (changes.length > 0) entries.push(entry(l.id, after, 'updated', 'details_changed_in_psa', changes));
+      else unchanged++;
+    }
+  }
+
+  for (const l of local) {
+    if (l.externalId === null || seen.has(l.externalId)) continue;
+    if (l.list === 'staff') {
+      const before = stateOf(l);
+      const after: MemberState = { ...before, active: false, list: 'inactive_synced', psaActive: null, inactiveReason: 'vanished' };
+      if (l.active) activeAfter--;
+      entries.push(entry(l.id, after, 'moved_to_inactive', 'vanished', diffState(before, after)));
+    } else {
+      unchanged++;
+    }
+  }
+
+  // Additions and reactivations take seats in PSA order until the plan's limit is reached.
+  for (const { local: l, remote: r } of pendingActivation) {
+    const details = { externalId: r.externalId, identifier: r.identifier, name: r.name, email: r.email };
+    const adminInactive = l?.adminInactive ?? false;
+    const seatFree = seatLimit === null || activeAfter < seatLimit;
+    const active = !adminInactive && seatFree;
+    if (active) activeAfter++;
+    const after: MemberState = {
+      ...details,
+      active,
+      list: 'staff',
+      psaActive: true,
+      inactiveReason: active ? null : adminInactive ? 'admin' : 'seat_limit',
+      adminInactive,
+    };
+    if (l) {
+      entries.push(entry(l.id, after, 'reactivated', !active && !adminInactive ? 'seat_limit_reached' : 'active_again_in_psa', diffState(stateOf(l), after)));
+    } else {
+      entries.push(entry(input.newId(), after, 'added', active ? 'new_in_psa' : 'seat_limit_reached', diffState(null, after), true));
+    }
+  }
+
+  for (const s of input.skipped) {
+    entries.push({ memberId: null, externalId: s.externalId, identifier: s.identifier, name: s.name, email: null, action: 'skipped', reason: s.reason, changes: [] });
+  }
+
+  const counts = deriveCounts(entries, unchanged);
+  counts.fetched = remote.length + input.skipped.length;
+  return { entries, counts, hold: holdReason(counts.deactivated, activeBefore, remote.length, input.breaker) };
+}
+
+/** The circuit breaker of product.md §4: too many deactivations, or an empty roster, waits for an admin. */
+export function holdReason(deactivations: number, activeBefore: number, remoteStaff: number, breaker: PlanInput['breaker']): string | null {
+  if (remoteStaff === 0 && activeBefore > 0) {
+    return `the PSA returned no staff while ${activeBefore} members are Active; approve to deactivate them all`;
+  }
+  const share = activeBefore === 0 ? 0 : (deactivations / activeBefore) * 100;
+  if (deactivations > breaker.minMembers && share > breaker.percent) {
+    return `the sync would deactivate ${deactivations} of ${activeBefore} Active members (${share.toFixed(0)}%), above the limit of ${breaker.percent}% and ${breaker.minMembers} members; an admin must approve or reject it`;
+  }
+  return null;
+}
