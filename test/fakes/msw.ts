@@ -1,0 +1,16 @@
+import { http, HttpResponse } from 'msw';
+import type { FakeRequest, FakeResponse } from './connectwise-fake.js';
+
+/** Routes every request under `site` through a fake, at the HTTP level. */
+export function fakeHandlers(site: string, fake: { handle(req: FakeRequest): FakeResponse }) {
+  return [
+    http.all(`${site}/*`, ({ request }) => {
+      const headers: Record<string, string> = {};
+      request.headers.forEach((value, key) => {
+        headers[key.toLowerCase()] = value;
+      });
+      const r = fake.handle({ method: request.method, url: new URL(request.url), headers });
+      return new HttpResponse(r.body, { status: r.status, headers: r.headers });
+    }),
+  ];
+}

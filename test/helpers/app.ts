@@ -1,0 +1,39 @@
+import { createApp, type App } from '../../src/app.js';
+import { parseEnv } from '../../src/config/env.js';
+import type { HttpPolicy } from '../../src/connector/http.js';
+import type { Clock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createTestDatabase } from './db.js';
+
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
+/** Retry figures small enough for tests, same shape as production. */
+export const FAST_POLICY: HttpPolicy = {
+  timeoutMs: 2_000,
+  retries: 2,
+  minBackoffMs: 5,
+  maxBackoffMs: 20,
+  defaultRateLimitWaitMs: 50,
+  rateLimitBudgetMs: 5_000,
+};
+
+export interface TestApp {
+  app: App;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The real composition root on a fresh database. */
+export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
+  const app = await createApp({ env, logger: createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs });
+  return {
+    app,
+    url: db.url,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
