@@ -1,0 +1,356 @@
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { ConflictError } from '../../src/core/errors.js';
+import type { MemberView } from '../../src/db/views.js';
+import { ConnectWiseFake, cwMember, cwMembers } from '../fakes/connectwise-fake.js';
+import { fakeHandlers } from '../fakes/msw.js';
+import { addCwAccount } from '../helpers/accounts.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { query } from '../helpers/db.js';
+
+const server = setupServer();
+let t: TestApp;
+let fake: ConnectWiseFake;
+let site: string;
+let siteNo = 0;
+
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: 'error' });
+  t = await createTestApp();
+});
+afterAll(async () => {
+  server.close();
+  await t.close();
+});
+beforeEach(() => {
+  // Each test gets its own PSA host, so handlers never cross tests.
+  site = `https://cw${++siteNo}.myconnectwise.test`;
+  fake = new ConnectWiseFake();
+  server.use(...fakeHandlers(site, fake));
+});
+afterEach(() => server.resetHandlers());
+
+const sync = (accountId: string, dryRun = false) => t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test', dryRun });
+const byExternal = async (accountId: string) => {
+  const all = await t.app.members.list(accountId, 'all');
+  return Object.fromEntries(all.map((m) => [m.externalId, m])) as Record<string, MemberView>;
+};
+const snapshot = async (accountId: string) => ({
+  members: await query(t.url, 'select * from member where account_id = $1 order by id', [accountId]),
+  changes: await query(t.url, `select count(*)::int as n from member_change where account_id = $1 and state = 'applied'`, [accountId]),
+  version: await query(t.url, 'select members_version from account where id = $1', [accountId]),
+});
+
+describe('ConnectWise rules (product.md §2)', () => {
+  it('1–2: reads every page, adds active staff as Active on All Staff, and skips API members', async () => {
+    fake.setMembers([...cwMembers(1203), cwMember(5000, { licenseClass: 'A', identifier: 'api' })]);
+    const account = await addCwAccount(t.app, site);
+    const { run, changes } = await sync(account.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toMatchObject({ fetched: 1204, added: 1203, skipped: 1, deactivated: 0, unchanged: 0 });
+    const staff = await t.app.members.list(account.id, 'staff');
+    expect(staff).toHaveLength(1203);
+    expect(staff.every((m) => m.active && m.list === 'staff' && m.psaActive === true && m.source === 'psa')).toBe(true);
+    expect(changes.find((c) => c.action === 'skipped')).toMatchObject({ externalId: '5000', identifier: 'api', reason: 'api_member', memberId: null });
+  });
+
+  it('2: beyond the seat limit new members are added unchecked, and the run says why', async () => {
+    fake.setMembers(cwMembers(4));
+    const account = await addCwAccount(t.app, site, { seatLimit: 2 });
+    const { run, changes } = await sync(account.id);
+    expect(run.counts).toMatchObject({ added: 4 });
+    const m = await byExternal(account.id);
+    expect([m['1']!.active, m['2']!.active, m['3']!.active, m['4']!.active]).toEqual([true, true, false, false]);
+    expect(m['3']).toMatchObject({ list: 'staff', inactiveReason: 'seat_limit', adminInactive: false });
+    expect(changes.filter((c) => c.reason === 'seat_limit_reached').map((c) => c.externalId)).toEqual(['3', '4']);
+  });
+
+  it('3: matches on id, not identifier; renames and new emails update the same record', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const before = await byExternal(account.id);
+    fake.update(2, { identifier: 'renamed', firstName: 'Janet', officeEmail: null });
+    const { run, changes } = await sync(account.id);
+    expect(run.counts).toMatchObject({ updated: 1, added: 0, unchanged: 2 });
+    const after = await byExternal(account.id);
+    expect(after['2']!.id).toBe(before['2']!.id);
+    expect(after['2']).toMatchObject({ identifier: 'renamed', name: 'Janet Last2', email: null, active: true });
+    expect(changes[0]!.changes).toEqual([
+      { field: 'identifier', before: 'user2', after: 'renamed' },
+      { field: 'name', before: 'First2 Last2', after: 'Janet Last2' },
+      { field: 'email', before: 'user2@acme.test', after: null },
+    ]);
+    expect(await t.app.members.list(account.id, 'all')).toHaveLength(3);
+  });
+
+  it('4: an inactive member moves to Inactive Synced Members with its id and history; first-seen inactive goes straight there', async () => {
+    fake.setMembers([...cwMembers(3), cwMember(9, { inactiveFlag: true })]);
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    let m = await byExternal(account.id);
+    expect(m['9']).toMatchObject({ active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' });
+    const id = m['2']!.id;
+
+    fake.update(2, { inactiveFlag: true });
+    const { run } = await sync(account.id);
+    expect(run.counts).toMatchObject({ movedToInactive: 1, deactivated: 1 });
+    m = await byExternal(account.id);
+    expect(m['2']).toMatchObject({ id, active: false, list: 'inactive_synced', inactiveReason: 'psa_inactive' });
+    expect((await t.app.members.list(account.id, 'inactive')).map((x) => x.externalId).sort()).toEqual(['2', '9']);
+    expect((await t.app.members.list(account.id, 'staff')).map((x) => x.externalId)).not.toContain('2');
+
+    const { history } = await t.app.members.explain(account.id, id);
+    expect(history.map((h) => [h.action, h.reason])).toEqual([
+      ['added', 'new_in_psa'],
+      ['moved_to_inactive', 'inactive_in_psa'],
+    ]);
+    expect(history[1]!.runId).toBe(run.id);
+
+    const again = await sync(account.id);
+    expect(again.run.counts).toMatchObject({ movedToInactive: 0, unchanged: 4 });
+  });
+
+  it('5: a member ConnectWise stops returning is moved as vanished, only after a complete read', async () => {
+    fake.setMembers(cwMembers(6));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.remove(4);
+    fake.countOverride = 6; // the count disagrees with what paging returned: not provably complete
+    const incomplete = await sync(account.id);
+    expect(incomplete.run.status).toBe('failed');
+    expect(incomplete.run.error).toMatchObject({ kind: 'incomplete_read' });
+    expect((await byExternal(account.id))['4']).toMatchObject({ active: true, list: 'staff' });
+
+    fake.countOverride = undefined;
+    const { run } = await sync(account.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toMatchObject({ movedToInactive: 1, deactivated: 1 });
+    expect((await byExternal(account.id))['4']).toMatchObject({ active: false, list: 'inactive_synced', inactiveReason: 'vanished', psaActive: null });
+  });
+
+  it('6: an admin-unchecked member stays inactive across syncs; the run says kept inactive by admin', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const jane = (await byExternal(account.id))['1']!;
+    const unchecked = await t.app.members.setActive(account.id, jane.id, false, 'admin:alice');
+    expect(unchecked).toMatchObject({ active: false, adminInactive: true, inactiveReason: 'admin', list: 'staff' });
+
+    for (let i = 0; i < 2; i++) {
+      const { run, changes } = await sync(account.id);
+      expect(run.counts).toMatchObject({ keptInactiveByAdmin: 1, unchanged: 2 });
+      expect(changes.find((c) => c.memberId === jane.id)).toMatchObject({ action: 'kept_inactive_by_admin', reason: 'kept_inactive_by_admin' });
+      expect((await byExternal(account.id))['1']).toMatchObject({ active: false, adminInactive: true });
+    }
+    const { history } = await t.app.members.explain(account.id, jane.id);
+    expect(history.find((h) => h.action === 'admin_unchecked')).toMatchObject({ actor: 'admin:alice', runId: null });
+  });
+
+  it('7: a member active again returns to All Staff with the same record, unless an admin had unchecked it', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const m0 = await byExternal(account.id);
+    await t.app.members.setActive(account.id, m0['3']!.id, false, 'admin:alice');
+    fake.update(2, { inactiveFlag: true });
+    fake.update(3, { inactiveFlag: true });
+    await sync(account.id);
+    fake.update(2, { inactiveFlag: false });
+    fake.update(3, { inactiveFlag: false });
+    const { run } = await sync(account.id);
+    expect(run.counts).toMatchObject({ reactivated: 2 });
+    const m = await byExternal(account.id);
+    expect(m['2']).toMatchObject({ id: m0['2']!.id, active: true, list: 'staff', inactiveReason: null, psaActive: true });
+    expect(m['3']).toMatchObject({ id: m0['3']!.id, active: false, list: 'staff', inactiveReason: 'admin', adminInactive: true });
+  });
+
+  it('7: reactivation is subject to the seat limit', async () => {
+    fake.setMembers(cwMembers(2));
+    const account = await addCwAccount(t.app, site, { seatLimit: 2 });
+    await sync(account.id);
+    fake.update(2, { inactiveFlag: true });
+    await sync(account.id);
+    fake.setMembers([...fake.members, cwMember(3)]); // takes the freed seat
+    await sync(account.id);
+    fake.update(2, { inactiveFlag: false });
+    const { changes } = await sync(account.id);
+    expect(changes.find((c) => c.externalId === '2')).toMatchObject({ action: 'reactivated', reason: 'seat_limit_reached' });
+    expect((await byExternal(account.id))['2']).toMatchObject({ active: false, list: 'staff', inactiveReason: 'seat_limit' });
+  });
+
+  it('8: an admin cannot check a member inactive in ConnectWise, nor beyond the seat limit', async () => {
+    fake.setMembers([...cwMembers(3), cwMember(9, { inactiveFlag: true })]);
+    const account = await addCwAccount(t.app, site, { seatLimit: 2 });
+    await sync(account.id);
+    const m = await byExternal(account.id);
+    await expect(t.app.members.setActive(account.id, m['9']!.id, true, 'admin')).rejects.toThrow(/inactive in ConnectWise/);
+    await expect(t.app.members.setActive(account.id, m['3']!.id, true, 'admin')).rejects.toThrow(/seat limit of 2 Active members reached/);
+    await expect(t.app.members.setActive(account.id, m['3']!.id, true, 'admin')).rejects.toBeInstanceOf(ConflictError);
+    await t.app.members.setActive(account.id, m['1']!.id, false, 'admin');
+    expect(await t.app.members.setActive(account.id, m['3']!.id, true, 'admin')).toMatchObject({ active: true, inactiveReason: null });
+  });
+});
+
+describe('safety (product.md §4)', () => {
+  it('a failure on page 3 of 5 changes nothing', async () => {
+    fake.setMembers(cwMembers(4500));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.setMembers(cwMembers(4500).map((m) => ({ ...m, firstName: 'Renamed', inactiveFlag: m.id % 2 === 0 })));
+    fake.intercept((req) => (req.url.searchParams.get('pageId') === '2000' ? { status: 503, body: 'down' } : undefined));
+    const before = await snapshot(account.id);
+    const { run } = await sync(account.id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ kind: 'remote_error' });
+    expect(await snapshot(account.id)).toEqual(before);
+    expect(await query(t.url, 'select count(*)::int as n from member_change where run_id = $1', [run.id])).toEqual([{ n: 0 }]);
+  });
+
+  it('an auth failure deactivates nobody', async () => {
+    fake.setMembers(cwMembers(8));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.credentials = { ...fake.credentials, privateKey: 'rotated' };
+    const before = await snapshot(account.id);
+    const { run } = await sync(account.id);
+    expect(run).toMatchObject({ status: 'failed', error: { kind: 'auth' } });
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+
+  it('an empty roster while members are Active is held; approve applies exactly the held plan', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.setMembers([]);
+    const before = await snapshot(account.id);
+    const held = await sync(account.id);
+    expect(held.run.status).toBe('held');
+    expect(held.run.holdReason).toContain('no staff');
+    expect(await snapshot(account.id)).toEqual(before);
+    const shown = await t.app.runs.show(held.run.id!);
+    expect(shown.changes.map((c) => [c.state, c.action, c.reason, c.externalId])).toEqual([
+      ['planned', 'moved_to_inactive', 'vanished', '1'],
+      ['planned', 'moved_to_inactive', 'vanished', '2'],
+      ['planned', 'moved_to_inactive', 'vanished', '3'],
+    ]);
+
+    fake.setMembers(cwMembers(3)); // the PSA recovered; approval still applies the stored plan, not a new read
+    const approved = await t.app.engine.approve(held.run.id!, 'admin:alice');
+    expect(approved.run).toMatchObject({ status: 'succeeded', decidedBy: 'admin:alice' });
+    expect(approved.changes.every((c) => c.state === 'applied')).toBe(true);
+    const m = await byExternal(account.id);
+    expect(Object.values(m).every((x) => x.list === 'inactive_synced' && x.inactiveReason === 'vanished' && !x.active)).toBe(true);
+    await expect(t.app.engine.approve(held.run.id!, 'admin:alice')).rejects.toThrow(/only a held run/);
+  });
+
+  it('the circuit breaker holds a run over 20% and 5 members, and not below; reject applies nothing', async () => {
+    fake.setMembers(cwMembers(20));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    for (const id of [1, 2, 3, 4, 5]) fake.update(id, { inactiveFlag: true });
+    const small = await sync(account.id);
+    expect(small.run.status).toBe('succeeded'); // 5 of 20: not more than 5
+    for (const id of [6, 7, 8, 9, 10, 11]) fake.update(id, { inactiveFlag: true });
+    const before = await snapshot(account.id);
+    const big = await sync(account.id);
+    expect(big.run.status).toBe('held'); // 6 of 15 Active = 40%
+    expect(big.run.counts).toMatchObject({ deactivated: 6 });
+    const rejected = await t.app.engine.reject(big.run.id!, 'admin:bob');
+    expect(rejected.run.status).toBe('rejected');
+    expect(rejected.changes.every((c) => c.state === 'discarded')).toBe(true);
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+
+  it('approval is refused when members changed after the run was held', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.setMembers([]);
+    const held = await sync(account.id);
+    const m = await byExternal(account.id);
+    await t.app.members.setActive(account.id, m['1']!.id, false, 'admin');
+    await expect(t.app.engine.approve(held.run.id!, 'admin')).rejects.toThrow(/stale/);
+  });
+
+  it('a dry run returns the plan and writes nothing', async () => {
+    fake.setMembers(cwMembers(5));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.update(1, { inactiveFlag: true });
+    fake.setMembers([...fake.members, cwMember(6)]);
+    const runsBefore = await query(t.url, 'select count(*)::int as n from sync_run where account_id = $1', [account.id]);
+    const before = await snapshot(account.id);
+    const { run, changes } = await sync(account.id, true);
+    expect(run).toMatchObject({ id: null, dryRun: true, status: 'succeeded' });
+    expect(run.counts).toMatchObject({ added: 1, movedToInactive: 1 });
+    expect(changes.map((c) => [c.action, c.externalId])).toEqual(expect.arrayContaining([['added', '6'], ['moved_to_inactive', '1']]));
+    expect(await snapshot(account.id)).toEqual(before);
+    expect(await query(t.url, 'select count(*)::int as n from sync_run where account_id = $1', [account.id])).toEqual(runsBefore);
+  });
+
+  it('a no-change resync writes no member rows', async () => {
+    fake.setMembers(cwMembers(50));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const before = await snapshot(account.id);
+    const { run } = await sync(account.id);
+    expect(run.counts).toMatchObject({ unchanged: 50, added: 0, updated: 0 });
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+});
+
+describe('runs (product.md §5)', () => {
+  it('counts equal the change entries of the run', async () => {
+    fake.setMembers([...cwMembers(10), cwMember(99, { licenseClass: 'A' })]);
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const m = await byExternal(account.id);
+    await t.app.members.setActive(account.id, m['5']!.id, false, 'admin');
+    fake.update(1, { inactiveFlag: true });
+    fake.update(2, { identifier: 'x2' });
+    fake.remove(3);
+    fake.setMembers([...fake.members, cwMember(11)]);
+    const { run } = await sync(account.id);
+    const rows = await query<{ action: string; n: number }>(t.url, 'select action, count(*)::int as n from member_change where run_id = $1 group by action', [run.id]);
+    const byAction = Object.fromEntries(rows.map((r) => [r.action, r.n]));
+    expect(run.counts).toEqual({
+      fetched: 11,
+      added: byAction.added ?? 0,
+      updated: byAction.updated ?? 0,
+      deactivated: 2,
+      movedToInactive: byAction.moved_to_inactive ?? 0,
+      reactivated: byAction.reactivated ?? 0,
+      unchanged: 6,
+      keptInactiveByAdmin: byAction.kept_inactive_by_admin ?? 0,
+      skipped: byAction.skipped ?? 0,
+    });
+    expect(byAction).toEqual({ added: 1, updated: 1, moved_to_inactive: 2, kept_inactive_by_admin: 1, skipped: 1 });
+  });
+
+  it('a second sync while one runs joins it: the database allows one active run per account', async () => {
+    fake.setMembers(cwMembers(30));
+    const account = await addCwAccount(t.app, site);
+    const results = await Promise.all([sync(account.id), sync(account.id), sync(account.id)]);
+    const ids = new Set(results.map((r) => r.run.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.joined)).toHaveLength(2);
+    expect(await query(t.url, 'select count(*)::int as n from sync_run where account_id = $1', [account.id])).toEqual([{ n: 1 }]);
+    await expect(
+      query(t.url, `insert into sync_run (id, account_id, trigger, status, requested_by, created_at) values ($1, $2, 'manual', 'queued', 't', now()), ($3, $2, 'manual', 'queued', 't', now())`, [randomUUID(), account.id, randomUUID()]),
+    ).rejects.toThrow(/sync_run_one_active_uq/);
+  });
+
+  it('a run whose process died is failed as interrupted once its lease expires, and the account syncs again', async () => {
+    fake.setMembers(cwMembers(3));
+    const account = await addCwAccount(t.app, site);
+    const stale = randomUUID();
+    await query(t.url, `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
+                        values ($1, $2, 'schedule', 'running', 'scheduler', now(), now(), 'dead-host:1', now() - interval '1 minute')`, [stale, account.id]);
+    const { run } = await sync(account.id);
+    expect(run.status).toBe('succeeded');
+    const old = await t.app.runs.show(stale);
+    expect(old.run).toMatchObject({ status: 'failed', error: { kind: 'interrupted' } });
+  });
+});
