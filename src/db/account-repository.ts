@@ -1,3 +1,4 @@
+import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Integration } from '../connector/contract.js';
 
@@ -39,7 +40,7 @@ function toRecord(r: Row): AccountRecord {
 export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt'>;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
-  const [row]: Row[] = await em.execute(
+  const [row]: Row[] = await exec(em, 
     `insert into account (id, name, integration, settings_sealed, seat_limit, sync_at, timezone, breaker_percent,
                           breaker_min_members, created_at, updated_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
@@ -49,27 +50,27 @@ export async function insertAccount(em: EntityManager, a: NewAccount, now: Date)
 }
 
 export async function getAccount(em: EntityManager, id: string): Promise<AccountRecord | undefined> {
-  const rows: Row[] = await em.execute('select * from account where id = ?', [id]);
+  const rows: Row[] = await exec(em, 'select * from account where id = ?', [id]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
 /** Locks the account row for the rest of the transaction; member writes take this lock first. */
 export async function lockAccount(em: EntityManager, id: string): Promise<AccountRecord | undefined> {
-  const rows: Row[] = await em.execute('select * from account where id = ? for update', [id]);
+  const rows: Row[] = await exec(em, 'select * from account where id = ? for update', [id]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
 /** Records that members changed, so plans made against an older version are known stale. */
 export async function bumpMembersVersion(em: EntityManager, id: string, now: Date): Promise<void> {
-  await em.execute('update account set members_version = members_version + 1, updated_at = ? where id = ?', [now, id]);
+  await exec(em, 'update account set members_version = members_version + 1, updated_at = ? where id = ?', [now, id]);
 }
 
 export async function recordFullRead(em: EntityManager, id: string, at: Date): Promise<void> {
-  await em.execute('update account set last_full_read_at = ? where id = ?', [at, id]);
+  await exec(em, 'update account set last_full_read_at = ? where id = ?', [at, id]);
 }
 
 export async function listAccountsWithLastRun(em: EntityManager): Promise<(AccountRecord & { lastRun: Row | null })[]> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `select a.*, to_jsonb(r) as last_run
        from account a
        left join lateral (select id, status, finished_at, error_kind, error_message from sync_run

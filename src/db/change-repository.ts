@@ -1,3 +1,4 @@
+import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberState, PlanEntry } from '../reconcile/types.js';
 import { iso, type ChangeView } from './views.js';
@@ -44,7 +45,7 @@ export async function insertChanges(
     changes: e.changes,
     after_state: state === 'planned' && e.after ? { ...e.after, isNew: e.isNew === true } : null,
   }));
-  await em.execute(
+  await exec(em, 
     `insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason,
                                 changes, state, after_state, actor, created_at)
      select ?::uuid, ?, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason,
@@ -57,7 +58,7 @@ export async function insertChanges(
 
 /** The planned entries of a held run, in the order they were planned. */
 export async function loadPlannedEntries(em: EntityManager, runId: string): Promise<PlanEntry[]> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `select member_id, external_id, identifier, name, email, action, reason, changes, after_state
        from member_change where run_id = ? and state = 'planned' order by id`,
     [runId],
@@ -80,16 +81,16 @@ export async function loadPlannedEntries(em: EntityManager, runId: string): Prom
 }
 
 export async function setChangeState(em: EntityManager, runId: string, from: 'planned', to: 'applied' | 'discarded'): Promise<void> {
-  await em.execute('update member_change set state = ? where run_id = ? and state = ?', [to, runId, from]);
+  await exec(em, 'update member_change set state = ? where run_id = ? and state = ?', [to, runId, from]);
 }
 
 export async function listRunChanges(em: EntityManager, runId: string): Promise<ChangeView[]> {
-  const rows: Row[] = await em.execute('select * from member_change where run_id = ? order by id', [runId]);
+  const rows: Row[] = await exec(em, 'select * from member_change where run_id = ? order by id', [runId]);
   return rows.map(toChangeView);
 }
 
 /** A member's applied history, oldest first. */
 export async function memberHistory(em: EntityManager, memberId: string): Promise<ChangeView[]> {
-  const rows: Row[] = await em.execute(`select * from member_change where member_id = ? and state = 'applied' order by id`, [memberId]);
+  const rows: Row[] = await exec(em, `select * from member_change where member_id = ? and state = 'applied' order by id`, [memberId]);
   return rows.map(toChangeView);
 }

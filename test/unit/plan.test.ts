@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { RemoteMember } from '../../src/connector/contract.js';
+import { holdReason, planAuthoritative } from '../../src/reconcile/plan.js';
+import type { LocalMember, PlanInput } from '../../src/reconcile/types.js';
+
+let ids = 0;
+const input = (over: Partial<PlanInput>): PlanInput => ({
+  remote: [],
+  skipped: [],
+  local: [],
+  seatLimit: null,
+  breaker: { percent: 20, minMembers: 5 },
+  newId: () => `new-${++ids}`,
+  ...over,
+});
+const remote = (id: number, over: Partial<RemoteMember> = {}): RemoteMember => ({ externalId: String(id), identifier: `u${id}`, name: `N ${id}`, email: `u${id}@x.test`, active: true, ...over });
+const local = (id: number, over: Partial<LocalMember> = {}): LocalMember => ({
+  id: `m-${id}`,
+  source: 'psa',
+  externalId: String(id),
+  identifier: `u${id}`,
+  name: `N ${id}`,
+  email: `u${id}@x.test`,
+  active: true,
+  list: 'staff',
+  psaActive: true,
+  inactiveReason: null,
+  adminInactive: false,
+  ...over,
+});
+
+describe('planAuthoritative', () => {
+  it('records unchanged members as a count only', () => {
+    const plan = planAuthoritative(input({ remote: [remote(1), remote(2)], local: [local(1), local(2)] }));
+    expect(plan.entries).toEqual([]);
+    expect(plan.counts).toMatchObject({ fetched: 2, unchanged: 2 });
+    expect(plan.hold).toBeNull();
+  });
+
+  it('lets deactivations free seats for additions in the same run, in PSA order', () => {
+    const plan = planAuthoritative(
+      input({ seatLimit: 2, remote: [remote(1, { active: false }), remote(2), remote(3), remote(4)], local: [local(1), local(2)] }),
+    );
+    const added = plan.entries.filter((e) => e.action === 'added');
+    expect(added.map((e) => [e.externalId, e.after?.active])).toEqual([
+      ['3', true],
+      ['4', false],
+    ]);
+  });
+
+  it('does not count an admin-unchecked member leaving as a deactivation', () => {
+    const plan = planAuthoritative(input({ remote: [remote(1, { active: false })], local: [local(1, { active: false, adminInactive: true, inactiveReason: 'admin' })] }));
+    expect(plan.counts).toMatchObject({ movedToInactive: 1, deactivated: 0 });
+    expect(plan.entries[0]!.after).toMatchObject({ adminInactive: true, list: 'inactive_synced', inactiveReason: 'psa_inactive' });
+  });
+
+  it('leaves already-inactive members that vanish alone', () => {
+    const plan = planAuthoritative(input({ remote: [remote(2)], local: [local(1, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' }), local(2)] }));
+    expect(plan.entries).toEqual([]);
+    expect(plan.counts.unchanged).toBe(2);
+  });
+
+  it('ignores members that are not from the PSA', () => {
+    const plan = planAuthoritative(input({ remote: [remote(2)], local: [local(2), local(7, { externalId: null, source: 'manual' })] }));
+    expect(plan.entries).toEqual([]);
+  });
+});
+
+describe('holdReason', () => {
+  const breaker = { percent: 20, minMembers: 5 };
+  it('holds only when both the share and the absolute number are exceeded', () => {
+    expect(holdReason(5, 10, 5, breaker)).toBeNull(); // 50% but not more than 5
+    expect(holdReason(6, 100, 94, breaker)).toBeNull(); // more than 5 but only 6%
+    expect(holdReason(6, 20, 14, breaker)).toContain('6 of 20');
+  });
+  it('always holds an empty roster while members are Active', () => {
+    expect(holdReason(2, 2, 0, breaker)).toContain('no staff');
+    expect(holdReason(0, 0, 0, breaker)).toBeNull();
+  });
+});
