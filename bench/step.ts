@@ -70,7 +70,7 @@ if (step === 'fetch') {
 } else {
   const startedAt = new Date();
   const t0 = performance.now();
-  const { run } = await app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'bench' });
+  const { run } = await app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'bench', withChanges: false });
   const ms = performance.now() - t0;
   const sqlDuring = statements;
   const [{ n }] = (await app.orm.em.fork().execute('select count(*)::int as n from member where account_id = ? and updated_at >= ?', [accountId, startedAt])) as [{ n: number }];

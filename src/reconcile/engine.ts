@@ -39,6 +39,8 @@ export interface SyncRequest {
   requestedBy: string;
   dryRun?: boolean;
   signal?: AbortSignal;
+  /** Load the run's change entries into the result (default true); the scheduler does not need them. */
+  withChanges?: boolean;
 }
 
 /** A finished (or previewed, or joined) run with the change entries that belong to it. */
@@ -136,11 +138,12 @@ export class SyncEngine {
       leaseMs,
     });
     if (!started) return { ...(await this.#waitFor(run.id!)), joined: true };
-    return this.executeClaimed(account.id, run.id!, req.signal);
+    return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges });
   }
 
   /** Executes a run this process has claimed (status `running`, `claimed_by` = this claimant). */
-  async executeClaimed(accountId: string, runId: string, signal?: AbortSignal): Promise<SyncResult> {
+  async executeClaimed(accountId: string, runId: string, opts: { signal?: AbortSignal; withChanges?: boolean } = {}): Promise<SyncResult> {
+    const { signal, withChanges = true } = opts;
     const { clock, claimant, leaseMs, orm } = this.#deps;
     const log = this.#deps.logger.child({ runId, accountId });
     const em = orm.em.fork();
@@ -175,7 +178,7 @@ export class SyncEngine {
         return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
       });
       log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
-      return { run, changes: await listRunChanges(em, runId), joined: false };
+      return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
     } catch (err) {
       const e = toSyncError(err);
       log.error({ kind: e.kind, error: e.message }, 'sync failed; nothing was changed');

@@ -47,6 +47,22 @@ function stateOf(m: LocalMember): MemberState {
   };
 }
 
+/** Builds a state as one literal, so every state has the same shape (spreads made this the hot spot). */
+function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' | 'identifier' | 'name' | 'email'> | null, over: Partial<MemberState>): MemberState {
+  const src = r ?? base!;
+  return {
+    externalId: src.externalId,
+    identifier: src.identifier,
+    name: src.name,
+    email: src.email,
+    active: over.active ?? base!.active,
+    list: over.list ?? base!.list,
+    psaActive: 'psaActive' in over ? over.psaActive! : base!.psaActive,
+    inactiveReason: 'inactiveReason' in over ? over.inactiveReason! : base!.inactiveReason,
+    adminInactive: over.adminInactive ?? base!.adminInactive,
+  };
+}
+
 function entry(memberId: string, after: MemberState, action: ChangeAction, reason: ChangeReason, changes: FieldChange[], isNew = false): PlanEntry {
   return {
     memberId,
@@ -58,7 +74,7 @@ function entry(memberId: string, after: MemberState, action: ChangeAction, reaso
     reason,
     changes,
     after,
-    ...(isNew ? { isNew } : {}),
+    isNew,
   };
 }
 
@@ -84,25 +100,31 @@ export function planAuthoritative(input: PlanInput): Plan {
   for (const r of remote) {
     seen.add(r.externalId);
     const l = byExternal.get(r.externalId);
-    const details = { externalId: r.externalId, identifier: r.identifier, name: r.name, email: r.email };
 
     if (!l) {
       if (r.active) {
         pendingActivation.push({ local: null, remote: r });
       } else {
-        const after: MemberState = { ...details, active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive', adminInactive: false };
+        const after = makeState(null, r, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive', adminInactive: false });
         entries.push(entry(input.newId(), after, 'added', 'new_inactive_in_psa', diffState(null, after), true));
       }
       continue;
     }
 
+    // Fast path for the common case (nothing changed); avoids building states for most members.
+    if (l.identifier === r.identifier && l.name === r.name && l.email === r.email) {
+      if (r.active ? l.list === 'staff' && l.psaActive === true && !l.adminInactive : l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive') {
+        unchanged++;
+        continue;
+      }
+    }
     const before = stateOf(l);
     if (r.active) {
       if (l.list === 'inactive_synced') {
         pendingActivation.push({ local: l, remote: r });
         continue;
       }
-      const after: MemberState = { ...before, ...details, psaActive: true };
+      const after = makeState(before, r, { psaActive: true });
       const changes = diffState(before, after);
       if (l.adminInactive) {
         entries.push(entry(l.id, after, 'kept_inactive_by_admin', 'kept_inactive_by_admin', changes));
@@ -116,11 +138,11 @@ export function planAuthoritative(input: PlanInput): Plan {
 
     // Inactive in the PSA.
     if (l.list === 'staff') {
-      const after: MemberState = { ...before, ...details, active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' };
+      const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' });
       if (l.active) activeAfter--;
       entries.push(entry(l.id, after, 'moved_to_inactive', 'inactive_in_psa', diffState(before, after)));
     } else {
-      const after: MemberState = { ...before, ...details, psaActive: false, inactiveReason: 'psa_inactive' };
+      const after = makeState(before, r, { psaActive: false, inactiveReason: 'psa_inactive' });
       const changes = diffState(before, after);
       if (changes.length > 0) entries.push(entry(l.id, after, 'updated', 'details_changed_in_psa', changes));
       else unchanged++;
@@ -131,7 +153,7 @@ export function planAuthoritative(input: PlanInput): Plan {
     if (l.externalId === null || seen.has(l.externalId)) continue;
     if (l.list === 'staff') {
       const before = stateOf(l);
-      const after: MemberState = { ...before, active: false, list: 'inactive_synced', psaActive: null, inactiveReason: 'vanished' };
+      const after = makeState(before, null, { active: false, list: 'inactive_synced', psaActive: null, inactiveReason: 'vanished' });
       if (l.active) activeAfter--;
       entries.push(entry(l.id, after, 'moved_to_inactive', 'vanished', diffState(before, after)));
     } else {
@@ -141,19 +163,11 @@ export function planAuthoritative(input: PlanInput): Plan {
 
   // Additions and reactivations take seats in PSA order until the plan's limit is reached.
   for (const { local: l, remote: r } of pendingActivation) {
-    const details = { externalId: r.externalId, identifier: r.identifier, name: r.name, email: r.email };
     const adminInactive = l?.adminInactive ?? false;
     const seatFree = seatLimit === null || activeAfter < seatLimit;
     const active = !adminInactive && seatFree;
     if (active) activeAfter++;
-    const after: MemberState = {
-      ...details,
-      active,
-      list: 'staff',
-      psaActive: true,
-      inactiveReason: active ? null : adminInactive ? 'admin' : 'seat_limit',
-      adminInactive,
-    };
+    const after = makeState(null, r, { active, list: 'staff', psaActive: true, inactiveReason: active ? null : adminInactive ? 'admin' : 'seat_limit', adminInactive });
     if (l) {
       entries.push(entry(l.id, after, 'reactivated', !active && !adminInactive ? 'seat_limit_reached' : 'active_again_in_psa', diffState(stateOf(l), after)));
     } else {
