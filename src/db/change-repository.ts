@@ -1,4 +1,4 @@
-import { exec } from './sql.js';
+import { exec, inChunks } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberState, PlanEntry } from '../reconcile/types.js';
 import { iso, type ChangeView } from './views.js';
@@ -23,7 +23,7 @@ export function toChangeView(r: Row): ChangeView {
   };
 }
 
-/** Writes change entries in one statement; planned entries keep the state they would apply. */
+/** Writes change entries in bulk statements; planned entries keep the state they would apply. */
 export async function insertChanges(
   em: EntityManager,
   accountId: string,
@@ -33,27 +33,29 @@ export async function insertChanges(
   actor: string,
   at: Date,
 ): Promise<void> {
-  if (entries.length === 0) return;
-  const rows = entries.map((e) => ({
-    member_id: e.memberId,
-    external_id: e.externalId,
-    identifier: e.identifier,
-    name: e.name,
-    email: e.email,
-    action: e.action,
-    reason: e.reason,
-    changes: e.changes,
-    after_state: state === 'planned' && e.after ? { ...e.after, isNew: e.isNew === true } : null,
-  }));
-  await exec(em, 
-    `insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason,
-                                changes, state, after_state, actor, created_at)
-     select ?::uuid, ?, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason,
-            x.changes, ?, x.after_state, ?, ?
-       from jsonb_to_recordset(?::jsonb) as x(member_id uuid, external_id text, identifier text, name text, email text,
-                                              action text, reason text, changes jsonb, after_state jsonb)`,
-    [runId, accountId, state, actor, at, JSON.stringify(rows)],
-  );
+  await inChunks(entries, async (chunk) => {
+    const rows = chunk.map((e) => ({
+      member_id: e.memberId,
+      external_id: e.externalId,
+      identifier: e.identifier,
+      name: e.name,
+      email: e.email,
+      action: e.action,
+      reason: e.reason,
+      changes: e.changes,
+      after_state: state === 'planned' && e.after ? { ...e.after, isNew: e.isNew === true } : null,
+    }));
+    await exec(
+      em,
+      `insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason,
+                                  changes, state, after_state, actor, created_at)
+       select ?::uuid, ?, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason,
+              x.changes, ?, x.after_state, ?, ?
+         from jsonb_to_recordset(?::jsonb) as x(member_id uuid, external_id text, identifier text, name text, email text,
+                                                action text, reason text, changes jsonb, after_state jsonb)`,
+      [runId, accountId, state, actor, at, JSON.stringify(rows)],
+    );
+  });
 }
 
 /** The planned entries of a held run, in the order they were planned. */

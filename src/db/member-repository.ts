@@ -1,4 +1,4 @@
-import { exec } from './sql.js';
+import { exec, inChunks } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
 import { iso, type MemberView } from './views.js';
@@ -93,29 +93,27 @@ function stateRow(id: string, s: MemberState) {
   };
 }
 
-/** Inserts members in one statement, whatever their number. */
+/** Inserts members with bulk statements (one per chunk of rows). */
 export async function insertMembers(em: EntityManager, accountId: string, source: MemberSource, members: { id: string; state: MemberState }[], at: Date): Promise<void> {
-  if (members.length === 0) return;
-  await exec(em, 
+  await inChunks(members, (chunk) => exec(em,
     `insert into member (id, account_id, external_id, identifier, name, email, source, active, list, psa_active,
                          inactive_reason, admin_inactive, first_seen_at, last_seen_at, updated_at)
      select x.id, ?, x.external_id, x.identifier, x.name, x.email, ?, x.active, x.list, x.psa_active,
             x.inactive_reason, x.admin_inactive, ?, ?, ?
        from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})`,
-    [accountId, source, at, at, at, JSON.stringify(members.map((m) => stateRow(m.id, m.state)))],
-  );
+    [accountId, source, at, at, at, JSON.stringify(chunk.map((m) => stateRow(m.id, m.state)))],
+  ));
 }
 
-/** Writes members' new states in one statement, whatever their number. */
+/** Writes members' new states with bulk statements (one per chunk of rows). */
 export async function updateMembers(em: EntityManager, accountId: string, members: { id: string; state: MemberState }[], at: Date, seen: boolean): Promise<void> {
-  if (members.length === 0) return;
-  await exec(em, 
+  await inChunks(members, (chunk) => exec(em,
     `update member m set external_id = x.external_id, identifier = x.identifier, name = x.name, email = x.email,
             active = x.active, list = x.list, psa_active = x.psa_active, inactive_reason = x.inactive_reason,
             admin_inactive = x.admin_inactive, updated_at = ?,
             last_seen_at = case when ?::boolean and x.inactive_reason is distinct from 'vanished' then ?::timestamptz else m.last_seen_at end
        from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})
       where m.id = x.id and m.account_id = ?`,
-    [at, seen, at, JSON.stringify(members.map((m) => stateRow(m.id, m.state))), accountId],
-  );
+    [at, seen, at, JSON.stringify(chunk.map((m) => stateRow(m.id, m.state))), accountId],
+  ));
 }

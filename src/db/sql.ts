@@ -12,3 +12,11 @@ export async function exec<T = Record<string, any>>(em: EntityManager, sql: stri
   const result = (await query) as { rows: T[] };
   return result.rows;
 }
+
+/** Rows per bulk statement: large enough to amortise round trips, small enough to bound the JSON text in memory. */
+export const BULK_CHUNK = 5000;
+
+/** Runs `write` once per chunk of `rows`, in order. */
+export async function inChunks<T>(rows: readonly T[], write: (chunk: readonly T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += BULK_CHUNK) await write(rows.slice(i, i + BULK_CHUNK));
+}
