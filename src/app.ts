@@ -16,6 +16,8 @@ import { SyncEngine } from './reconcile/engine.js';
 import { AccountService } from './services/accounts.js';
 import { MemberService } from './services/members.js';
 import { RunService } from './services/runs.js';
+import { TokenService } from './services/tokens.js';
+import { Metrics } from './daemon/metrics.js';
 
 export interface AppOptions {
   env: Env;
@@ -29,6 +31,8 @@ export interface AppOptions {
    */
   migrations?: 'auto' | 'check' | 'skip';
   leaseMs?: number;
+  /** This process's name in run claims (default host:pid). */
+  claimant?: string;
 }
 
 /** Everything a command or the daemon needs, built once. */
@@ -42,6 +46,8 @@ export interface App {
   accounts: AccountService;
   members: MemberService;
   runs: RunService;
+  tokens: TokenService;
+  metrics: Metrics;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -92,6 +98,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 
   const registry = new ConnectorRegistry([connectWiseConnector]);
+  const metrics = new Metrics();
+  const extra = options.observer;
+  const observer: HttpObserver = {
+    onRequest: (psa, status) => {
+      metrics.httpObserver.onRequest?.(psa, status);
+      extra?.onRequest?.(psa, status);
+    },
+  };
   const engine = new SyncEngine({
     orm,
     registry,
@@ -99,9 +113,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     logger,
     httpPolicy: { ...DEFAULT_HTTP_POLICY, ...options.httpPolicy },
-    observer: options.observer,
-    claimant: `${hostname()}:${process.pid}`,
-    leaseMs: options.leaseMs ?? 60_000,
+    observer,
+    onRunFinished: metrics.onRunFinished,
+    claimant: options.claimant ?? env.daemon.replica ?? `${hostname()}:${process.pid}`,
+    leaseMs: options.leaseMs ?? env.daemon.leaseMs,
   });
 
   return {
@@ -114,6 +129,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     accounts: new AccountService(orm, registry, secretBox, clock),
     members: new MemberService(orm, registry, clock),
     runs: new RunService(orm),
+    tokens: new TokenService(orm, clock),
+    metrics,
     migrate: () => migrate(orm),
     async close() {
       await orm.close(true);

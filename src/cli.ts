@@ -17,13 +17,17 @@ async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   try {
     // Commands are quiet unless asked: the daemon logs at info, a terminal user wants the result.
-    const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env });
+    const quiet = parseEnv({ LOG_LEVEL: 'warn', ...process.env });
     const program = buildProgram(
-      (purpose) => createApp({ env, migrations: purpose === 'migrate' ? 'skip' : undefined }),
+      (purpose) =>
+        purpose === 'daemon'
+          ? createApp({ env: parseEnv(process.env), migrations: 'auto' })
+          : createApp({ env: quiet, migrations: purpose === 'migrate' ? 'skip' : undefined }),
       { write: (text) => process.stdout.write(text) },
       (code) => {
         exitCode = code;
       },
+      () => new Promise((resolve) => ['SIGTERM', 'SIGINT'].forEach((s) => process.once(s, () => resolve(s)))),
     );
     await program.parseAsync(argv);
     return exitCode;

@@ -11,20 +11,30 @@ const yes = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'no');
 export function formatAccounts(accounts: AccountView[]): string {
   if (accounts.length === 0) return 'No accounts yet. Add one with: psa-sync accounts add --name N --integration connectwise --config FILE';
   return table([
-    ['ID', 'NAME', 'INTEGRATION', 'SEATS', 'SYNC AT', 'LAST RUN'],
+    ['ID', 'NAME', 'INTEGRATION', 'SEATS', 'SYNC AT', 'STATE', 'NEXT RUN', 'LAST RUN'],
     ...accounts.map((a) => [
       a.id,
       a.name,
       a.integration,
       a.seatLimit === null ? '-' : String(a.seatLimit),
       a.syncAt ? `${a.syncAt} ${a.timezone}` : `(spread) ${a.timezone}`,
+      a.schedule.state === 'ok' ? 'ok' : `${a.schedule.state} (${a.schedule.consecutiveFailures} failures)`,
+      a.schedule.nextAttemptAt ?? 'after new settings or a manual sync',
       a.lastRun ? `${a.lastRun.status}${a.lastRun.error ? ` (${a.lastRun.error.kind})` : ''} ${a.lastRun.finishedAt ?? ''}`.trim() : 'never',
     ]),
   ]);
 }
 
 export function formatAccount(a: AccountView): string {
-  return [`Account ${a.id}`, `  name:        ${a.name}`, `  integration: ${a.integration}`, `  settings:    ${JSON.stringify(a.settings)}`, `  seat limit:  ${a.seatLimit ?? 'none'}`].join('\n');
+  return [
+    `Account ${a.id}`,
+    `  name:        ${a.name}`,
+    `  integration: ${a.integration}`,
+    `  settings:    ${JSON.stringify(a.settings)}`,
+    `  seat limit:  ${a.seatLimit ?? 'none'}`,
+    `  state:       ${a.schedule.state}${a.schedule.blockedReason ? ` — ${a.schedule.blockedReason}` : ''}`,
+    `  next run:    ${a.schedule.nextAttemptAt ?? 'after new settings or a manual sync'}`,
+  ].join('\n');
 }
 
 export function formatMembers(members: MemberView[]): string {

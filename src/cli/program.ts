@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { App } from '../app.js';
+import { startDaemon } from '../daemon/daemon.js';
 import { InputError } from '../core/errors.js';
 import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns } from './format.js';
 
@@ -10,8 +11,11 @@ export interface Output {
   write(text: string): void;
 }
 
-/** Builds the app for a command; `migrate` builds it without the schema check. */
-export type AppFactory = (purpose: 'command' | 'migrate') => Promise<App>;
+/** Builds the app for a command; `migrate` builds it without the schema check, `daemon` migrates first. */
+export type AppFactory = (purpose: 'command' | 'migrate' | 'daemon') => Promise<App>;
+
+/** How `start` waits for the signal to stop (SIGTERM/SIGINT in the real CLI). */
+export type StopSignal = () => Promise<string>;
 
 function actor(): string {
   try {
@@ -52,7 +56,7 @@ async function readStdin(): Promise<string> {
  * The `psa-sync` command line (product.md §8). Every command prints human-readable text, or JSON
  * with `--json`; the process exit code is set by the caller from the returned value.
  */
-export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (code: number) => void): Command {
+export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (code: number) => void, stopSignal: StopSignal): Command {
   const program = new Command('psa-sync')
     .description('Keeps staff lists in step with ConnectWise PSA, HaloPSA and the HTML survey snippet')
     .option('--json', 'print JSON instead of text')
@@ -69,6 +73,21 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       await app.close();
     }
   };
+
+  program
+    .command('start')
+    .description('run the daemon: migrations, scheduler, HTTP API; stops gracefully on SIGTERM/SIGINT')
+    .action(async () => {
+      const app = await makeApp('daemon');
+      try {
+        const daemon = await startDaemon(app);
+        const signal = await stopSignal();
+        app.logger.info({ signal }, 'stopping: no new claims; letting running syncs finish');
+        await daemon.stop();
+      } finally {
+        await app.close();
+      }
+    });
 
   program
     .command('migrate')
@@ -103,6 +122,27 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
           timezone: opts.timezone,
           breakerPercent: opts.breakerPercent,
           breakerMinMembers: opts.breakerMin,
+        });
+        print(account, () => formatAccount(account));
+      }),
+    );
+  accounts
+    .command('update')
+    .description('change an account; new settings clear an auth back-off and sync at the next tick')
+    .argument('<account>', 'account id')
+    .option('--config <file>', 'new connector settings JSON file, or - for stdin')
+    .option('--seat-limit <k>', "most members that may be Active at once ('none' for no limit)")
+    .option('--sync-at <HH:MM>', "daily sync time in the account time zone ('default' for the spread time)")
+    .option('--timezone <tz>', 'IANA time zone')
+    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string }) =>
+      withApp(async (app) => {
+        let seatLimit: number | null | undefined;
+        if (opts.seatLimit !== undefined) seatLimit = opts.seatLimit === 'none' ? null : intArg('seat limit')(opts.seatLimit);
+        const account = await app.accounts.update(accountId, {
+          settings: opts.config === undefined ? undefined : await readConfig(opts.config),
+          seatLimit,
+          syncAt: opts.syncAt === 'default' ? null : opts.syncAt,
+          timezone: opts.timezone,
         });
         print(account, () => formatAccount(account));
       }),
@@ -198,6 +238,23 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       withApp(async (app) => {
         const result = await app.members.explain(accountId, memberId);
         print(result, () => formatExplain(result.member, result.history));
+      }),
+    );
+
+  program
+    .command('tokens')
+    .description('API tokens')
+    .command('create')
+    .description('create an API token; it is printed once and stored hashed')
+    .requiredOption('--role <role>', 'admin | account_manager | support')
+    .option('--account <account>', 'the account an admin or account_manager token belongs to')
+    .option('--name <name>', 'a label for the token, shown in run logs')
+    .action((opts: { role: string; account?: string; name?: string }) =>
+      withApp(async (app) => {
+        const { token, record } = await app.tokens.create({ role: opts.role, accountId: opts.account, name: opts.name });
+        print({ ...record, token }, () =>
+          [`Token for ${record.role}${record.accountId ? ` of account ${record.accountId}` : ' (all accounts, read only)'}:`, token, 'It is shown only now; store it somewhere safe.'].join('\n'),
+        );
       }),
     );
 

@@ -16,6 +16,11 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  PSA_SYNC_MAX_CONCURRENT: z.coerce.number().int().min(1).max(256).default(4),
+  PSA_SYNC_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
+  PSA_SYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  PSA_SYNC_TICK_CRON: z.string().min(1).default('*/2 * * * * *'),
+  PSA_SYNC_REPLICA: z.string().min(1).optional(),
 });
 
 /** The validated process configuration. Nothing below the composition root reads process.env. */
@@ -29,6 +34,18 @@ export interface Env {
   port: number;
   host: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  daemon: {
+    /** Runs one replica executes at once. */
+    maxConcurrent: number;
+    /** A run claim lasts this long without a heartbeat; a dead replica's run is failed after it. */
+    leaseMs: number;
+    /** Shutdown waits this long for running syncs before cancelling them. */
+    shutdownGraceMs: number;
+    /** node-cron expression of the scheduler tick. */
+    tickCron: string;
+    /** This replica's name in run claims (default host:pid). */
+    replica?: string;
+  };
 }
 
 /** Parses the environment once; a failure lists every bad variable in one message. */
@@ -47,5 +64,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    daemon: {
+      maxConcurrent: e.PSA_SYNC_MAX_CONCURRENT,
+      leaseMs: e.PSA_SYNC_LEASE_MS,
+      shutdownGraceMs: e.PSA_SYNC_SHUTDOWN_GRACE_MS,
+      tickCron: e.PSA_SYNC_TICK_CRON,
+      replica: e.PSA_SYNC_REPLICA,
+    },
   };
 }

@@ -17,6 +17,12 @@ export interface AccountRecord {
   breakerMinMembers: number;
   membersVersion: number;
   lastFullReadAt: Date | null;
+  /** When the scheduler next runs a sync (daily time, or a back-off retry). */
+  nextSyncAt: Date | null;
+  consecutiveFailures: number;
+  backoffUntil: Date | null;
+  /** Set after an auth or configuration failure: only new settings or a manual sync help. */
+  blockedReason: string | null;
   createdAt: Date;
 }
 
@@ -33,18 +39,22 @@ function toRecord(r: Row): AccountRecord {
     breakerMinMembers: r.breaker_min_members,
     membersVersion: Number(r.members_version),
     lastFullReadAt: r.last_full_read_at,
+    nextSyncAt: r.next_sync_at,
+    consecutiveFailures: r.consecutive_failures,
+    backoffUntil: r.backoff_until,
+    blockedReason: r.blocked_reason,
     createdAt: r.created_at,
   };
 }
 
-export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt'>;
+export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason'>;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
   const [row]: Row[] = await exec(em, 
     `insert into account (id, name, integration, settings_sealed, seat_limit, sync_at, timezone, breaker_percent,
-                          breaker_min_members, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-    [a.id, a.name, a.integration, a.settingsSealed, a.seatLimit, a.syncAt, a.timezone, a.breakerPercent, a.breakerMinMembers, now, now],
+                          breaker_min_members, next_sync_at, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    [a.id, a.name, a.integration, a.settingsSealed, a.seatLimit, a.syncAt, a.timezone, a.breakerPercent, a.breakerMinMembers, a.nextSyncAt, now, now],
   );
   return toRecord(row!);
 }
@@ -78,4 +88,32 @@ export async function listAccountsWithLastRun(em: EntityManager): Promise<(Accou
       order by a.name`,
   );
   return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null }));
+}
+
+/** The changeable fields of an account; absent fields stay as they are. */
+export interface AccountPatch {
+  settingsSealed?: string;
+  seatLimit?: number | null;
+  syncAt?: string | null;
+  timezone?: string;
+  nextSyncAt?: Date | null;
+  /** New settings: forget an auth/config block and the failure streak. */
+  clearBlock?: boolean;
+}
+
+export async function updateAccount(em: EntityManager, id: string, patch: AccountPatch, now: Date): Promise<AccountRecord | undefined> {
+  const sets: string[] = ['updated_at = ?'];
+  const params: unknown[] = [now];
+  const set = (column: string, value: unknown) => {
+    sets.push(`${column} = ?`);
+    params.push(value);
+  };
+  if (patch.settingsSealed !== undefined) set('settings_sealed', patch.settingsSealed);
+  if (patch.seatLimit !== undefined) set('seat_limit', patch.seatLimit);
+  if (patch.syncAt !== undefined) set('sync_at', patch.syncAt);
+  if (patch.timezone !== undefined) set('timezone', patch.timezone);
+  if (patch.nextSyncAt !== undefined) set('next_sync_at', patch.nextSyncAt);
+  if (patch.clearBlock) sets.push('blocked_reason = null', 'consecutive_failures = 0', 'backoff_until = null');
+  const rows: Row[] = await exec(em, `update account set ${sets.join(', ')} where id = ? returning *`, [...params, id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
 }

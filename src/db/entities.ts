@@ -16,6 +16,10 @@ export const AccountSchema = defineEntity({
     breakerMinMembers: p.integer(),
     membersVersion: p.bigint('number'),
     lastFullReadAt: p.datetime().nullable(),
+    nextSyncAt: p.datetime().nullable(),
+    consecutiveFailures: p.integer(),
+    backoffUntil: p.datetime().nullable(),
+    blockedReason: p.text().nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
@@ -96,4 +100,20 @@ export const MemberChangeSchema = defineEntity({
 });
 export type MemberChangeEntity = InferEntity<typeof MemberChangeSchema>;
 
-export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema];
+/** A service-account bearer token; only its SHA-256 hash is stored (product.md §7). */
+export const ApiTokenSchema = defineEntity({
+  name: 'ApiToken',
+  tableName: 'api_token',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    tokenHash: p.text().unique(),
+    role: p.text(),
+    accountId: p.uuid().nullable(),
+    createdAt: p.datetime(),
+    lastUsedAt: p.datetime().nullable(),
+  },
+});
+export type ApiTokenEntity = InferEntity<typeof ApiTokenSchema>;
+
+export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema, ApiTokenSchema];

@@ -61,19 +61,6 @@ export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Prom
   return startOrJoinRun(em, req); // the active run finished between statements: try again
 }
 
-/** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`). */
-export async function failExpiredRuns(em: EntityManager, now: Date, accountId?: string): Promise<number> {
-  const rows: Row[] = await exec(em, 
-    `update sync_run set status = 'failed', finished_at = ?, error_kind = 'interrupted',
-            error_message = 'the process running this sync stopped before it finished (lease expired); nothing was applied',
-            claimed_by = null, lease_expires_at = null
-      where status = 'running' and lease_expires_at < ? ${accountId ? 'and account_id = ?' : ''}
-      returning id`,
-    accountId ? [now, now, accountId] : [now, now],
-  );
-  return rows.length;
-}
-
 export async function renewLease(em: EntityManager, runId: string, claimant: string, until: Date): Promise<boolean> {
   const rows: Row[] = await exec(em, 
     `update sync_run set lease_expires_at = ? where id = ? and claimed_by = ? and status = 'running' returning id`,

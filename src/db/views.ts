@@ -67,6 +67,14 @@ export interface AccountView {
   timezone: string;
   breaker: { percent: number; minMembers: number };
   createdAt: string;
+  /** Scheduling state (product.md §4, §6): `nextAttemptAt` is null while waiting for new settings. */
+  schedule: {
+    state: 'ok' | 'backing_off' | 'waiting_for_configuration';
+    nextAttemptAt: string | null;
+    consecutiveFailures: number;
+    backoffUntil: string | null;
+    blockedReason: string | null;
+  };
   lastRun: { id: string; status: string; finishedAt: string | null; error: { kind: string; message: string } | null } | null;
 }
 

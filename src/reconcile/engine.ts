@@ -4,14 +4,15 @@ import type { ConnectorContext, RemoteMember, SkippedRemote } from '../connector
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, NotFoundError, SyncError, toSyncError } from '../core/errors.js';
+import { ConflictError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { getAccount, lockAccount, recordFullRead, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
 import { loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { decideRun, failExpiredRuns, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import { decideRun, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import { enqueueRun, expireRuns, recordOutcome } from '../db/schedule-repository.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
@@ -32,7 +33,12 @@ export interface EngineDeps {
   leaseMs: number;
   /** How long a caller waits for a run it joined. */
   joinTimeoutMs?: number;
+  /** Called once for every run that ends (succeeded, held or failed), e.g. for metrics. */
+  onRunFinished?: (run: RunView) => void;
 }
+
+/** An interrupted run is retried at once this many times in a row; after that the back-off applies. */
+const INTERRUPTED_RETRIES = 2;
 
 export interface SyncRequest {
   trigger: RunTrigger;
@@ -85,6 +91,15 @@ export class SyncEngine {
     this.#deps = deps;
   }
 
+  /** Who this process is in run claims; the scheduler claims runs under the same name. */
+  get claimant(): string {
+    return this.#deps.claimant;
+  }
+
+  get leaseMs(): number {
+    return this.#deps.leaseMs;
+  }
+
   async sync(accountId: string, req: SyncRequest): Promise<SyncResult> {
     const em = this.#deps.orm.em.fork();
     const account = await getAccount(em, accountId);
@@ -127,7 +142,7 @@ export class SyncEngine {
 
   async #run(em: EntityManager, account: AccountRecord, req: SyncRequest): Promise<SyncResult> {
     const { clock, claimant, leaseMs } = this.#deps;
-    await failExpiredRuns(em, clock.now(), account.id);
+    await this.recoverExpired(account.id);
     const { run, started } = await startOrJoinRun(em, {
       id: randomUUID(),
       accountId: account.id,
@@ -168,6 +183,7 @@ export class SyncEngine {
         // Members changed while we read the PSA (an admin, another run): plan against the current state.
         const plan = this.#plan(locked, read, locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
         const now = clock.now();
+        await recordOutcome(tem, accountId, { ok: true }, now);
         if (plan.hold) {
           await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
           return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
@@ -178,16 +194,57 @@ export class SyncEngine {
         return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
       });
       log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
+      this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
     } catch (err) {
       const e = toSyncError(err);
       log.error({ kind: e.kind, error: e.message }, 'sync failed; nothing was changed');
       const failed = await finishRun(em, runId, claimant, { status: 'failed', counts: null, errorKind: e.kind, errorMessage: e.message }, clock.now());
+      if (failed) {
+        await this.#afterFailure(failed);
+        this.#deps.onRunFinished?.(failed);
+      }
       const run = failed ?? (await getRun(em, runId));
       if (!run) throw e;
       return { run, changes: [], joined: false };
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * Fails runs whose claimant died (lease expired) and gives their accounts another go: an
+   * interrupted run is retried at once a couple of times, then backs off like any failure.
+   */
+  async recoverExpired(accountId?: string): Promise<RunView[]> {
+    const expired = await expireRuns(this.#deps.orm.em.fork(), this.#deps.clock.now(), accountId);
+    for (const run of expired) {
+      this.#deps.logger.warn({ runId: run.id, accountId: run.accountId }, 'run lease expired; marked interrupted');
+      await this.#afterFailure(run);
+      this.#deps.onRunFinished?.(run);
+    }
+    return expired;
+  }
+
+  /**
+   * Sync Members for the daemon and the API: queues a run that any replica picks up, or returns
+   * the run already queued or running for the account.
+   */
+  async queue(accountId: string, trigger: RunTrigger, requestedBy: string): Promise<{ run: RunView; created: boolean }> {
+    const em = this.#deps.orm.em.fork();
+    if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
+    await this.recoverExpired(accountId);
+    return enqueueRun(em, { id: randomUUID(), accountId, trigger, requestedBy, now: this.#deps.clock.now() });
+  }
+
+  async #afterFailure(run: RunView): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const now = this.#deps.clock.now();
+    const error = run.error ?? { kind: 'internal', message: 'unknown failure' };
+    const health = await recordOutcome(em, run.accountId, { ok: false, kind: error.kind as SyncErrorKind, message: error.message }, now);
+    if (error.kind === 'interrupted' && health && health.consecutiveFailures <= INTERRUPTED_RETRIES) {
+      const { run: retry, created } = await enqueueRun(em, { id: randomUUID(), accountId: run.accountId, trigger: 'retry', requestedBy: 'scheduler', now });
+      if (created) this.#deps.logger.info({ runId: retry.id, accountId: run.accountId, after: run.id }, 'queued a retry of an interrupted run');
     }
   }
 

@@ -3,9 +3,11 @@ import type { Orm } from '../db/orm.js';
 import { INTEGRATIONS, type Integration } from '../connector/contract.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, InputError } from '../core/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { insertAccount, listAccountsWithLastRun, type AccountRecord } from '../db/account-repository.js';
+import { getAccount, insertAccount, listAccountsWithLastRun, updateAccount, type AccountPatch, type AccountRecord } from '../db/account-repository.js';
+import { nextDailySync } from '../schedule/daily.js';
+import { scheduleState } from '../schedule/backoff.js';
 import { iso, type AccountView } from '../db/views.js';
 
 export interface AddAccountInput {
@@ -18,6 +20,21 @@ export interface AddAccountInput {
   timezone?: string;
   breakerPercent?: number;
   breakerMinMembers?: number;
+}
+
+export interface UpdateAccountInput {
+  settings?: unknown;
+  seatLimit?: number | null;
+  syncAt?: string | null;
+  timezone?: string;
+}
+
+function checkSeatLimit(v: number | null | undefined): void {
+  if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0)) throw new InputError('seat limit must be a whole number of members, 0 or more');
+}
+
+function checkSyncAt(v: string | null | undefined): void {
+  if (v !== undefined && v !== null && !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) throw new InputError(`sync time must be HH:MM on a 24-hour clock (got "${v}")`);
 }
 
 function validTimezone(tz: string): boolean {
@@ -47,12 +64,8 @@ export class AccountService {
     const integration = input.integration as Integration;
     const connector = this.registry.get(integration);
     const settings = connector.parseSettings(input.settings);
-    if (input.seatLimit !== undefined && (!Number.isInteger(input.seatLimit) || input.seatLimit < 0)) {
-      throw new InputError('seat limit must be a whole number of members, 0 or more');
-    }
-    if (input.syncAt !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(input.syncAt)) {
-      throw new InputError(`sync time must be HH:MM on a 24-hour clock (got "${input.syncAt}")`);
-    }
+    checkSeatLimit(input.seatLimit);
+    checkSyncAt(input.syncAt);
     const timezone = input.timezone ?? 'UTC';
     if (!validTimezone(timezone)) throw new InputError(`unknown IANA time zone "${timezone}"`);
     const breakerPercent = input.breakerPercent ?? 20;
@@ -61,11 +74,13 @@ export class AccountService {
     if (!Number.isInteger(breakerMinMembers) || breakerMinMembers < 0) throw new InputError('breaker minimum must be 0 or more');
 
     const em = this.orm.em.fork();
+    const id = randomUUID();
+    const now = this.clock.now();
     try {
       const record = await insertAccount(
         em,
         {
-          id: randomUUID(),
+          id,
           name,
           integration,
           settingsSealed: this.secretBox().seal(JSON.stringify(settings)),
@@ -74,14 +89,42 @@ export class AccountService {
           timezone,
           breakerPercent,
           breakerMinMembers,
+          nextSyncAt: nextDailySync({ id, syncAt: input.syncAt ?? null, timezone }, now),
         },
-        this.clock.now(),
+        now,
       );
       return this.view(record, null);
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new ConflictError(`an account named "${name}" already exists`, { cause: err });
       throw err;
     }
+  }
+
+  /**
+   * Changes an account. New settings are validated by the connector and clear an auth or
+   * configuration block; the account then syncs at the next scheduler tick.
+   */
+  async update(accountId: string, input: UpdateAccountInput): Promise<AccountView> {
+    const em = this.orm.em.fork();
+    const current = await getAccount(em, accountId);
+    if (!current) throw new NotFoundError(`account ${accountId} not found`);
+    checkSeatLimit(input.seatLimit);
+    checkSyncAt(input.syncAt);
+    if (input.timezone !== undefined && !validTimezone(input.timezone)) throw new InputError(`unknown IANA time zone "${input.timezone}"`);
+    const now = this.clock.now();
+    const patch: AccountPatch = { seatLimit: input.seatLimit, syncAt: input.syncAt, timezone: input.timezone };
+    if (input.settings !== undefined) {
+      const settings = this.registry.get(current.integration).parseSettings(input.settings);
+      patch.settingsSealed = this.secretBox().seal(JSON.stringify(settings));
+      patch.clearBlock = true;
+    }
+    const syncAt = input.syncAt !== undefined ? input.syncAt : current.syncAt;
+    const timezone = input.timezone ?? current.timezone;
+    if (input.syncAt !== undefined || input.timezone !== undefined) patch.nextSyncAt = nextDailySync({ id: accountId, syncAt, timezone }, now);
+    if (patch.clearBlock && current.blockedReason) patch.nextSyncAt = now;
+    const updated = await updateAccount(em, accountId, patch, now);
+    if (!updated) throw new NotFoundError(`account ${accountId} not found`);
+    return this.view(updated, null);
   }
 
   async list(): Promise<AccountView[]> {
@@ -107,6 +150,13 @@ export class AccountService {
       timezone: a.timezone,
       breaker: { percent: a.breakerPercent, minMembers: a.breakerMinMembers },
       createdAt: iso(a.createdAt)!,
+      schedule: {
+        state: scheduleState(a, this.clock.now()),
+        nextAttemptAt: a.blockedReason ? null : iso(a.backoffUntil && a.nextSyncAt && a.backoffUntil > a.nextSyncAt ? a.backoffUntil : a.nextSyncAt),
+        consecutiveFailures: a.consecutiveFailures,
+        backoffUntil: iso(a.backoffUntil),
+        blockedReason: a.blockedReason,
+      },
       lastRun: lastRun
         ? {
             id: lastRun.id,

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001_initial } from './Migration20261122000001_initial.js';
+import { Migration20261126000001_daemon } from './Migration20261126000001_daemon.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -7,4 +8,5 @@ import { Migration20261122000001_initial } from './Migration20261122000001_initi
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000001_initial', class: Migration20261122000001_initial },
+  { name: 'Migration20261126000001_daemon', class: Migration20261126000001_daemon },
 ];

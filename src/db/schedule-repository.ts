@@ -1,0 +1,125 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { healthAfter, type AccountHealth } from '../schedule/backoff.js';
+import type { SyncErrorKind } from '../core/errors.js';
+import { exec } from './sql.js';
+import { toRunView } from './run-repository.js';
+import type { RunTrigger, RunView } from './views.js';
+
+type Row = Record<string, any>;
+
+/** A due account claimed by one replica: its run is already `running` under that replica's claim. */
+export interface ClaimedRun {
+  run: RunView;
+}
+
+/**
+ * Claims up to `limit` accounts whose daily sync (or back-off retry) is due, in one transaction:
+ * `for update skip locked` lets replicas claim disjoint accounts, the partial unique index on
+ * active runs refuses a second run, and the account's next due time moves past `now` so missed
+ * days collapse into this one run.
+ */
+export async function claimDueAccounts(
+  tem: EntityManager,
+  opts: { now: Date; limit: number; claimant: string; leaseMs: number; newId: () => string; nextSyncAt: (a: { id: string; syncAt: string | null; timezone: string }, now: Date) => Date },
+): Promise<RunView[]> {
+  const { now, limit, claimant, leaseMs } = opts;
+  if (limit <= 0) return [];
+  const due: Row[] = await exec(
+    tem,
+    `select a.id, a.sync_at, a.timezone, a.consecutive_failures from account a
+      where a.next_sync_at <= ? and a.blocked_reason is null and (a.backoff_until is null or a.backoff_until <= ?)
+        and not exists (select 1 from sync_run r where r.account_id = a.id and r.status in ('queued', 'running'))
+      order by a.next_sync_at
+      limit ? for update of a skip locked`,
+    [now, now, limit],
+  );
+  const runs: RunView[] = [];
+  for (const a of due) {
+    const next = opts.nextSyncAt({ id: a.id, syncAt: a.sync_at, timezone: a.timezone }, now);
+    await exec(tem, 'update account set next_sync_at = ? where id = ?', [next, a.id]);
+    const trigger: RunTrigger = a.consecutive_failures > 0 ? 'retry' : 'schedule';
+    const inserted: Row[] = await exec(
+      tem,
+      `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
+       values (?, ?, ?, 'running', 'scheduler', ?, ?, ?, ?)
+       on conflict (account_id) where status in ('queued', 'running') do nothing returning *`,
+      [opts.newId(), a.id, trigger, now, now, claimant, new Date(now.getTime() + leaseMs)],
+    );
+    if (inserted[0]) runs.push(toRunView(inserted[0]));
+  }
+  return runs;
+}
+
+/** Claims up to `limit` queued runs (Sync Members pressed in the API, retries), oldest first. */
+export async function claimQueuedRuns(em: EntityManager, opts: { now: Date; limit: number; claimant: string; leaseMs: number }): Promise<RunView[]> {
+  if (opts.limit <= 0) return [];
+  const rows: Row[] = await exec(
+    em,
+    `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ?
+      where id in (select id from sync_run where status = 'queued' order by created_at limit ? for update skip locked)
+      returning *`,
+    [opts.now, opts.claimant, new Date(opts.now.getTime() + opts.leaseMs), opts.limit],
+  );
+  return rows.map(toRunView);
+}
+
+/**
+ * Queues a run for any replica to pick up, or returns the account's run already queued or
+ * running (Sync Members pressed twice joins the first press).
+ */
+export async function enqueueRun(
+  em: EntityManager,
+  req: { id: string; accountId: string; trigger: RunTrigger; requestedBy: string; now: Date },
+): Promise<{ run: RunView; created: boolean }> {
+  for (;;) {
+    const inserted: Row[] = await exec(
+      em,
+      `insert into sync_run (id, account_id, trigger, status, requested_by, created_at)
+       values (?, ?, ?, 'queued', ?, ?)
+       on conflict (account_id) where status in ('queued', 'running') do nothing returning *`,
+      [req.id, req.accountId, req.trigger, req.requestedBy, req.now],
+    );
+    if (inserted[0]) return { run: toRunView(inserted[0]), created: true };
+    const active: Row[] = await exec(em, `select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
+    if (active[0]) return { run: toRunView(active[0]), created: false };
+    // The active run finished between the two statements: try again.
+  }
+}
+
+/**
+ * Records a run's outcome in the account's failure streak and back-off (product.md §4). A failed
+ * run brings the next attempt forward to the end of its back-off; a blocked account waits for new
+ * settings or a manual sync.
+ */
+export async function recordOutcome(
+  em: EntityManager,
+  accountId: string,
+  outcome: { ok: true } | { ok: false; kind: SyncErrorKind; message: string },
+  now: Date,
+): Promise<AccountHealth | undefined> {
+  const [row]: Row[] = await exec(em, 'select consecutive_failures from account where id = ? for update', [accountId]);
+  if (!row) return undefined;
+  const health = healthAfter(row.consecutive_failures, outcome, now);
+  await exec(
+    em,
+    `update account set consecutive_failures = ?, backoff_until = ?, blocked_reason = ?,
+            next_sync_at = case when ?::timestamptz is null then next_sync_at else least(next_sync_at, ?::timestamptz) end
+      where id = ?`,
+    [health.consecutiveFailures, health.backoffUntil, health.blockedReason, health.backoffUntil, health.backoffUntil, accountId],
+  );
+  return health;
+}
+
+/** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`); returns them. */
+export async function expireRuns(em: EntityManager, now: Date, accountId?: string): Promise<RunView[]> {
+  const rows: Row[] = await exec(
+    em,
+    `update sync_run set status = 'failed', finished_at = ?, error_kind = 'interrupted',
+            error_message = 'the process running this sync stopped before it finished (its lease expired); nothing was applied',
+            claimed_by = null, lease_expires_at = null
+      where status = 'running' and lease_expires_at < ? ${accountId ? 'and account_id = ?' : ''}
+      returning *`,
+    accountId ? [now, now, accountId] : [now, now],
+  );
+  return rows.map(toRunView);
+}

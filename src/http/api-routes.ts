@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import { InputError } from '../core/errors.js';
+import type { Principal } from '../services/tokens.js';
+import { assertCanChange, assertCanRead, requireId } from './access.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+const principalOf = (req: FastifyRequest): Principal => req.principal!;
+const actorOf = (p: Principal) => `token:${p.name} (${p.tokenId})`;
+const LISTS: Record<string, string> = { staff: 'staff', inactive: 'inactive', inactive_synced: 'inactive', all: 'all' };
+
+/** The `/api/v1` routes of product.md §8; every route needs a bearer token (see server.ts). */
+export function registerApiRoutes(server: FastifyInstance, app: App): void {
+  server.post<{ Params: { id: string }; Querystring: { dryRun?: string } }>('/api/v1/accounts/:id/sync', async (req, reply) => {
+    const accountId = requireId('account', req.params.id);
+    const p = principalOf(req);
+    assertCanChange(p, accountId, `account ${accountId}`, 'trigger a sync');
+    if (req.query.dryRun === 'true' || req.query.dryRun === '1') {
+      const result = await app.engine.sync(accountId, { trigger: 'manual', requestedBy: actorOf(p), dryRun: true });
+      return reply.code(200).send({ run: result.run, changes: result.changes });
+    }
+    const { run, created } = await app.engine.queue(accountId, 'manual', actorOf(p));
+    return reply.code(202).send({ run, joined: !created });
+  });
+
+  server.get<{ Params: { id: string } }>('/api/v1/accounts/:id/runs', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    return { runs: await app.runs.list(accountId) };
+  });
+
+  server.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (req) => {
+    const runId = requireId('run', req.params.id);
+    const result = await app.runs.show(runId);
+    assertCanRead(principalOf(req), result.run.accountId, `run ${runId}`);
+    return { run: result.run, changes: result.changes };
+  });
+
+  for (const verb of ['approve', 'reject'] as const) {
+    server.post<{ Params: { id: string } }>(`/api/v1/runs/:id/${verb}`, async (req) => {
+      const runId = requireId('run', req.params.id);
+      const { run } = await app.runs.show(runId);
+      const p = principalOf(req);
+      assertCanChange(p, run.accountId, `run ${runId}`, `${verb} a held run`);
+      const result = verb === 'approve' ? await app.engine.approve(runId, actorOf(p)) : await app.engine.reject(runId, actorOf(p));
+      return { run: result.run, changes: result.changes };
+    });
+  }
+
+  server.get<{ Params: { id: string }; Querystring: { list?: string } }>('/api/v1/accounts/:id/members', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    const list = LISTS[req.query.list ?? 'staff'];
+    if (!list) throw new InputError(`list must be staff, inactive or all (got "${req.query.list}")`);
+    return { members: await app.members.list(accountId, list) };
+  });
+
+  server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean } }>(
+    '/api/v1/accounts/:id/members/:memberId',
+    {
+      schema: {
+        body: { type: 'object', required: ['active'], additionalProperties: false, properties: { active: { type: 'boolean' } } },
+      },
+    },
+    async (req) => {
+      const accountId = requireId('account', req.params.id);
+      const memberId = requireId('member', req.params.memberId);
+      const p = principalOf(req);
+      assertCanChange(p, accountId, `account ${accountId}`, 'change members');
+      return { member: await app.members.setActive(accountId, memberId, req.body.active, actorOf(p)) };
+    },
+  );
+
+  server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    const memberId = requireId('member', req.params.memberId);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    return app.members.explain(accountId, memberId);
+  });
+}

@@ -1,0 +1,131 @@
+/** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const errors = {
+  '400': { description: 'Bad input', ...json(ref('Error')) },
+  '401': { description: 'No or unknown bearer token', ...json(ref('Error')) },
+  '403': { description: "The token's role may not do this", ...json(ref('Error')) },
+  '404': { description: 'Not found, or not visible to this token', ...json(ref('Error')) },
+  '409': { description: 'Refused by a product rule (seat limit, member inactive in the PSA, run not held, stale plan)', ...json(ref('Error')) },
+};
+const accountId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const memberId = { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const runWithChanges = json({ type: 'object', properties: { run: ref('Run'), changes: { type: 'array', items: ref('Change') } } });
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'psa-sync', version: '1', description: 'Sync Members, runs, held-run decisions, members and their history (product.md §8).' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `psa-sync tokens create`' } },
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      Counts: {
+        type: 'object',
+        properties: Object.fromEntries(['fetched', 'added', 'updated', 'deactivated', 'movedToInactive', 'reactivated', 'unchanged', 'keptInactiveByAdmin', 'skipped'].map((k) => [k, { type: 'integer' }])),
+      },
+      Run: {
+        type: 'object',
+        required: ['id', 'accountId', 'trigger', 'status', 'requestedBy', 'startedAt', 'finishedAt', 'counts', 'error'],
+        properties: {
+          id: { type: ['string', 'null'], format: 'uuid', description: 'null for a dry run' },
+          accountId: { type: 'string', format: 'uuid' },
+          trigger: { enum: ['schedule', 'manual', 'setup', 'retry'] },
+          status: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected'] },
+          requestedBy: { type: 'string' },
+          dryRun: { type: 'boolean' },
+          createdAt: { type: 'string', format: 'date-time' },
+          startedAt: { type: ['string', 'null'], format: 'date-time' },
+          finishedAt: { type: ['string', 'null'], format: 'date-time' },
+          counts: { oneOf: [ref('Counts'), { type: 'null' }] },
+          error: {
+            oneOf: [
+              { type: 'object', properties: { kind: { enum: ['auth', 'rate_limited', 'network', 'remote_error', 'bad_response', 'incomplete_read', 'config', 'internal', 'interrupted'] }, message: { type: 'string' } } },
+              { type: 'null' },
+            ],
+          },
+          holdReason: { type: ['string', 'null'] },
+          decidedBy: { type: ['string', 'null'] },
+          decidedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      Change: {
+        type: 'object',
+        properties: {
+          id: { type: ['string', 'null'] },
+          runId: { type: ['string', 'null'] },
+          memberId: { type: ['string', 'null'] },
+          externalId: { type: ['string', 'null'] },
+          identifier: { type: ['string', 'null'] },
+          name: { type: 'string' },
+          email: { type: ['string', 'null'] },
+          action: { type: 'string' },
+          reason: { type: 'string' },
+          changes: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, before: {}, after: {} } } },
+          state: { enum: ['planned', 'applied', 'discarded'] },
+          actor: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      Member: {
+        type: 'object',
+        required: ['id', 'accountId', 'externalId', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psaActive', 'inactiveReason', 'firstSeenAt', 'lastSeenAt'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          accountId: { type: 'string', format: 'uuid' },
+          externalId: { type: ['string', 'null'] },
+          identifier: { type: ['string', 'null'] },
+          name: { type: 'string' },
+          email: { type: ['string', 'null'] },
+          source: { enum: ['psa', 'import', 'survey', 'manual'] },
+          active: { type: 'boolean' },
+          list: { enum: ['staff', 'inactive_synced'] },
+          psaActive: { type: ['boolean', 'null'] },
+          inactiveReason: { type: ['string', 'null'] },
+          adminInactive: { type: 'boolean' },
+          firstSeenAt: { type: 'string', format: 'date-time' },
+          lastSeenAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/api/v1/accounts/{id}/sync': {
+      post: {
+        summary: 'Sync Members: queue a run, or join the one already queued or running (admin)',
+        parameters: [accountId, { name: 'dryRun', in: 'query', schema: { type: 'boolean' }, description: 'return the plan (200) without applying or storing anything' }],
+        responses: { '202': { description: 'The queued or running run', ...json({ type: 'object', properties: { run: ref('Run'), joined: { type: 'boolean' } } }) }, '200': { description: 'Dry run plan', ...runWithChanges }, ...errors },
+      },
+    },
+    '/api/v1/accounts/{id}/runs': { get: { summary: 'Run history, newest first', parameters: [accountId], responses: { '200': { description: 'Runs', ...json({ type: 'object', properties: { runs: { type: 'array', items: ref('Run') } } }) }, ...errors } } },
+    '/api/v1/runs/{id}': { get: { summary: 'One run with its change entries (a held run: its planned changes)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
+    '/api/v1/runs/{id}/approve': { post: { summary: 'Apply exactly the stored plan of a held run (admin)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
+    '/api/v1/runs/{id}/reject': { post: { summary: 'Discard a held run (admin)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
+    '/api/v1/accounts/{id}/members': {
+      get: {
+        summary: 'All Staff, Inactive Synced Members, or both',
+        parameters: [accountId, { name: 'list', in: 'query', schema: { enum: ['staff', 'inactive', 'all'], default: 'staff' } }],
+        responses: { '200': { description: 'Members', ...json({ type: 'object', properties: { members: { type: 'array', items: ref('Member') } } }) }, ...errors },
+      },
+    },
+    '/api/v1/accounts/{id}/members/{memberId}': {
+      patch: {
+        summary: 'Check or uncheck Active (admin)',
+        parameters: [accountId, memberId],
+        requestBody: { required: true, ...json({ type: 'object', required: ['active'], properties: { active: { type: 'boolean' } }, additionalProperties: false }) },
+        responses: { '200': { description: 'The member', ...json({ type: 'object', properties: { member: ref('Member') } }) }, ...errors },
+      },
+    },
+    '/api/v1/accounts/{id}/members/{memberId}/explain': {
+      get: {
+        summary: "A member's state and every change that led to it, oldest first",
+        parameters: [accountId, memberId],
+        responses: { '200': { description: 'Member and history', ...json({ type: 'object', properties: { member: ref('Member'), history: { type: 'array', items: ref('Change') } } }) }, ...errors },
+      },
+    },
+    '/healthz': { get: { summary: 'The process is up', security: [], responses: { '200': { description: 'ok' } } } },
+    '/readyz': { get: { summary: 'Database reachable and migrations applied', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics of this replica', security: [], responses: { '200': { description: 'text/plain exposition format' } } } },
+  },
+} as const;

@@ -1,0 +1,53 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { pendingMigrations } from '../db/orm.js';
+import { registerApiRoutes } from './api-routes.js';
+import { httpError, UnauthenticatedError } from './errors.js';
+import { openApiDocument } from './openapi.js';
+
+/** Bodies on this API are tiny; anything larger is refused before parsing. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The HTTP API of product.md §8 on Fastify, sharing the app's pino logger. Public: health,
+ * readiness, metrics and the OpenAPI document; everything under `/api/v1` needs a bearer token.
+ */
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  const server = Fastify({ loggerInstance: app.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, disableRequestLogging: true });
+
+  server.setErrorHandler((err, req, reply) => {
+    const { status, body } = httpError(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply.code(status).send(body);
+  });
+  server.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  server.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/api/')) return;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new UnauthenticatedError('send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)');
+    const principal = await app.tokens.authenticate(match[1]!);
+    if (!principal) throw new UnauthenticatedError('unknown or revoked token');
+    req.principal = principal;
+  });
+
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  server.get('/readyz', async (_req, reply) => {
+    try {
+      const pending = await pendingMigrations(app.orm);
+      if (pending.length > 0) return reply.code(503).send({ status: 'not_ready', reason: `${pending.length} database migrations pending` });
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not_ready', reason: 'database unreachable' });
+    }
+  });
+  server.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(app.metrics.text()));
+  server.get('/docs/openapi.json', async () => openApiDocument);
+
+  registerApiRoutes(server, app);
+  await server.ready();
+  return server;
+}

@@ -1,0 +1,37 @@
+import type { SyncErrorKind } from '../core/errors.js';
+
+/** Waits after 1, 2 and 3+ consecutive failures (product.md §4: back off instead of hammering). */
+export const BACKOFF_STEPS_MS = [60 * 60_000, 6 * 60 * 60_000, 24 * 60 * 60_000] as const;
+
+/** How an account waits after a run, decided from its consecutive failures and the last error. */
+export interface AccountHealth {
+  consecutiveFailures: number;
+  /** No scheduled run before this time. */
+  backoffUntil: Date | null;
+  /** Set when only a configuration change or a manual sync can help (bad credentials, bad settings). */
+  blockedReason: string | null;
+}
+
+/** Pure: the health of an account after a run ended with `outcome`. */
+export function healthAfter(
+  previousFailures: number,
+  outcome: { ok: true } | { ok: false; kind: SyncErrorKind; message: string },
+  now: Date,
+): AccountHealth {
+  if (outcome.ok) return { consecutiveFailures: 0, backoffUntil: null, blockedReason: null };
+  const failures = previousFailures + 1;
+  if (outcome.kind === 'auth' || outcome.kind === 'config') {
+    return { consecutiveFailures: failures, backoffUntil: null, blockedReason: `${outcome.kind}: ${outcome.message}` };
+  }
+  const wait = BACKOFF_STEPS_MS[Math.min(failures, BACKOFF_STEPS_MS.length) - 1]!;
+  return { consecutiveFailures: failures, backoffUntil: new Date(now.getTime() + wait), blockedReason: null };
+}
+
+/** An account's scheduling state as shown by `accounts list`. */
+export type ScheduleState = 'ok' | 'backing_off' | 'waiting_for_configuration';
+
+export function scheduleState(h: AccountHealth, now: Date): ScheduleState {
+  if (h.blockedReason) return 'waiting_for_configuration';
+  if (h.backoffUntil && h.backoffUntil.getTime() > now.getTime()) return 'backing_off';
+  return 'ok';
+}
