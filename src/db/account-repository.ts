@@ -26,6 +26,8 @@ export interface AccountRecord {
   createdAt: Date;
 }
 
+const date = (v: Date | string | null | undefined): Date | null => (v == null ? null : new Date(v));
+
 function toRecord(r: Row): AccountRecord {
   return {
     id: r.id,
@@ -38,12 +40,12 @@ function toRecord(r: Row): AccountRecord {
     breakerPercent: r.breaker_percent,
     breakerMinMembers: r.breaker_min_members,
     membersVersion: Number(r.members_version),
-    lastFullReadAt: r.last_full_read_at,
-    nextSyncAt: r.next_sync_at,
+    lastFullReadAt: date(r.last_full_read_at),
+    nextSyncAt: date(r.next_sync_at),
     consecutiveFailures: r.consecutive_failures,
-    backoffUntil: r.backoff_until,
+    backoffUntil: date(r.backoff_until),
     blockedReason: r.blocked_reason,
-    createdAt: r.created_at,
+    createdAt: date(r.created_at)!,
   };
 }
 

@@ -191,16 +191,26 @@ function lowerBound(members: FakeCwMember[], pageId: number): number {
 }
 
 /** Serves a fake on a real HTTP port on 127.0.0.1 (for child processes and benchmarks). */
-export async function serveFake(fake: { handle(req: FakeRequest): FakeResponse }): Promise<{ url: string; close(): Promise<void>; server: Server }> {
+export async function serveFake(
+  fake: { handle(req: FakeRequest): FakeResponse },
+  options: { delayMs?: (req: FakeRequest) => number } = {},
+): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const server = createServer((req, res) => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     req.resume();
     req.on('end', () => {
-      const r = fake.handle({ method: req.method ?? 'GET', url, headers });
-      res.writeHead(r.status, r.headers);
-      res.end(r.body);
+      const request = { method: req.method ?? 'GET', url, headers };
+      const respond = () => {
+        if (res.destroyed) return;
+        const r = fake.handle(request);
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+      };
+      const delay = options.delayMs?.(request) ?? 0;
+      if (delay > 0) setTimeout(respond, delay);
+      else respond();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -208,6 +218,10 @@ export async function serveFake(fake: { handle(req: FakeRequest): FakeResponse }
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
