@@ -120,6 +120,33 @@ describe('psa-sync CLI, end to end', () => {
     expect(r.stdout + r.stderr).not.toContain(FAKE_CREDENTIALS.privateKey);
   });
 
+  it('creates API tokens once, per role, and refuses a support token tied to an account', async () => {
+    const admin = await runCli(['--json', 'tokens', 'create', '--role', 'admin', '--account', accountId, '--name', 'ops'], env);
+    expect(admin.code).toBe(0);
+    const created = json(admin);
+    expect(created).toMatchObject({ role: 'admin', accountId, name: 'ops', token: expect.stringMatching(/^psa_/) });
+    const again = json(await runCli(['--json', 'tokens', 'create', '--role', 'admin', '--account', accountId], env));
+    expect(again.token).not.toBe(created.token);
+    const bad = await runCli(['tokens', 'create', '--role', 'support', '--account', accountId], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('support token reads every account');
+    const noAccount = await runCli(['tokens', 'create', '--role', 'account_manager'], env);
+    expect(noAccount.code).toBe(2);
+  });
+
+  it('updates an account; new settings clear an auth back-off, shown in accounts list', async () => {
+    const before = json(await runCli(['--json', 'accounts', 'list'], env)).find((a: { id: string }) => a.id === accountId);
+    expect(before.schedule).toMatchObject({ state: 'waiting_for_configuration', nextAttemptAt: null });
+    const text = await runCli(['accounts', 'list'], env);
+    expect(text.stdout).toContain('waiting_for_configuration');
+    const file = path.join(dir, 'fixed.json');
+    writeFileSync(file, JSON.stringify({ site: cw.url, ...FAKE_CREDENTIALS }));
+    const r = await runCli(['--json', 'accounts', 'update', accountId, '--config', file, '--sync-at', '03:30', '--timezone', 'Europe/Paris'], env);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ syncAt: '03:30', timezone: 'Europe/Paris', schedule: { state: 'ok', consecutiveFailures: 0 } });
+    expect(r.stdout).not.toContain(FAKE_CREDENTIALS.privateKey);
+  });
+
   it('names unknown accounts and runs clearly', async () => {
     const r = await runCli(['runs', 'show', '00000000-0000-0000-0000-000000000000'], env);
     expect(r.code).toBe(3);
