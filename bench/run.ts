@@ -17,6 +17,7 @@ import { createApp } from '../src/app.js';
 import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/core/logger.js';
 import { FAKE_CREDENTIALS } from '../test/fakes/connectwise-fake.js';
+import { schedulerBench } from './scheduler.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
@@ -85,6 +86,22 @@ const churn = await step('sync');
 
 cw.kill('SIGTERM');
 await admin.query(`drop database ${dbName} with (force)`);
+
+// Scheduler figure: many small accounts, two replicas (skip with --no-scheduler).
+let sched: Awaited<ReturnType<typeof schedulerBench>> | undefined;
+if (!process.argv.includes('--no-scheduler')) {
+  const schedDb = `psa_bench_sched_${process.pid}`;
+  await admin.query(`create database ${schedDb}`);
+  const schedUrl = new URL(pgServer.url);
+  schedUrl.pathname = `/${schedDb}`;
+  const members = Number(process.env.BENCH_SCHED_MEMBERS ?? 50);
+  const small = tsx('bench/cw-server.ts', [String(members)]);
+  const smallUrl = await firstLine(small);
+  console.error(`scheduler figure: ${process.env.BENCH_SCHED_ACCOUNTS ?? 1000} accounts × ${members} members, two replicas…`);
+  sched = await schedulerBench(schedUrl.toString(), smallUrl, Number(process.env.BENCH_SCHED_ACCOUNTS ?? 1_000), members);
+  small.kill('SIGTERM');
+  await admin.query(`drop database ${schedDb} with (force)`);
+}
 await admin.end();
 await pgServer.stop();
 
@@ -105,4 +122,10 @@ for (const [name, r] of [['first', first], ['no-change', noChange], ['churn', ch
 }
 const peak = Math.max(first.rssMb, noChange.rssMb, churn.rssMb);
 console.log(`targets: first ≤ 1.5× floor: ${first.ms <= 1.5 * floor ? 'met' : 'MISSED'}; no-change writes 0 member rows: ${noChange.memberRows === 0 ? 'met' : 'MISSED'}; no-change ≤ 1.2× fetch: ${noChange.ms <= 1.2 * fetchFloor.ms ? 'met' : 'MISSED'}; peak RSS ${peak} MB${N >= 100_000 ? ` (< 300 MB: ${peak < 300 ? 'met' : 'MISSED'})` : ''}`);
+if (sched) {
+  console.log(
+    `scheduler: ${sched.accounts} accounts × ${sched.members} members, ${sched.replicas} replicas (max ${sched.maxConcurrentPerReplica} runs each): ` +
+      `all synced in ${sched.seconds.toFixed(1)} s; ${sched.runs} runs (${JSON.stringify(sched.runsByReplica)}), ${sched.failedRuns} failed, duplicate runs: ${sched.duplicateRuns}`,
+  );
+}
 process.exit(0);

@@ -29,6 +29,8 @@ export class Scheduler {
   readonly #abort = new AbortController();
   #ticking: Promise<number> | null = null;
   #stopping = false;
+  /** A tick was asked for while one ran: run another right after, so freed slots refill at once. */
+  #again = false;
 
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
@@ -41,7 +43,17 @@ export class Scheduler {
   /** Claims and starts what is due; resolves with the number of runs started (not finished). */
   tick(): Promise<number> {
     if (this.#stopping) return Promise.resolve(0);
-    this.#ticking ??= this.#tick().finally(() => (this.#ticking = null));
+    if (this.#ticking) {
+      this.#again = true;
+      return this.#ticking;
+    }
+    this.#ticking = this.#tick().finally(() => {
+      this.#ticking = null;
+      if (this.#again) {
+        this.#again = false;
+        void this.tick();
+      }
+    });
     return this.#ticking;
   }
 
@@ -73,7 +85,11 @@ export class Scheduler {
         (result) => logger.info({ runId: run.id, accountId: run.accountId, status: result.run.status }, 'run finished'),
         (err: unknown) => logger.error({ err, runId: run.id, accountId: run.accountId }, 'run crashed'),
       )
-      .finally(() => this.#inFlight.delete(run.id!));
+      .finally(() => {
+        this.#inFlight.delete(run.id!);
+        // A slot is free: claim more now rather than at the next cron tick.
+        if (!this.#stopping) void this.tick();
+      });
     this.#inFlight.set(run.id!, done);
   }
 
