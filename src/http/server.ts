@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { pendingMigrations } from '../db/orm.js';
 import { registerApiRoutes } from './api-routes.js';
@@ -7,13 +7,19 @@ import { openApiDocument } from './openapi.js';
 
 /** Bodies on this API are tiny; anything larger is refused before parsing. */
 const BODY_LIMIT_BYTES = 64 * 1024;
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * The HTTP API of product.md §8 on Fastify, sharing the app's pino logger. Public: health,
  * readiness, metrics and the OpenAPI document; everything under `/api/v1` needs a bearer token.
  */
 export async function buildServer(app: App): Promise<FastifyInstance> {
-  const server = Fastify({ loggerInstance: app.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, disableRequestLogging: true });
+  const server = Fastify({
+    loggerInstance: app.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Probes and scrapes would drown the log; every other request is logged (never its headers' tokens).
+    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req as { url?: string }).url?.split('?')[0] ?? '') }),
+  });
 
   server.setErrorHandler((err, req, reply) => {
     const { status, body } = httpError(err);
