@@ -46,4 +46,10 @@ export const connectWiseConnector: Connector<ConnectWiseSettings> = {
   createReader(settings, context) {
     return new ConnectWiseReader(settings, context);
   },
+  // [srnumber] and [memberid] (the member identifier) are confirmed ConnectWise template tokens.
+  mergeFields: {
+    ticket: '[srnumber]',
+    agentIdentifier: '[memberid]',
+    note: 'ConnectWise tokens for the member email and full name are not confirmed; [memberid] identifies the member.',
+  },
 };

@@ -15,6 +15,8 @@ export interface RemoteMember {
   email: string | null;
   /** Whether the PSA reports the member as active. */
   active: boolean;
+  /** When the PSA last changed the record, if it says (for logs; matching never depends on it). */
+  modifiedAt?: Date;
 }
 
 /** A record the PSA returned that is not staff (an API member, the Unassigned agent). */
@@ -46,10 +48,13 @@ export interface RosterReader {
 }
 
 /**
- * How the PSA's roster governs our member lists:
+ * How the PSA's roster governs our member lists (product.md §2):
  * - `authoritative`: the PSA is the source of truth (ConnectWise): add, update, move to inactive.
+ * - `directory`: the first sync imports active staff; later syncs only refresh known members'
+ *   details and report those the PSA disabled (HaloPSA). Nobody is added or deactivated.
+ * - `none`: no roster to read (the survey snippet); members come from imports and survey activity.
  */
-export type RosterPolicy = 'authoritative';
+export type RosterPolicy = 'authoritative' | 'directory' | 'none';
 
 /** What a connector gets from the host when it builds a reader. */
 export interface ConnectorContext {
@@ -71,5 +76,19 @@ export interface Connector<Settings = unknown> {
   parseSettings(raw: unknown): Settings;
   /** The settings with every secret removed, safe to print. */
   publicSettings(settings: Settings): Record<string, unknown>;
+  /** With policy `none` this throws a `config` SyncError: there is no roster to read. */
   createReader(settings: Settings, context: ConnectorContext): RosterReader;
+  /** Which survey merge fields the PSA fills in, for `accounts snippet` (product.md §3). */
+  mergeFields: SurveyMergeFields;
+}
+
+/** How a PSA's email templates name the values a survey link needs. */
+export interface SurveyMergeFields {
+  ticket: string;
+  agentId?: string;
+  agentIdentifier?: string;
+  agentEmail?: string;
+  agentName?: string;
+  /** What a person should check before using the snippet (unconfirmed field names). */
+  note?: string;
 }

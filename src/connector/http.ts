@@ -83,6 +83,9 @@ function briefDetail(body: string): string {
       const o = parsed as Record<string, unknown>;
       const parts = [o.code, o.error, o.message, o.Message, o.error_description].filter((v) => typeof v === 'string');
       if (parts.length > 0) return parts.join(': ').slice(0, 200);
+      // A one-key validation body such as {"[0].id": "is required"}.
+      const entries = Object.entries(o);
+      if (entries.length === 1 && typeof entries[0]![1] === 'string') return `${entries[0]![0]}: ${entries[0]![1]}`.slice(0, 200);
     }
   } catch {
     // not JSON: fall through to the raw text
@@ -129,18 +132,41 @@ export class PsaHttp {
   }
 
   /** GETs a JSON document; `path` is relative to the base URL. */
-  async getJson(path: string, params?: Record<string, string | number>, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<JsonResponse> {
+  getJson(path: string, params?: Record<string, string | number>, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<JsonResponse> {
+    return this.#send({ method: 'GET', path, params, headers: extraHeaders, signal });
+  }
+
+  /** POSTs an `application/x-www-form-urlencoded` body (OAuth token requests) and reads JSON back. */
+  postForm(path: string, fields: Record<string, string>, signal?: AbortSignal): Promise<JsonResponse> {
+    return this.#send({
+      method: 'POST',
+      path,
+      data: new URLSearchParams(fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      signal,
+    });
+  }
+
+  async #send(req: {
+    method: 'GET' | 'POST';
+    path: string;
+    params?: Record<string, string | number>;
+    headers?: Record<string, string>;
+    data?: string;
+    signal?: AbortSignal;
+  }): Promise<JsonResponse> {
+    const { path, signal, method } = req;
     const { policy, logger } = this.#options;
     const attempt = async (): Promise<JsonResponse> => {
       let res;
       try {
-        res = await this.#axios.get<string>(path, { params, headers: extraHeaders, signal });
+        res = await this.#axios.request<string>({ url: path, method, params: req.params, headers: req.headers, data: req.data, signal });
       } catch (err) {
         this.#options.observer?.onRequest?.(this.#options.psa, undefined);
         if (signal?.aborted) throw new AbortError(new SyncError('interrupted', 'the run was cancelled'));
         const e = err as { code?: string; message?: string };
         const detail = e.code === 'ECONNABORTED' ? `no answer within ${policy.timeoutMs} ms` : (e.code ?? e.message ?? 'network error');
-        throw new HttpFailure('GET', path, undefined, detail);
+        throw new HttpFailure(method, path, undefined, detail);
       }
       this.#options.observer?.onRequest?.(this.#options.psa, res.status);
       const body = typeof res.data === 'string' ? res.data : '';
@@ -150,11 +176,11 @@ export class PsaHttp {
           return { status: res.status, headers, body: body === '' ? null : JSON.parse(body) };
         } catch (cause) {
           throw new AbortError(
-            new SyncError('bad_response', `${this.#options.psa} sent a response to GET ${path} that is not valid JSON`, { cause }),
+            new SyncError('bad_response', `${this.#options.psa} sent a response to ${method} ${path} that is not valid JSON`, { cause }),
           );
         }
       }
-      const failure = new HttpFailure('GET', path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? policy.defaultRateLimitWaitMs) : undefined);
+      const failure = new HttpFailure(method, path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? policy.defaultRateLimitWaitMs) : undefined);
       if (res.status === 429 || res.status === 408 || res.status >= 500) throw failure;
       throw new AbortError(this.#classify(failure));
     };

@@ -23,6 +23,13 @@ export interface AccountRecord {
   backoffUntil: Date | null;
   /** Set after an auth or configuration failure: only new settings or a manual sync help. */
   blockedReason: string | null;
+  /** The account's key in public survey links. */
+  publicKey: string;
+  /** HMAC key of signed survey links, sealed like connector settings. */
+  surveySecretSealed: string | null;
+  requireSignedLinks: boolean;
+  /** Most members survey activity may add per day. */
+  surveyAutoAddCap: number;
   createdAt: Date;
 }
 
@@ -45,18 +52,23 @@ function toRecord(r: Row): AccountRecord {
     consecutiveFailures: r.consecutive_failures,
     backoffUntil: date(r.backoff_until),
     blockedReason: r.blocked_reason,
+    publicKey: r.public_key,
+    surveySecretSealed: r.survey_secret_sealed,
+    requireSignedLinks: r.require_signed_links,
+    surveyAutoAddCap: r.survey_auto_add_cap,
     createdAt: date(r.created_at)!,
   };
 }
 
-export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason'>;
+export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap'>;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
   const [row]: Row[] = await exec(em, 
     `insert into account (id, name, integration, settings_sealed, seat_limit, sync_at, timezone, breaker_percent,
-                          breaker_min_members, next_sync_at, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-    [a.id, a.name, a.integration, a.settingsSealed, a.seatLimit, a.syncAt, a.timezone, a.breakerPercent, a.breakerMinMembers, a.nextSyncAt, now, now],
+                          breaker_min_members, next_sync_at, public_key, survey_secret_sealed, require_signed_links, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    [a.id, a.name, a.integration, a.settingsSealed, a.seatLimit, a.syncAt, a.timezone, a.breakerPercent, a.breakerMinMembers, a.nextSyncAt,
+     a.publicKey, a.surveySecretSealed, a.requireSignedLinks, now, now],
   );
   return toRecord(row!);
 }
@@ -99,6 +111,8 @@ export interface AccountPatch {
   syncAt?: string | null;
   timezone?: string;
   nextSyncAt?: Date | null;
+  requireSignedLinks?: boolean;
+  surveyAutoAddCap?: number;
   /** New settings: forget an auth/config block and the failure streak. */
   clearBlock?: boolean;
 }
@@ -115,7 +129,14 @@ export async function updateAccount(em: EntityManager, id: string, patch: Accoun
   if (patch.syncAt !== undefined) set('sync_at', patch.syncAt);
   if (patch.timezone !== undefined) set('timezone', patch.timezone);
   if (patch.nextSyncAt !== undefined) set('next_sync_at', patch.nextSyncAt);
+  if (patch.requireSignedLinks !== undefined) set('require_signed_links', patch.requireSignedLinks);
+  if (patch.surveyAutoAddCap !== undefined) set('survey_auto_add_cap', patch.surveyAutoAddCap);
   if (patch.clearBlock) sets.push('blocked_reason = null', 'consecutive_failures = 0', 'backoff_until = null');
   const rows: Row[] = await exec(em, `update account set ${sets.join(', ')} where id = ? returning *`, [...params, id]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+export async function getAccountByPublicKey(em: EntityManager, publicKey: string): Promise<AccountRecord | undefined> {
+  const rows: Row[] = await exec(em, 'select * from account where public_key = ?', [publicKey]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }

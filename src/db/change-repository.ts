@@ -19,6 +19,7 @@ export function toChangeView(r: Row): ChangeView {
     changes: r.changes,
     state: r.state,
     actor: r.actor,
+    surveyEventId: r.survey_event_id ?? null,
     createdAt: iso(r.created_at)!,
   };
 }

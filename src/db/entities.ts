@@ -20,6 +20,10 @@ export const AccountSchema = defineEntity({
     consecutiveFailures: p.integer(),
     backoffUntil: p.datetime().nullable(),
     blockedReason: p.text().nullable(),
+    publicKey: p.text().unique(),
+    surveySecretSealed: p.text().nullable(),
+    requireSignedLinks: p.boolean(),
+    surveyAutoAddCap: p.integer(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
@@ -95,6 +99,7 @@ export const MemberChangeSchema = defineEntity({
     state: p.text(),
     afterState: p.json<Record<string, unknown>>().nullable(),
     actor: p.text(),
+    surveyEventId: p.uuid().nullable(),
     createdAt: p.datetime(),
   },
 });
@@ -116,4 +121,30 @@ export const ApiTokenSchema = defineEntity({
 });
 export type ApiTokenEntity = InferEntity<typeof ApiTokenSchema>;
 
-export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema, ApiTokenSchema];
+/** A rating from the survey snippet: one per account, ticket and respondent, holding the latest rating. */
+export const SurveyEventSchema = defineEntity({
+  name: 'SurveyEvent',
+  tableName: 'survey_event',
+  properties: {
+    id: p.uuid().primary(),
+    accountId: p.uuid(),
+    ticket: p.text(),
+    respondent: p.text(),
+    rating: p.integer(),
+    agentExternalId: p.text().nullable(),
+    agentIdentifier: p.text().nullable(),
+    agentEmail: p.text().nullable(),
+    agentName: p.text().nullable(),
+    memberId: p.uuid().nullable(),
+    matchedBy: p.text().nullable(),
+    unmatchedReason: p.text().nullable(),
+    channel: p.text(),
+    signed: p.boolean(),
+    clicks: p.integer(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type SurveyEventEntity = InferEntity<typeof SurveyEventSchema>;
+
+export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema, ApiTokenSchema, SurveyEventSchema];

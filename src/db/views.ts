@@ -54,6 +54,8 @@ export interface ChangeView {
   changes: { field: string; before: unknown; after: unknown }[];
   state: 'planned' | 'applied' | 'discarded';
   actor: string;
+  /** The survey event that revealed the member, for members added from survey activity. */
+  surveyEventId?: string | null;
   createdAt: string;
 }
 
@@ -66,6 +68,10 @@ export interface AccountView {
   syncAt: string | null;
   timezone: string;
   breaker: { percent: number; minMembers: number };
+  /** The key in this account's public survey links (`/s/:accountKey`); not a secret. */
+  publicKey: string;
+  requireSignedLinks: boolean;
+  surveyAutoAddCap: number;
   createdAt: string;
   /** Scheduling state (product.md §4, §6): `nextAttemptAt` is null while waiting for new settings. */
   schedule: {

@@ -19,6 +19,7 @@ export function deriveCounts(entries: readonly PlanEntry[], unchanged: number): 
     unchanged,
     keptInactiveByAdmin: 0,
     skipped: 0,
+    flaggedDisabled: 0,
   };
   for (const e of entries) {
     if (e.action === 'added') counts.added++;
@@ -27,6 +28,7 @@ export function deriveCounts(entries: readonly PlanEntry[], unchanged: number): 
     else if (e.action === 'reactivated') counts.reactivated++;
     else if (e.action === 'kept_inactive_by_admin') counts.keptInactiveByAdmin++;
     else if (e.action === 'skipped') counts.skipped++;
+    else if (e.action === 'flagged') counts.flaggedDisabled++;
     if (changed(e, 'active', true, false)) counts.deactivated++;
   }
   return counts;

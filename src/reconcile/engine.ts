@@ -4,7 +4,7 @@ import type { ConnectorContext, RemoteMember, SkippedRemote } from '../connector
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
+import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { getAccount, lockAccount, recordFullRead, type AccountRecord } from '../db/account-repository.js';
@@ -16,6 +16,7 @@ import { enqueueRun, expireRuns, recordOutcome } from '../db/schedule-repository
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
+import { planDirectory } from './plan-directory.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 
 export interface EngineDeps {
@@ -102,9 +103,23 @@ export class SyncEngine {
 
   async sync(accountId: string, req: SyncRequest): Promise<SyncResult> {
     const em = this.#deps.orm.em.fork();
-    const account = await getAccount(em, accountId);
-    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    const account = this.#syncable(await getAccount(em, accountId), accountId);
     return req.dryRun ? this.#preview(em, account, req) : this.#run(em, account, req);
+  }
+
+  /** The account, if it exists and has a PSA roster to sync. */
+  #syncable(account: AccountRecord | undefined, accountId: string): AccountRecord {
+    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    if (this.#deps.registry.get(account.integration).rosterPolicy === 'none') {
+      throw new InputError(`account ${accountId} is a snippet account: it has no PSA to sync; its members come from \`psa-sync members import\` and survey activity`);
+    }
+    return account;
+  }
+
+  /** A directory PSA's first sync is its setup import (product.md §2 HaloPSA rule 1). */
+  #triggerFor(account: AccountRecord, requested: RunTrigger): RunTrigger {
+    const setup = this.#deps.registry.get(account.integration).rosterPolicy === 'directory' && account.lastFullReadAt === null;
+    return setup && requested === 'manual' ? 'setup' : requested;
   }
 
   async #preview(em: EntityManager, account: AccountRecord, req: SyncRequest): Promise<SyncResult> {
@@ -146,7 +161,7 @@ export class SyncEngine {
     const { run, started } = await startOrJoinRun(em, {
       id: randomUUID(),
       accountId: account.id,
-      trigger: req.trigger,
+      trigger: this.#triggerFor(account, req.trigger),
       requestedBy: req.requestedBy,
       claimant,
       now: clock.now(),
@@ -232,9 +247,9 @@ export class SyncEngine {
    */
   async queue(accountId: string, trigger: RunTrigger, requestedBy: string): Promise<{ run: RunView; created: boolean }> {
     const em = this.#deps.orm.em.fork();
-    if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
+    const account = this.#syncable(await getAccount(em, accountId), accountId);
     await this.recoverExpired(accountId);
-    return enqueueRun(em, { id: randomUUID(), accountId, trigger, requestedBy, now: this.#deps.clock.now() });
+    return enqueueRun(em, { id: randomUUID(), accountId, trigger: this.#triggerFor(account, trigger), requestedBy, now: this.#deps.clock.now() });
   }
 
   async #afterFailure(run: RunView): Promise<void> {
@@ -255,6 +270,9 @@ export class SyncEngine {
   }
 
   #plan(account: AccountRecord, read: RosterRead, local: LocalMember[]): Plan {
+    if (this.#deps.registry.get(account.integration).rosterPolicy === 'directory') {
+      return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup: account.lastFullReadAt === null, newId: randomUUID });
+    }
     return planAuthoritative({
       remote: read.remote,
       skipped: read.skipped,

@@ -34,7 +34,8 @@ export type ChangeAction =
   | 'kept_inactive_by_admin'
   | 'skipped'
   | 'admin_checked'
-  | 'admin_unchecked';
+  | 'admin_unchecked'
+  | 'flagged';
 
 /** Reason codes a support person can read in a run or a member's history. */
 export type ChangeReason =
@@ -48,7 +49,11 @@ export type ChangeReason =
   | 'kept_inactive_by_admin'
   | 'api_member'
   | 'unassigned_agent'
-  | 'set_by_admin';
+  | 'set_by_admin'
+  | 'imported_at_setup'
+  | 'disabled_in_psa'
+  | 'imported_from_file'
+  | 'seen_in_survey';
 
 export interface FieldChange {
   field: keyof MemberState;
@@ -84,6 +89,8 @@ export interface RunCounts {
   unchanged: number;
   keptInactiveByAdmin: number;
   skipped: number;
+  /** Members the PSA disabled that stay Active here until an admin decides (HaloPSA). */
+  flaggedDisabled: number;
 }
 
 export interface BreakerSettings {
@@ -99,6 +106,17 @@ export interface PlanInput {
   local: LocalMember[];
   seatLimit: number | null;
   breaker: BreakerSettings;
+  newId: () => string;
+}
+
+/** Input of the directory planner (HaloPSA): no deactivations, additions only at setup. */
+export interface DirectoryPlanInput {
+  remote: RemoteMember[];
+  skipped: SkippedRemote[];
+  local: LocalMember[];
+  seatLimit: number | null;
+  /** The account's first sync: import the PSA's active staff. */
+  setup: boolean;
   newId: () => string;
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { INTEGRATIONS, type Integration } from '../connector/contract.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
@@ -20,6 +20,8 @@ export interface AddAccountInput {
   timezone?: string;
   breakerPercent?: number;
   breakerMinMembers?: number;
+  /** Refuse unsigned survey links (snippet accounts can also set it in their settings). */
+  requireSignedLinks?: boolean;
 }
 
 export interface UpdateAccountInput {
@@ -27,6 +29,8 @@ export interface UpdateAccountInput {
   seatLimit?: number | null;
   syncAt?: string | null;
   timezone?: string;
+  requireSignedLinks?: boolean;
+  surveyAutoAddCap?: number;
 }
 
 function checkSeatLimit(v: number | null | undefined): void {
@@ -89,7 +93,11 @@ export class AccountService {
           timezone,
           breakerPercent,
           breakerMinMembers,
-          nextSyncAt: nextDailySync({ id, syncAt: input.syncAt ?? null, timezone }, now),
+          // Accounts without a PSA roster (snippet) have nothing to sync on a schedule.
+          nextSyncAt: connector.rosterPolicy === 'none' ? null : nextDailySync({ id, syncAt: input.syncAt ?? null, timezone }, now),
+          publicKey: randomBytes(16).toString('hex'),
+          surveySecretSealed: this.secretBox().seal(randomBytes(32).toString('base64url')),
+          requireSignedLinks: input.requireSignedLinks ?? (settings as { requireSignedLinks?: unknown }).requireSignedLinks === true,
         },
         now,
       );
@@ -112,16 +120,28 @@ export class AccountService {
     checkSyncAt(input.syncAt);
     if (input.timezone !== undefined && !validTimezone(input.timezone)) throw new InputError(`unknown IANA time zone "${input.timezone}"`);
     const now = this.clock.now();
-    const patch: AccountPatch = { seatLimit: input.seatLimit, syncAt: input.syncAt, timezone: input.timezone };
+    if (input.surveyAutoAddCap !== undefined && (!Number.isInteger(input.surveyAutoAddCap) || input.surveyAutoAddCap < 0)) {
+      throw new InputError('the daily cap on members added from survey activity must be a whole number, 0 or more');
+    }
+    const patch: AccountPatch = {
+      seatLimit: input.seatLimit,
+      syncAt: input.syncAt,
+      timezone: input.timezone,
+      requireSignedLinks: input.requireSignedLinks,
+      surveyAutoAddCap: input.surveyAutoAddCap,
+    };
     if (input.settings !== undefined) {
       const settings = this.registry.get(current.integration).parseSettings(input.settings);
       patch.settingsSealed = this.secretBox().seal(JSON.stringify(settings));
       patch.clearBlock = true;
+      const signed = (settings as { requireSignedLinks?: unknown }).requireSignedLinks;
+      if (typeof signed === 'boolean' && input.requireSignedLinks === undefined) patch.requireSignedLinks = signed;
     }
     const syncAt = input.syncAt !== undefined ? input.syncAt : current.syncAt;
     const timezone = input.timezone ?? current.timezone;
-    if (input.syncAt !== undefined || input.timezone !== undefined) patch.nextSyncAt = nextDailySync({ id: accountId, syncAt, timezone }, now);
-    if (patch.clearBlock && current.blockedReason) patch.nextSyncAt = now;
+    const scheduled = this.registry.get(current.integration).rosterPolicy !== 'none';
+    if (scheduled && (input.syncAt !== undefined || input.timezone !== undefined)) patch.nextSyncAt = nextDailySync({ id: accountId, syncAt, timezone }, now);
+    if (scheduled && patch.clearBlock && current.blockedReason) patch.nextSyncAt = now;
     const updated = await updateAccount(em, accountId, patch, now);
     if (!updated) throw new NotFoundError(`account ${accountId} not found`);
     return this.view(updated, null);
@@ -149,6 +169,9 @@ export class AccountService {
       syncAt: a.syncAt,
       timezone: a.timezone,
       breaker: { percent: a.breakerPercent, minMembers: a.breakerMinMembers },
+      publicKey: a.publicKey,
+      requireSignedLinks: a.requireSignedLinks,
+      surveyAutoAddCap: a.surveyAutoAddCap,
       createdAt: iso(a.createdAt)!,
       schedule: {
         state: scheduleState(a, this.clock.now()),

@@ -23,6 +23,8 @@ export interface FakeRequest {
   method: string;
   url: URL;
   headers: Record<string, string>;
+  /** The raw request body, when there is one. */
+  body?: string;
 }
 
 export interface FakeResponse {
@@ -199,9 +201,10 @@ export async function serveFake(
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    req.resume();
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      const request = { method: req.method ?? 'GET', url, headers };
+      const request = { method: req.method ?? 'GET', url, headers, body };
       const respond = () => {
         if (res.destroyed) return;
         const r = fake.handle(request);
