@@ -19,6 +19,8 @@ import { AccountService } from './services/accounts.js';
 import { MemberService } from './services/members.js';
 import { RunService } from './services/runs.js';
 import { TokenService } from './services/tokens.js';
+import { SurveyService } from './services/survey.js';
+import { MemberImportService } from './services/member-import.js';
 import { Metrics } from './daemon/metrics.js';
 
 export interface AppOptions {
@@ -49,6 +51,8 @@ export interface App {
   members: MemberService;
   runs: RunService;
   tokens: TokenService;
+  survey: SurveyService;
+  imports: MemberImportService;
   metrics: Metrics;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
@@ -132,6 +136,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     members: new MemberService(orm, registry, clock),
     runs: new RunService(orm),
     tokens: new TokenService(orm, clock),
+    survey: new SurveyService(orm, registry, secretBox, clock, logger),
+    imports: new MemberImportService(orm, registry, clock),
     metrics,
     migrate: () => migrate(orm),
     async close() {

@@ -1,4 +1,5 @@
 import type { ChangeView, MemberView, RunView, AccountView } from '../db/views.js';
+import type { SurveyEventView } from '../db/survey-repository.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -32,6 +33,7 @@ export function formatAccount(a: AccountView): string {
     `  integration: ${a.integration}`,
     `  settings:    ${JSON.stringify(a.settings)}`,
     `  seat limit:  ${a.seatLimit ?? 'none'}`,
+    `  survey key:  ${a.publicKey}${a.requireSignedLinks ? ' (signed links only)' : ''}`,
     `  state:       ${a.schedule.state}${a.schedule.blockedReason ? ` — ${a.schedule.blockedReason}` : ''}`,
     `  next run:    ${a.schedule.nextAttemptAt ?? 'after new settings or a manual sync'}`,
   ].join('\n');
@@ -48,8 +50,16 @@ export function formatMembers(members: MemberView[]): string {
 function formatChange(c: ChangeView): string {
   const who = `${c.name}${c.identifier ? ` (${c.identifier})` : ''}${c.externalId ? ` psa:${c.externalId}` : ''}${c.memberId ? ` id:${c.memberId}` : ''}`;
   const fields = c.changes.map((f) => `${f.field}: ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`).join(', ');
-  return `  ${c.state === 'planned' ? '(planned) ' : ''}${c.action} [${c.reason}] ${who}${fields ? ` — ${fields}` : ''}`;
+  const note = NOTES[c.reason] ? ` — ${NOTES[c.reason]}` : '';
+  const event = c.surveyEventId ? ` (survey event ${c.surveyEventId})` : '';
+  return `  ${c.state === 'planned' ? '(planned) ' : ''}${c.action} [${c.reason}] ${who}${fields ? ` — ${fields}` : ''}${note}${event}`;
 }
+
+/** Words for reasons that ask a person to act. */
+const NOTES: Record<string, string> = {
+  disabled_in_psa: 'disabled in HaloPSA — deactivate by hand?',
+  kept_inactive_by_admin: 'kept inactive by admin',
+};
 
 export function formatRun(run: RunView, changes?: ChangeView[]): string {
   const lines = [
@@ -60,7 +70,8 @@ export function formatRun(run: RunView, changes?: ChangeView[]): string {
   if (run.counts) {
     const c = run.counts;
     lines.push(
-      `  fetched ${c.fetched}, added ${c.added}, updated ${c.updated}, deactivated ${c.deactivated}, moved to inactive ${c.movedToInactive}, reactivated ${c.reactivated}, unchanged ${c.unchanged}, kept inactive by admin ${c.keptInactiveByAdmin}, skipped ${c.skipped}`,
+      `  fetched ${c.fetched}, added ${c.added}, updated ${c.updated}, deactivated ${c.deactivated}, moved to inactive ${c.movedToInactive}, reactivated ${c.reactivated}, unchanged ${c.unchanged}, kept inactive by admin ${c.keptInactiveByAdmin}, skipped ${c.skipped}` +
+        (c.flaggedDisabled ? `, disabled in the PSA (deactivate by hand?) ${c.flaggedDisabled}` : ''),
     );
   }
   if (run.holdReason) lines.push(`  ${run.dryRun ? 'would be held' : 'held'}: ${run.holdReason}`);
@@ -91,4 +102,20 @@ export function formatExplain(member: MemberView, history: ChangeView[]): string
     ...history.map((c) => `${c.createdAt} by ${c.actor}${c.runId ? ` (run ${c.runId})` : ''}\n${formatChange(c)}`),
   ];
   return lines.join('\n');
+}
+
+export function formatSurveyEvents(events: SurveyEventView[]): string {
+  if (events.length === 0) return 'No survey events.';
+  return table([
+    ['ID', 'WHEN', 'TICKET', 'RATING', 'AGENT', 'MEMBER', 'MATCH'],
+    ...events.map((e) => [
+      e.id,
+      e.updatedAt,
+      e.ticket.startsWith('no-ticket:') ? '-' : e.ticket,
+      String(e.rating),
+      [e.agent.id && `id ${e.agent.id}`, e.agent.identifier, e.agent.email, e.agent.name].filter(Boolean).join(' / '),
+      e.memberId ?? '-',
+      e.matchedBy ?? `unmatched: ${e.unmatchedReason}`,
+    ]),
+  ]);
 }

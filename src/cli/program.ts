@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { InputError } from '../core/errors.js';
-import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns } from './format.js';
+import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents } from './format.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -32,13 +33,22 @@ function intArg(name: string) {
   };
 }
 
-async function readConfig(file: string): Promise<unknown> {
-  let text: string;
+async function readText(file: string, what = 'file'): Promise<string> {
   try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (cause) {
-    throw new InputError(`cannot read config file ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new InputError(`cannot read ${what} ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
   }
+}
+
+function boolArg(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new InputError(`${flag} must be true or false (got "${value}")`);
+  return value === 'true';
+}
+
+async function readConfig(file: string): Promise<unknown> {
+  const text = await readText(file, 'config file');
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -111,6 +121,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--timezone <tz>', 'IANA time zone', 'UTC')
     .option('--breaker-percent <p>', 'hold a run that deactivates more than this % of Active members', intArg('breaker percent'))
     .option('--breaker-min <n>', '…and more than this many members', intArg('breaker minimum'))
+    .option('--require-signed-links', 'accept only signed survey links for this account')
     .action((opts) =>
       withApp(async (app) => {
         const account = await app.accounts.add({
@@ -122,6 +133,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
           timezone: opts.timezone,
           breakerPercent: opts.breakerPercent,
           breakerMinMembers: opts.breakerMin,
+          requireSignedLinks: opts.requireSignedLinks === true ? true : undefined,
         });
         print(account, () => formatAccount(account));
       }),
@@ -134,7 +146,9 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--seat-limit <k>', "most members that may be Active at once ('none' for no limit)")
     .option('--sync-at <HH:MM>', "daily sync time in the account time zone ('default' for the spread time)")
     .option('--timezone <tz>', 'IANA time zone')
-    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string }) =>
+    .option('--require-signed-links <yes>', 'true | false: accept only signed survey links')
+    .option('--survey-auto-add-cap <n>', 'most members survey activity may add per day', intArg('survey auto-add cap'))
+    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number }) =>
       withApp(async (app) => {
         let seatLimit: number | null | undefined;
         if (opts.seatLimit !== undefined) seatLimit = opts.seatLimit === 'none' ? null : intArg('seat limit')(opts.seatLimit);
@@ -143,6 +157,8 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
           seatLimit,
           syncAt: opts.syncAt === 'default' ? null : opts.syncAt,
           timezone: opts.timezone,
+          requireSignedLinks: boolArg('--require-signed-links', opts.requireSignedLinks),
+          surveyAutoAddCap: opts.surveyAutoAddCap,
         });
         print(account, () => formatAccount(account));
       }),
@@ -154,6 +170,33 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       withApp(async (app) => {
         const list = await app.accounts.list();
         print(list, () => formatAccounts(list));
+      }),
+    );
+
+  accounts
+    .command('snippet')
+    .description("print the HTML survey snippet for an account, with its PSA's merge fields")
+    .argument('<account>', 'account id')
+    .option('--base-url <url>', 'public address of psa-sync (default PSA_SYNC_PUBLIC_URL, or http://HOST:PORT)')
+    .option('--agent-id <id>', 'a fixed agent (an email-signature snippet); fixed-agent snippets are signed')
+    .option('--agent-email <email>', 'a fixed agent, by email')
+    .option('--agent-name <name>', 'a fixed agent, by name')
+    .action((accountId: string, opts: { baseUrl?: string; agentId?: string; agentEmail?: string; agentName?: string }) =>
+      withApp(async (app) => {
+        const result = await app.survey.snippet(accountId, opts.baseUrl ?? app.env.publicUrl, { id: opts.agentId, email: opts.agentEmail, name: opts.agentName });
+        print(result, () => [result.html, ...(result.note ? [`<!-- check: ${result.note} -->`] : [])].join('\n'));
+      }),
+    );
+
+  program
+    .command('survey-events')
+    .description('recorded survey events of an account, newest first (unmatched ones say why)')
+    .argument('<account>', 'account id')
+    .option('--unmatched', 'only events that credited no member')
+    .action((accountId: string, opts: { unmatched?: boolean }) =>
+      withApp(async (app) => {
+        const events = await app.survey.list(accountId, opts.unmatched === true);
+        print(events, () => formatSurveyEvents(events));
       }),
     );
 
@@ -227,6 +270,21 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
         if (value !== 'true' && value !== 'false') throw new InputError(`Active must be true or false (got "${value}")`);
         const member = await app.members.setActive(accountId, memberId, value === 'true', actor());
         print(member, () => formatMembers([member]));
+      }),
+    );
+  members
+    .command('import')
+    .description('setup import of a snippet account: a CSV (name,email,agent_id) or JSON file; all rows or none')
+    .argument('<account>', 'account id')
+    .argument('<file>', 'CSV or JSON file, or - for stdin (JSON)')
+    .option('--format <format>', 'csv | json (default: from the file name)')
+    .action((accountId: string, file: string, opts: { format?: string }) =>
+      withApp(async (app) => {
+        const format = opts.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
+        if (format !== 'csv' && format !== 'json') throw new InputError(`--format must be csv or json (got "${format}")`);
+        const text = await readText(file);
+        const result = await app.imports.import(accountId, text, format, `import:${file === '-' ? 'stdin' : basename(file)} (${actor()})`);
+        print(result, () => `Imported: ${result.added} added${result.addedUnchecked ? ` (${result.addedUnchecked} unchecked: seat limit reached)` : ''}, ${result.updated} updated, ${result.unchanged} unchanged.`);
       }),
     );
   members

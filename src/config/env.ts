@@ -21,6 +21,9 @@ const envSchema = z.object({
   PSA_SYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   PSA_SYNC_TICK_CRON: z.string().min(1).default('*/2 * * * * *'),
   PSA_SYNC_REPLICA: z.string().min(1).optional(),
+  PSA_SYNC_PUBLIC_URL: z.string().url('must be a URL such as https://reviews.example.com').optional(),
+  PSA_SYNC_SURVEY_RATE_PER_IP: z.coerce.number().int().min(1).default(60),
+  PSA_SYNC_SURVEY_RATE_PER_ACCOUNT: z.coerce.number().int().min(1).default(600),
 });
 
 /** The validated process configuration. Nothing below the composition root reads process.env. */
@@ -46,6 +49,9 @@ export interface Env {
     /** This replica's name in run claims (default host:pid). */
     replica?: string;
   };
+  /** The public base URL of survey links (default http://HOST:PORT). */
+  publicUrl: string;
+  survey: { perIpPerMinute: number; perAccountPerMinute: number };
 }
 
 /** Parses the environment once; a failure lists every bad variable in one message. */
@@ -71,5 +77,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
       tickCron: e.PSA_SYNC_TICK_CRON,
       replica: e.PSA_SYNC_REPLICA,
     },
+    publicUrl: (e.PSA_SYNC_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
   };
 }

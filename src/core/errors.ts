@@ -33,6 +33,30 @@ export class ConflictError extends AppError {
   }
 }
 
+/** 401: no token, or one we do not know. */
+export class UnauthenticatedError extends AppError {
+  constructor(message: string) {
+    super('unauthenticated', message);
+  }
+}
+
+/** 403: a known token whose role may not do this. */
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** 429: too many requests from one caller or for one account; try again after `retryAfterS`. */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super('rate_limited', message);
+  }
+}
+
 /** Error kinds of a failed sync run (product.md §5). */
 export const SYNC_ERROR_KINDS = [
   'auth',

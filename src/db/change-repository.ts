@@ -33,6 +33,7 @@ export async function insertChanges(
   state: 'planned' | 'applied',
   actor: string,
   at: Date,
+  surveyEventId: string | null = null,
 ): Promise<void> {
   await inChunks(entries, async (chunk) => {
     const rows = chunk.map((e) => ({
@@ -49,12 +50,12 @@ export async function insertChanges(
     await exec(
       em,
       `insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason,
-                                  changes, state, after_state, actor, created_at)
+                                  changes, state, after_state, actor, created_at, survey_event_id)
        select ?::uuid, ?, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason,
-              x.changes, ?, x.after_state, ?, ?
+              x.changes, ?, x.after_state, ?, ?, ?::uuid
          from jsonb_to_recordset(?::jsonb) as x(member_id uuid, external_id text, identifier text, name text, email text,
                                                 action text, reason text, changes jsonb, after_state jsonb)`,
-      [runId, accountId, state, actor, at, JSON.stringify(rows)],
+      [runId, accountId, state, actor, at, surveyEventId, JSON.stringify(rows)],
     );
   });
 }

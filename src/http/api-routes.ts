@@ -76,6 +76,12 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     },
   );
 
+  server.get<{ Params: { id: string }; Querystring: { unmatched?: string } }>('/api/v1/accounts/:id/survey-events', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    return { events: await app.survey.list(accountId, req.query.unmatched === 'true') };
+  });
+
   server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
     const accountId = requireId('account', req.params.id);
     const memberId = requireId('member', req.params.memberId);

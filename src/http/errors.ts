@@ -1,21 +1,11 @@
 import { AppError } from '../core/errors.js';
 
-/** 401: no token, or one we do not know. */
-export class UnauthenticatedError extends AppError {
-  constructor(message: string) {
-    super('unauthenticated', message);
-  }
-}
-
-/** 403: a known token whose role may not do this. */
-export class ForbiddenError extends AppError {
-  constructor(message: string) {
-    super('forbidden', message);
-  }
-}
+export { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_input: 400,
+  rate_limited: 429,
+  too_large: 413,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { App } from '../app.js';
 import { pendingMigrations } from '../db/orm.js';
 import { registerApiRoutes } from './api-routes.js';
+import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
 import { httpError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
@@ -13,7 +14,7 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * The HTTP API of product.md §8 on Fastify, sharing the app's pino logger. Public: health,
  * readiness, metrics and the OpenAPI document; everything under `/api/v1` needs a bearer token.
  */
-export async function buildServer(app: App): Promise<FastifyInstance> {
+export async function buildServer(app: App, options: { surveyLimits?: Partial<SurveyLimits> } = {}): Promise<FastifyInstance> {
   const server = Fastify({
     loggerInstance: app.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -31,7 +32,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
 
   server.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/')) return;
+    if (!req.url.startsWith('/api/') || req.url.split('?')[0] === '/api/v1/survey-events') return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthenticatedError('send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)');
@@ -54,6 +55,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   server.get('/docs/openapi.json', async () => openApiDocument);
 
   registerApiRoutes(server, app);
+  registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();
   return server;
 }

@@ -1,0 +1,109 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { exec } from './sql.js';
+import { iso } from './views.js';
+
+type Row = Record<string, any>;
+
+/** A recorded survey event, as listed by the CLI and the API. */
+export interface SurveyEventView {
+  id: string;
+  accountId: string;
+  ticket: string;
+  respondent: string;
+  rating: number;
+  agent: { id: string | null; identifier: string | null; email: string | null; name: string | null };
+  memberId: string | null;
+  matchedBy: 'id' | 'identifier' | 'email' | 'name' | 'added' | null;
+  /** Why no member was credited, when none was. */
+  unmatchedReason: string | null;
+  channel: 'link' | 'api';
+  signed: boolean;
+  clicks: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toView = (r: Row): SurveyEventView => ({
+  id: r.id,
+  accountId: r.account_id,
+  ticket: r.ticket,
+  respondent: r.respondent,
+  rating: r.rating,
+  agent: { id: r.agent_external_id, identifier: r.agent_identifier, email: r.agent_email, name: r.agent_name },
+  memberId: r.member_id,
+  matchedBy: r.matched_by,
+  unmatchedReason: r.unmatched_reason,
+  channel: r.channel,
+  signed: r.signed,
+  clicks: r.clicks,
+  createdAt: iso(r.created_at)!,
+  updatedAt: iso(r.updated_at)!,
+});
+
+/** The first member matching on one key: `external_id`, or case-insensitive `identifier` / `email`. */
+export async function findMemberBy(em: EntityManager, accountId: string, key: 'external_id' | 'identifier' | 'email', value: string): Promise<string | undefined> {
+  const where = key === 'external_id' ? 'external_id = ?' : `lower(${key}) = lower(?)`;
+  const rows: Row[] = await exec(em, `select id from member where account_id = ? and ${where} order by first_seen_at limit 2`, [accountId, value]);
+  return rows.length === 1 ? rows[0]!.id : undefined;
+}
+
+export async function memberNames(em: EntityManager, accountId: string): Promise<{ id: string; name: string }[]> {
+  return exec(em, 'select id, name from member where account_id = ?', [accountId]);
+}
+
+export async function countSurveyAddsSince(em: EntityManager, accountId: string, since: Date): Promise<number> {
+  const [row]: Row[] = await exec(em, `select count(*)::int as n from member where account_id = ? and source = 'survey' and first_seen_at >= ?`, [accountId, since]);
+  return row?.n ?? 0;
+}
+
+export interface EventWrite {
+  id: string;
+  accountId: string;
+  ticket: string;
+  respondent: string;
+  rating: number;
+  agentId: string | null;
+  agentIdentifier: string | null;
+  agentEmail: string | null;
+  agentName: string | null;
+  memberId: string | null;
+  matchedBy: SurveyEventView['matchedBy'];
+  unmatchedReason: string | null;
+  channel: 'link' | 'api';
+  signed: boolean;
+  now: Date;
+}
+
+/**
+ * One event per account, ticket and respondent: a repeated click updates the rating (and counts
+ * the click) instead of adding an event. Returns the stored event and whether it is new.
+ */
+export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ event: SurveyEventView; inserted: boolean }> {
+  const [row]: Row[] = await exec(
+    em,
+    `insert into survey_event (id, account_id, ticket, respondent, rating, agent_external_id, agent_identifier, agent_email, agent_name,
+                               member_id, matched_by, unmatched_reason, channel, signed, clicks, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+     on conflict (account_id, ticket, respondent) do update set
+       rating = excluded.rating, updated_at = excluded.updated_at, clicks = survey_event.clicks + 1,
+       agent_external_id = excluded.agent_external_id, agent_identifier = excluded.agent_identifier,
+       agent_email = excluded.agent_email, agent_name = excluded.agent_name, signed = excluded.signed,
+       member_id = coalesce(excluded.member_id, survey_event.member_id),
+       matched_by = case when excluded.member_id is null then survey_event.matched_by
+                         when survey_event.member_id = excluded.member_id and survey_event.matched_by = 'added' then 'added'
+                         else excluded.matched_by end,
+       unmatched_reason = case when coalesce(excluded.member_id, survey_event.member_id) is null then excluded.unmatched_reason end
+     returning *, (xmax = 0) as inserted`,
+    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.now],
+  );
+  return { event: toView(row!), inserted: row!.inserted === true };
+}
+
+export async function listEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; limit: number }): Promise<SurveyEventView[]> {
+  const rows: Row[] = await exec(
+    em,
+    `select * from survey_event where account_id = ? ${opts.unmatchedOnly ? 'and member_id is null' : ''} order by updated_at desc, id limit ?`,
+    [accountId, opts.limit],
+  );
+  return rows.map(toView);
+}

@@ -1,0 +1,90 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InputError } from '../core/errors.js';
+import { EMAIL } from './member-file.js';
+
+/** Ratings are whole numbers 0–10: stars (1–5), faces (e.g. 0/5/10) and NPS-style scales fit. */
+export const RATING_MIN = 0;
+export const RATING_MAX = 10;
+
+/** A survey click or submission, validated and trimmed. */
+export interface SurveyInput {
+  accountKey: string;
+  rating: number;
+  /** Empty when the link carries no ticket (e.g. an email-signature survey). */
+  ticket: string;
+  respondent: string;
+  agentId: string | null;
+  agentIdentifier: string | null;
+  agentEmail: string | null;
+  agentName: string | null;
+  sig: string | null;
+}
+
+const LIMITS = { accountKey: 64, ticket: 64, respondent: 320, agentId: 64, agentIdentifier: 100, agentEmail: 320, agentName: 200, sig: 128 } as const;
+
+function field(raw: Record<string, unknown>, names: string[], label: keyof typeof LIMITS, problems: string[]): string | null {
+  const name = names.find((n) => raw[n] !== undefined && raw[n] !== null);
+  if (!name) return null;
+  const value = raw[name];
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    problems.push(`${name} must be text`);
+    return null;
+  }
+  const text = String(value).trim();
+  if (text.length > LIMITS[label]) {
+    problems.push(`${name} is longer than ${LIMITS[label]} characters`);
+    return null;
+  }
+  return text === '' ? null : text;
+}
+
+/**
+ * Validates a survey event from a link's query (snake_case) or a JSON body (camelCase). Throws an
+ * InputError naming every problem; nothing is stored for a rejected event.
+ */
+export function parseSurveyInput(raw: Record<string, unknown>, accountKeyFromPath?: string): SurveyInput {
+  const problems: string[] = [];
+  const accountKey = accountKeyFromPath ?? field(raw, ['accountKey', 'account_key'], 'accountKey', problems);
+  const ratingRaw = raw.rating;
+  let rating = Number.NaN;
+  if (ratingRaw === undefined || ratingRaw === null || ratingRaw === '') problems.push('rating is missing');
+  else {
+    rating = typeof ratingRaw === 'number' ? ratingRaw : /^-?\d+$/.test(String(ratingRaw).trim()) ? Number(String(ratingRaw).trim()) : Number.NaN;
+    if (!Number.isInteger(rating) || rating < RATING_MIN || rating > RATING_MAX) problems.push(`rating must be a whole number from ${RATING_MIN} to ${RATING_MAX} (got "${String(ratingRaw).slice(0, 20)}")`);
+  }
+  const ticket = field(raw, ['ticket'], 'ticket', problems) ?? '';
+  const respondent = field(raw, ['respondent'], 'respondent', problems) ?? '';
+  const agentId = field(raw, ['agent_id', 'agentId'], 'agentId', problems);
+  const agentIdentifier = field(raw, ['agent_identifier', 'agentIdentifier'], 'agentIdentifier', problems);
+  const agentEmail = field(raw, ['agent_email', 'agentEmail'], 'agentEmail', problems);
+  const agentName = field(raw, ['agent_name', 'agentName'], 'agentName', problems);
+  const sig = field(raw, ['sig'], 'sig', problems);
+  if (!accountKey) problems.push('the account key is missing');
+  if (!agentId && !agentIdentifier && !agentEmail && !agentName && !problems.some((p) => p.startsWith('agent'))) {
+    problems.push('the agent is missing: give agent_id, agent_identifier, agent_email or agent_name');
+  }
+  if (agentEmail && !EMAIL.test(agentEmail)) problems.push('agent_email is not an email address');
+  if (agentId && /[{}[\]$]/.test(agentId)) problems.push('agent_id looks like an unfilled merge field');
+  if (problems.length > 0) throw new InputError(`survey event rejected: ${problems.join('; ')}`);
+  return { accountKey: accountKey!, rating, ticket, respondent, agentId, agentIdentifier, agentEmail, agentName, sig };
+}
+
+/** The signed text: the account key and the agent fields (ratings and tickets vary per link). */
+export function signedText(i: Pick<SurveyInput, 'accountKey' | 'agentId' | 'agentIdentifier' | 'agentEmail' | 'agentName'>): string {
+  return ['v1', i.accountKey, i.agentId ?? '', i.agentIdentifier ?? '', i.agentEmail ?? '', i.agentName ?? ''].join('\n');
+}
+
+export function signLink(secret: string, i: Parameters<typeof signedText>[0]): string {
+  return createHmac('sha256', secret).update(signedText(i)).digest('hex');
+}
+
+/** Constant-time check of a link signature. */
+export function validSignature(secret: string, input: SurveyInput): boolean {
+  if (!input.sig || !/^[0-9a-f]{64}$/i.test(input.sig)) return false;
+  return timingSafeEqual(Buffer.from(signLink(secret, input), 'hex'), Buffer.from(input.sig.toLowerCase(), 'hex'));
+}
+
+/** Names compared case- and spacing-insensitively, accents folded ("José  Díaz" = "jose diaz"). */
+export function normaliseName(name: string): string {
+  return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+}
