@@ -67,6 +67,38 @@ export const openApiDocument = {
           createdAt: { type: 'string', format: 'date-time' },
         },
       },
+      SurveyEventInput: {
+        type: 'object',
+        required: ['accountKey', 'rating'],
+        properties: {
+          accountKey: { type: 'string' },
+          rating: { type: 'integer', minimum: 0, maximum: 10 },
+          ticket: { type: 'string', maxLength: 64 },
+          respondent: { type: 'string', maxLength: 320 },
+          agentId: { type: 'string', maxLength: 64 },
+          agentIdentifier: { type: 'string', maxLength: 100 },
+          agentEmail: { type: 'string', maxLength: 320 },
+          agentName: { type: 'string', maxLength: 200 },
+          sig: { type: 'string', description: 'hex HMAC-SHA256 of the account key and agent fields' },
+        },
+      },
+      SurveyEvent: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          accountId: { type: 'string', format: 'uuid' },
+          ticket: { type: 'string' },
+          respondent: { type: 'string' },
+          rating: { type: 'integer' },
+          agent: { type: 'object', properties: { id: { type: ['string', 'null'] }, identifier: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, name: { type: ['string', 'null'] } } },
+          memberId: { type: ['string', 'null'] },
+          matchedBy: { enum: ['id', 'identifier', 'email', 'name', 'added', null] },
+          unmatchedReason: { type: ['string', 'null'] },
+          channel: { enum: ['link', 'api'] },
+          signed: { type: 'boolean' },
+          clicks: { type: 'integer' },
+        },
+      },
       Member: {
         type: 'object',
         required: ['id', 'accountId', 'externalId', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psaActive', 'inactiveReason', 'firstSeenAt', 'lastSeenAt'],
@@ -122,6 +154,33 @@ export const openApiDocument = {
         summary: "A member's state and every change that led to it, oldest first",
         parameters: [accountId, memberId],
         responses: { '200': { description: 'Member and history', ...json({ type: 'object', properties: { member: ref('Member'), history: { type: 'array', items: ref('Change') } } }) }, ...errors },
+      },
+    },
+    '/api/v1/accounts/{id}/survey-events': {
+      get: {
+        summary: 'Recorded survey events, newest first; unmatched ones carry unmatchedReason',
+        parameters: [accountId, { name: 'unmatched', in: 'query', schema: { type: 'boolean' } }],
+        responses: { '200': { description: 'Events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') } } }) }, ...errors },
+      },
+    },
+    '/api/v1/survey-events': {
+      post: {
+        summary: 'Server-side survey submissions: one event, an array, or {events}; all stored or none',
+        security: [],
+        requestBody: { required: true, ...json({ oneOf: [ref('SurveyEventInput'), { type: 'array', items: ref('SurveyEventInput'), maxItems: 100 }, { type: 'object', properties: { events: { type: 'array', items: ref('SurveyEventInput'), maxItems: 100 } } }] }) },
+        responses: { '201': { description: 'Stored events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') } } }) }, '413': { description: 'Body over 64 KB', ...json(ref('Error')) }, '429': { description: 'Rate limited; see Retry-After', ...json(ref('Error')) }, ...errors },
+      },
+    },
+    '/s/{accountKey}': {
+      get: {
+        summary: 'A survey rating link: records the rating and answers a thank-you HTML page',
+        security: [],
+        parameters: [
+          { name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'rating', in: 'query', required: true, schema: { type: 'integer', minimum: 0, maximum: 10 } },
+          ...['ticket', 'respondent', 'agent_id', 'agent_identifier', 'agent_email', 'agent_name', 'sig'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        ],
+        responses: { '200': { description: 'Thank-you page (text/html)' }, '400': { description: 'Bad input (HTML page)' }, '403': { description: 'Bad or missing required signature' }, '404': { description: 'Unknown account key' }, '413': { description: 'Link too long' }, '429': { description: 'Rate limited' } },
       },
     },
     '/healthz': { get: { summary: 'The process is up', security: [], responses: { '200': { description: 'ok' } } } },

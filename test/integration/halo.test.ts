@@ -4,6 +4,7 @@ import { HALO_CREDENTIALS, HaloFake, haloAgent, haloRoster } from '../fakes/halo
 import { fakeHandlers } from '../fakes/msw.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
+import type { MemberView } from '../../src/db/views.js';
 
 const server = setupServer();
 let t: TestApp;
@@ -29,7 +30,7 @@ afterEach(() => server.resetHandlers());
 const addHalo = (seatLimit?: number) =>
   t.app.accounts.add({ name: `Halo ${siteNo} ${Date.now()}`, integration: 'halopsa', settings: { baseUrl: site, ...HALO_CREDENTIALS }, seatLimit });
 const sync = (accountId: string) => t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
-const byExternal = async (accountId: string) => Object.fromEntries((await t.app.members.list(accountId, 'all')).map((m) => [m.externalId, m]));
+const byExternal = async (accountId: string): Promise<Record<string, MemberView>> => Object.fromEntries((await t.app.members.list(accountId, 'all')).map((m) => [m.externalId, m]));
 
 describe('HaloPSA accounts (product.md §2)', () => {
   it('the first sync is the setup import: enabled agents only, never Unassigned or API agents', async () => {
