@@ -1,22 +1,8 @@
 import { deriveCounts } from './counts.js';
-import { diffState } from './plan.js';
+import { diffState, stateOf } from './plan.js';
 import type { DirectoryPlanInput, LocalMember, MemberState, Plan, PlanEntry } from './types.js';
 
 const lower = (v: string | null) => (v === null ? null : v.toLowerCase());
-
-function stateOf(m: LocalMember): MemberState {
-  return {
-    externalId: m.externalId,
-    identifier: m.identifier,
-    name: m.name,
-    email: m.email,
-    active: m.active,
-    list: m.list,
-    psaActive: m.psaActive,
-    inactiveReason: m.inactiveReason,
-    adminInactive: m.adminInactive,
-  };
-}
 
 /**
  * Plans a sync of a directory-style PSA (HaloPSA, product.md §2): the setup sync imports the PSA's

@@ -33,7 +33,8 @@ export function diffState(before: MemberState | null, after: MemberState): Field
   return changes;
 }
 
-function stateOf(m: LocalMember): MemberState {
+/** The changeable state of a member (its id and source left out). */
+export function stateOf(m: MemberState): MemberState {
   return {
     externalId: m.externalId,
     identifier: m.identifier,

@@ -6,24 +6,14 @@ import { bumpMembersVersion, getAccount, lockAccount } from '../db/account-repos
 import { insertChanges, memberHistory } from '../db/change-repository.js';
 import { countActive, getMember, listMembers, updateMembers } from '../db/member-repository.js';
 import type { ChangeView, MemberView } from '../db/views.js';
-import { diffState } from '../reconcile/plan.js';
+import { diffState, stateOf } from '../reconcile/plan.js';
 import type { MemberState } from '../reconcile/types.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
 
 function toState(m: MemberView): MemberState {
-  return {
-    externalId: m.externalId,
-    identifier: m.identifier,
-    name: m.name,
-    email: m.email,
-    active: m.active,
-    list: m.list,
-    psaActive: m.psaActive,
-    inactiveReason: m.inactiveReason as MemberState['inactiveReason'],
-    adminInactive: m.adminInactive,
-  };
+  return stateOf({ ...m, inactiveReason: m.inactiveReason as MemberState['inactiveReason'] });
 }
 
 /** The two member lists, the Active checkbox, and "explain this member". */

@@ -2,12 +2,11 @@ import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectWiseConnector } from '../../connectors/connectwise/index.js';
-import type { RosterPage } from '../../src/connector/contract.js';
-import { SyncError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ConnectWiseFake, cwMember, cwMembers, FAKE_CREDENTIALS } from '../fakes/connectwise-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { FAST_POLICY } from '../helpers/app.js';
+import { failure, readAll as readRoster } from '../helpers/roster.js';
 
 const SITE = 'https://api-na.myconnectwise.test';
 let fake = new ConnectWiseFake();
@@ -27,20 +26,8 @@ function reader(overrides: Record<string, unknown> = {}, policy = FAST_POLICY) {
   return connectWiseConnector.createReader(settings, { logger: createLogger('silent'), policy });
 }
 
-async function readAll(r = reader()): Promise<RosterPage[]> {
-  const pages: RosterPage[] = [];
-  for await (const p of r.pages()) pages.push(p);
-  return pages;
-}
+const readAll = (r = reader()) => readRoster(r);
 
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SyncError);
-  return err as SyncError;
-}
 
 const memberCalls = () => fake.requests.filter((r) => r.path.endsWith('/system/members'));
 

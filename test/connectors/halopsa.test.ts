@@ -2,12 +2,12 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { haloConnector } from '../../connectors/halopsa/index.js';
 import { parseHaloDate } from '../../connectors/halopsa/mapper.js';
-import type { RosterPage } from '../../src/connector/contract.js';
-import { InputError, SyncError } from '../../src/core/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { HALO_CREDENTIALS, HaloFake, haloAgent, haloRoster } from '../fakes/halo-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { FAST_POLICY } from '../helpers/app.js';
+import { failure, readAll as readRoster } from '../helpers/roster.js';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -27,20 +27,8 @@ function reader(site: string, overrides: Record<string, unknown> = {}, policy = 
   return haloConnector.createReader(settings, { logger: createLogger('silent'), policy });
 }
 
-async function readAll(r: ReturnType<typeof reader>): Promise<RosterPage[]> {
-  const pages: RosterPage[] = [];
-  for await (const p of r.pages()) pages.push(p);
-  return pages;
-}
+const readAll = readRoster;
 
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SyncError);
-  return err as SyncError;
-}
 
 describe('HaloPSA connector', () => {
   it('fetches a client-credentials token (form body, scope=all) and sends it as a bearer token', async () => {

@@ -1,0 +1,20 @@
+import { expect } from 'vitest';
+import type { RosterPage, RosterReader } from '../../src/connector/contract.js';
+import { SyncError } from '../../src/core/errors.js';
+
+/** Reads every page a connector yields. */
+export async function readAll(reader: RosterReader): Promise<RosterPage[]> {
+  const pages: RosterPage[] = [];
+  for await (const p of reader.pages()) pages.push(p);
+  return pages;
+}
+
+/** The SyncError a promise rejects with (the test fails if it resolves or throws anything else). */
+export async function failure(promise: Promise<unknown>): Promise<SyncError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SyncError);
+  return err as SyncError;
+}
