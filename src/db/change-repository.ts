@@ -1,9 +1,28 @@
-import { exec, inChunks } from './sql.js';
+import { copyRows } from './copy.js';
+import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { MemberState, PlanEntry } from '../reconcile/types.js';
+import { diffState } from '../reconcile/plan.js';
+import type { FieldChange, MemberState, PlanEntry } from '../reconcile/types.js';
 import { iso, type ChangeView } from './views.js';
 
 type Row = Record<string, any>;
+
+/**
+ * An entry that creates a member is stored compactly: its field list is exactly the new state's
+ * non-null fields, so the row keeps the part of that state its own columns lack (`after_state`)
+ * and `changes` stays empty.
+ * Readers get the field list back, identical to what was planned.
+ */
+function storedChanges(r: Row): FieldChange[] {
+  if (r.action === 'added' && Array.isArray(r.changes) && r.changes.length === 0 && r.after_state) {
+    const { isNew: _isNew, ...after } = r.after_state as Partial<MemberState> & { isNew?: boolean };
+    return diffState(null, { externalId: r.external_id, identifier: r.identifier, name: r.name, email: r.email, ...after } as MemberState);
+  }
+  return r.changes;
+}
+
+/** The state columns of an added member that the change row's own columns do not already hold. */
+const compactState = (s: MemberState) => ({ active: s.active, list: s.list, psaActive: s.psaActive, inactiveReason: s.inactiveReason, adminInactive: s.adminInactive });
 
 export function toChangeView(r: Row): ChangeView {
   return {
@@ -16,7 +35,7 @@ export function toChangeView(r: Row): ChangeView {
     email: r.email,
     action: r.action,
     reason: r.reason,
-    changes: r.changes,
+    changes: storedChanges(r),
     state: r.state,
     actor: r.actor,
     surveyEventId: r.survey_event_id ?? null,
@@ -24,7 +43,9 @@ export function toChangeView(r: Row): ChangeView {
   };
 }
 
-/** Writes change entries in bulk statements; planned entries keep the state they would apply. */
+const compact = (e: PlanEntry) => e.action === 'added' && e.isNew === true && e.after !== undefined;
+
+/** Writes change entries with one COPY (inside the caller's transaction); planned entries keep the state they would apply. */
 export async function insertChanges(
   em: EntityManager,
   accountId: string,
@@ -35,29 +56,31 @@ export async function insertChanges(
   at: Date,
   surveyEventId: string | null = null,
 ): Promise<void> {
-  await inChunks(entries, async (chunk) => {
-    const rows = chunk.map((e) => ({
-      member_id: e.memberId,
-      external_id: e.externalId,
-      identifier: e.identifier,
-      name: e.name,
-      email: e.email,
-      action: e.action,
-      reason: e.reason,
-      changes: e.changes,
-      after_state: state === 'planned' && e.after ? { ...e.after, isNew: e.isNew === true } : null,
-    }));
-    await exec(
-      em,
-      `insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason,
-                                  changes, state, after_state, actor, created_at, survey_event_id)
-       select ?::uuid, ?, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason,
-              x.changes, ?, x.after_state, ?, ?, ?::uuid
-         from jsonb_to_recordset(?::jsonb) as x(member_id uuid, external_id text, identifier text, name text, email text,
-                                                action text, reason text, changes jsonb, after_state jsonb)`,
-      [runId, accountId, state, actor, at, surveyEventId, JSON.stringify(rows)],
-    );
-  });
+  if (entries.length === 0) return;
+  await copyRows(
+    em,
+    'member_change',
+    ['run_id', 'account_id', 'member_id', 'external_id', 'identifier', 'name', 'email', 'action', 'reason', 'changes', 'state', 'after_state', 'actor', 'created_at', 'survey_event_id'],
+    (function* () {
+      for (const e of entries) yield [
+      runId,
+      accountId,
+      e.memberId,
+      e.externalId,
+      e.identifier,
+      e.name,
+      e.email,
+      e.action,
+      e.reason,
+      compact(e) ? [] : e.changes,
+      state,
+      state === 'planned' && e.after ? { ...e.after, isNew: e.isNew === true } : compact(e) ? compactState(e.after!) : null,
+      actor,
+      at,
+      surveyEventId,
+    ];
+    })(),
+  );
 }
 
 /** The planned entries of a held run, in the order they were planned. */
@@ -77,7 +100,7 @@ export async function loadPlannedEntries(em: EntityManager, runId: string): Prom
       email: r.email,
       action: r.action,
       reason: r.reason,
-      changes: r.changes,
+      changes: storedChanges(r),
       ...(r.after_state ? { after: after as MemberState } : {}),
       ...(isNew ? { isNew: true } : {}),
     };

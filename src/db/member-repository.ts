@@ -1,3 +1,4 @@
+import { copyRows } from './copy.js';
 import { exec, inChunks } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
@@ -30,26 +31,18 @@ export function toMemberView(r: Row): MemberView {
   };
 }
 
-/** Everything the planner needs about an account's members, in one query. */
+/**
+ * Everything the planner needs about an account's members, in one query. Columns come back under
+ * the planner's names, so the driver's row objects are used as they are (no second copy per row).
+ */
 export async function loadLocalMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
-  const rows: Row[] = await exec(em, 
-    `select id, external_id, identifier, name, email, source, active, list, psa_active, inactive_reason, admin_inactive
+  return exec<LocalMember>(
+    em,
+    `select id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
+            inactive_reason as "inactiveReason", admin_inactive as "adminInactive"
        from member where account_id = ?`,
     [accountId],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    externalId: r.external_id,
-    identifier: r.identifier,
-    name: r.name,
-    email: r.email,
-    source: r.source,
-    active: r.active,
-    list: r.list,
-    psaActive: r.psa_active,
-    inactiveReason: r.inactive_reason,
-    adminInactive: r.admin_inactive,
-  }));
 }
 
 export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
@@ -93,16 +86,17 @@ function stateRow(id: string, s: MemberState) {
   };
 }
 
-/** Inserts members with bulk statements (one per chunk of rows). */
+/** Inserts members with one COPY, whatever their number; must run inside a transaction. */
 export async function insertMembers(em: EntityManager, accountId: string, source: MemberSource, members: { id: string; state: MemberState }[], at: Date): Promise<void> {
-  await inChunks(members, (chunk) => exec(em,
-    `insert into member (id, account_id, external_id, identifier, name, email, source, active, list, psa_active,
-                         inactive_reason, admin_inactive, first_seen_at, last_seen_at, updated_at)
-     select x.id, ?, x.external_id, x.identifier, x.name, x.email, ?, x.active, x.list, x.psa_active,
-            x.inactive_reason, x.admin_inactive, ?, ?, ?
-       from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})`,
-    [accountId, source, at, at, at, JSON.stringify(chunk.map((m) => stateRow(m.id, m.state)))],
-  ));
+  if (members.length === 0) return;
+  await copyRows(
+    em,
+    'member',
+    ['id', 'account_id', 'external_id', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psa_active', 'inactive_reason', 'admin_inactive', 'first_seen_at', 'last_seen_at', 'updated_at'],
+    (function* () {
+      for (const { id, state: s } of members) yield [id, accountId, s.externalId, s.identifier, s.name, s.email, source, s.active, s.list, s.psaActive, s.inactiveReason, s.adminInactive, at, at, at];
+    })(),
+  );
 }
 
 /** Writes members' new states with bulk statements (one per chunk of rows). */

@@ -97,6 +97,16 @@ export async function recordOutcome(
   outcome: { ok: true } | { ok: false; kind: SyncErrorKind; message: string },
   now: Date,
 ): Promise<AccountHealth | undefined> {
+  if (outcome.ok) {
+    // The common case writes nothing unless there is a streak to clear.
+    await exec(
+      em,
+      `update account set consecutive_failures = 0, backoff_until = null, blocked_reason = null
+        where id = ? and (consecutive_failures <> 0 or backoff_until is not null or blocked_reason is not null)`,
+      [accountId],
+    );
+    return healthAfter(0, outcome, now);
+  }
   const [row]: Row[] = await exec(em, 'select consecutive_failures from account where id = ? for update', [accountId]);
   if (!row) return undefined;
   const health = healthAfter(row.consecutive_failures, outcome, now);

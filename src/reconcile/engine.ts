@@ -168,11 +168,11 @@ export class SyncEngine {
       leaseMs,
     });
     if (!started) return { ...(await this.#waitFor(run.id!)), joined: true };
-    return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges });
+    return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges, account });
   }
 
   /** Executes a run this process has claimed (status `running`, `claimed_by` = this claimant). */
-  async executeClaimed(accountId: string, runId: string, opts: { signal?: AbortSignal; withChanges?: boolean } = {}): Promise<SyncResult> {
+  async executeClaimed(accountId: string, runId: string, opts: { signal?: AbortSignal; withChanges?: boolean; account?: AccountRecord } = {}): Promise<SyncResult> {
     const { signal, withChanges = true } = opts;
     const { clock, claimant, leaseMs, orm } = this.#deps;
     const log = this.#deps.logger.child({ runId, accountId });
@@ -184,7 +184,7 @@ export class SyncEngine {
     }, Math.max(50, Math.floor(leaseMs / 3)));
     heartbeat.unref();
     try {
-      const account = await getAccount(em, accountId);
+      const account = opts.account ?? (await getAccount(em, accountId));
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const readStarted = Date.now();
       const versionBefore = account.membersVersion;

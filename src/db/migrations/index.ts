@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001_initial } from './Migration20261122000001_initial.js';
 import { Migration20261126000001_daemon } from './Migration20261126000001_daemon.js';
 import { Migration20261126000002_survey } from './Migration20261126000002_survey.js';
+import { Migration20261126000003_change_log_fks } from './Migration20261126000003_change_log_fks.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -11,4 +12,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000001_initial', class: Migration20261122000001_initial },
   { name: 'Migration20261126000001_daemon', class: Migration20261126000001_daemon },
   { name: 'Migration20261126000002_survey', class: Migration20261126000002_survey },
+  { name: 'Migration20261126000003_change_log_fks', class: Migration20261126000003_change_log_fks },
 ];
