@@ -80,7 +80,9 @@ console.error(`psa-sync benchmark: N=${N.toLocaleString('en')} ConnectWise membe
 const fetchFloor = await best('fetch', 3);
 const upsertFloor = await best('upsert', 2);
 const first = await step('sync');
-const noChange = await step('sync');
+// A no-change resync is repeatable, so like the floors it is the best of three.
+const noChangeRuns = [await step('sync'), await step('sync'), await step('sync')];
+const noChange = noChangeRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
 await fetch(`${cwUrl}/__control/churn?percent=1`, { method: 'POST' });
 const churn = await step('sync');
 
@@ -109,10 +111,10 @@ const floor = fetchFloor.ms + upsertFloor.ms;
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rows = [
   ['step', 'wall', 'SQL stmts', 'member rows', 'change rows', 'peak RSS', 'vs floor'],
-  ['floor: fetch all pages', fmt(fetchFloor.ms), '0', '0', '-', `${fetchFloor.rssMb} MB`, ''],
-  ['floor: raw bulk upsert', fmt(upsertFloor.ms), '1', String(upsertFloor.memberRows), '-', `${upsertFloor.rssMb} MB`, ''],
+  ['floor: fetch all pages (best of 3)', fmt(fetchFloor.ms), '0', '0', '-', `${fetchFloor.rssMb} MB`, ''],
+  ['floor: raw bulk upsert (best of 2)', fmt(upsertFloor.ms), '1', String(upsertFloor.memberRows), '-', `${upsertFloor.rssMb} MB`, ''],
   ['first sync', fmt(first.ms), String(first.statements), String(first.memberRows), String(first.changeRows), `${first.rssMb} MB`, `${(first.ms / floor).toFixed(2)}× fetch+upsert (target ≤ 1.5×)`],
-  ['no-change resync', fmt(noChange.ms), String(noChange.statements), String(noChange.memberRows), String(noChange.changeRows), `${noChange.rssMb} MB`, `${(noChange.ms / fetchFloor.ms).toFixed(2)}× fetch (target ≤ 1.2×, 0 rows)`],
+  ['no-change resync (best of 3)', fmt(noChange.ms), String(noChange.statements), String(noChange.memberRows), String(noChange.changeRows), `${noChange.rssMb} MB`, `${(noChange.ms / fetchFloor.ms).toFixed(2)}× fetch (target ≤ 1.2×, 0 rows)`],
   ['1% churn resync', fmt(churn.ms), String(churn.statements), String(churn.memberRows), String(churn.changeRows), `${churn.rssMb} MB`, `${(churn.ms / fetchFloor.ms).toFixed(2)}× fetch`],
 ];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -120,8 +122,8 @@ console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).jo
 for (const [name, r] of [['first', first], ['no-change', noChange], ['churn', churn]] as const) {
   if (r.status !== 'succeeded') console.log(`WARNING: ${name} sync ended ${r.status}: ${JSON.stringify(r.error)}`);
 }
-const peak = Math.max(first.rssMb, noChange.rssMb, churn.rssMb);
-console.log(`targets: first ≤ 1.5× floor: ${first.ms <= 1.5 * floor ? 'met' : 'MISSED'}; no-change writes 0 member rows: ${noChange.memberRows === 0 ? 'met' : 'MISSED'}; no-change ≤ 1.2× fetch: ${noChange.ms <= 1.2 * fetchFloor.ms ? 'met' : 'MISSED'}; peak RSS ${peak} MB${N >= 100_000 ? ` (< 300 MB: ${peak < 300 ? 'met' : 'MISSED'})` : ''}`);
+const peak = Math.max(first.rssMb, ...noChangeRuns.map((r) => r.rssMb), churn.rssMb);
+console.log(`targets: first ≤ 1.5× floor: ${first.ms <= 1.5 * floor ? 'met' : 'MISSED'}; no-change writes 0 member rows: ${noChangeRuns.every((r) => r.memberRows === 0) ? 'met' : 'MISSED'}; no-change ≤ 1.2× fetch: ${noChange.ms <= 1.2 * fetchFloor.ms ? 'met' : 'MISSED'}; peak RSS ${peak} MB${N >= 100_000 ? ` (< 300 MB: ${peak < 300 ? 'met' : 'MISSED'})` : ''}`);
 if (sched) {
   console.log(
     `scheduler: ${sched.accounts} accounts × ${sched.members} members, ${sched.replicas} replicas (max ${sched.maxConcurrentPerReplica} runs each): ` +

@@ -18,7 +18,7 @@ export async function applyMemberStates(
   const inserts: { id: string; state: MemberState }[] = [];
   const updates: { id: string; state: MemberState }[] = [];
   for (const e of entries) {
-    if (!e.memberId || !e.after || e.changes.length === 0) continue;
+    if (!e.memberId || !e.after || (!e.isNew && e.changes.length === 0)) continue;
     (e.isNew ? inserts : updates).push({ id: e.memberId, state: e.after });
   }
   await insertMembers(tem, accountId, source, inserts, now);

@@ -29,7 +29,8 @@ export function deriveCounts(entries: readonly PlanEntry[], unchanged: number): 
     else if (e.action === 'kept_inactive_by_admin') counts.keptInactiveByAdmin++;
     else if (e.action === 'skipped') counts.skipped++;
     else if (e.action === 'flagged') counts.flaggedDisabled++;
-    if (changed(e, 'active', true, false)) counts.deactivated++;
+    // A new member has no "before", so only existing members can be deactivated.
+    if (!e.isNew && changed(e, 'active', true, false)) counts.deactivated++;
   }
   return counts;
 }

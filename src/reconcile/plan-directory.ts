@@ -1,5 +1,5 @@
 import { deriveCounts } from './counts.js';
-import { diffState, stateOf } from './plan.js';
+import { addedEntry, diffState, stateOf } from './plan.js';
 import type { DirectoryPlanInput, LocalMember, MemberState, Plan, PlanEntry } from './types.js';
 
 const lower = (v: string | null) => (v === null ? null : v.toLowerCase());
@@ -40,7 +40,7 @@ export function planDirectory(input: DirectoryPlanInput): Plan {
         inactiveReason: active ? null : 'seat_limit',
         adminInactive: false,
       };
-      entries.push({ memberId: input.newId(), externalId: r.externalId, identifier: r.identifier, name: r.name, email: r.email, action: 'added', reason: active ? 'imported_at_setup' : 'seat_limit_reached', changes: diffState(null, after), after, isNew: true });
+      entries.push(addedEntry(input.newId(), after, active ? 'imported_at_setup' : 'seat_limit_reached'));
       continue;
     }
     if (l.externalId === null) byEmail.delete(lower(l.email)!);

@@ -6,7 +6,7 @@ import { bumpMembersVersion, lockAccount } from '../db/account-repository.js';
 import { insertChanges } from '../db/change-repository.js';
 import { insertMembers, loadLocalMembers, updateMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { diffState } from '../reconcile/plan.js';
+import { addedEntry, diffState } from '../reconcile/plan.js';
 import type { LocalMember, MemberState, PlanEntry } from '../reconcile/types.js';
 import { parseMemberFile, type ImportRow } from './member-file.js';
 
@@ -38,7 +38,7 @@ export function planImport(rows: ImportRow[], local: LocalMember[], seatLimit: n
     const isActive = seatLimit === null || active < seatLimit;
     if (isActive) active++;
     const after: MemberState = { externalId: r.agentId, identifier: null, name: r.name, email: r.email, active: isActive, list: 'staff', psaActive: null, inactiveReason: isActive ? null : 'seat_limit', adminInactive: false };
-    entries.push({ memberId: newId(), externalId: r.agentId, identifier: null, name: r.name, email: r.email, action: 'added', reason: isActive ? 'imported_from_file' : 'seat_limit_reached', changes: diffState(null, after), after, isNew: true });
+    entries.push(addedEntry(newId(), after, isActive ? 'imported_from_file' : 'seat_limit_reached'));
   }
   return { entries, unchanged };
 }

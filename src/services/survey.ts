@@ -10,7 +10,7 @@ import { countActive, getMember, insertMembers } from '../db/member-repository.j
 import type { Orm } from '../db/orm.js';
 import { countSurveyAddsSince, findMemberBy, listEvents, memberNames, upsertEvent, type SurveyEventView } from '../db/survey-repository.js';
 import type { MemberView } from '../db/views.js';
-import { diffState } from '../reconcile/plan.js';
+import { addedEntry } from '../reconcile/plan.js';
 import type { MemberState } from '../reconcile/types.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
 
@@ -111,7 +111,7 @@ export class SurveyService {
           tem,
           account.id,
           null,
-          [{ memberId: newMember.id, externalId: s.externalId, identifier: s.identifier, name: s.name, email: s.email, action: 'added', reason: s.active ? 'seen_in_survey' : 'seat_limit_reached', changes: diffState(null, s), after: s, isNew: true }],
+          [addedEntry(newMember.id, s, s.active ? 'seen_in_survey' : 'seat_limit_reached')],
           'applied',
           `survey:${channel}`,
           now,

@@ -302,6 +302,18 @@ describe('safety (product.md §4)', () => {
 });
 
 describe('runs (product.md §5)', () => {
+  it('stores names with tabs, line breaks, backslashes and quotes exactly (bulk COPY escaping)', async () => {
+    fake.setMembers([cwMember(1, { firstName: 'Tab\tby', lastName: 'Back\\slash\nO\'Neil "Q"' }), cwMember(2, { firstName: '\\N', lastName: null as unknown as string })]);
+    const account = await addCwAccount(t.app, site);
+    const { run } = await sync(account.id);
+    expect(run.status).toBe('succeeded');
+    const members = await byExternal(account.id);
+    expect(members['1']!.name).toBe('Tab\tby Back\\slash\nO\'Neil "Q"');
+    expect(members['2']!.name).toBe('\\N');
+    const { history } = await t.app.members.explain(account.id, members['1']!.id);
+    expect(history[0]!.changes.find((c) => c.field === 'name')!.after).toBe('Tab\tby Back\\slash\nO\'Neil "Q"');
+  });
+
   it('counts equal the change entries of the run', async () => {
     fake.setMembers([...cwMembers(10), cwMember(99, { licenseClass: 'A' })]);
     const account = await addCwAccount(t.app, site);
