@@ -5,7 +5,7 @@
  * Database: BENCH_DATABASE_URL or DATABASE_URL (a scratch database is created on that server),
  * otherwise an embedded PostgreSQL in a temporary directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,13 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
 const secretKey = randomBytes(32).toString('base64');
 
-function tsx(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+// Steps run compiled, as production does (node dist/…), so no TypeScript loader sits in their memory.
+execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
+const COMPILED = path.join(ROOT, '.bench-dist');
+
+function runCompiled(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const compiled = path.join(COMPILED, script.replace(/\.ts$/, '.js'));
+  return spawn(process.execPath, [compiled, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 async function firstLine(child: ChildProcess): Promise<string> {
@@ -55,7 +60,7 @@ await admin.query(`create database ${dbName}`);
 const dbUrl = new URL(pgServer.url);
 dbUrl.pathname = `/${dbName}`;
 
-const cw = tsx('bench/cw-server.ts', [String(N)]);
+const cw = runCompiled('bench/cw-server.ts', [String(N)]);
 const cwUrl = await firstLine(cw);
 
 const env = parseEnv({ DATABASE_URL: dbUrl.toString(), PSA_SYNC_SECRET_KEY: secretKey, LOG_LEVEL: 'warn' });
@@ -65,7 +70,7 @@ await setup.close();
 
 type StepResult = { ms: number; statements: number; memberRows: number; changeRows?: number; rssMb: number; status?: string; error?: unknown };
 async function step(name: 'fetch' | 'upsert' | 'sync'): Promise<StepResult> {
-  const child = tsx('bench/step.ts', [name], { BENCH_DATABASE_URL: dbUrl.toString(), BENCH_ACCOUNT_ID: account.id, BENCH_SECRET_KEY: secretKey });
+  const child = runCompiled('bench/step.ts', [name], { BENCH_DATABASE_URL: dbUrl.toString(), BENCH_ACCOUNT_ID: account.id, BENCH_SECRET_KEY: secretKey });
   const line = await firstLine(child);
   await new Promise((r) => child.once('close', r));
   return JSON.parse(line) as StepResult;
@@ -97,7 +102,7 @@ if (!process.argv.includes('--no-scheduler')) {
   const schedUrl = new URL(pgServer.url);
   schedUrl.pathname = `/${schedDb}`;
   const members = Number(process.env.BENCH_SCHED_MEMBERS ?? 50);
-  const small = tsx('bench/cw-server.ts', [String(members)]);
+  const small = runCompiled('bench/cw-server.ts', [String(members)]);
   const smallUrl = await firstLine(small);
   console.error(`scheduler figure: ${process.env.BENCH_SCHED_ACCOUNTS ?? 1000} accounts × ${members} members, two replicas…`);
   sched = await schedulerBench(schedUrl.toString(), smallUrl, Number(process.env.BENCH_SCHED_ACCOUNTS ?? 1_000), members);

@@ -30,7 +30,8 @@ export interface SchedulerFigure {
 }
 
 function startReplica(name: string, env: Record<string, string>): { child: ChildProcess; claims: () => number; started: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
+  // The compiled CLI from `.bench-dist` (built by bench/run.ts), as a deployment runs it.
+  const child = spawn(process.execPath, [path.join(ROOT, '.bench-dist/src/cli.js'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PSA_SYNC_REPLICA: name, PORT: '0', LOG_LEVEL: 'info', PSA_SYNC_TICK_CRON: '* * * * * *' },
     stdio: ['ignore', 'ignore', 'pipe'],

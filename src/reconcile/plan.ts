@@ -67,23 +67,37 @@ function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' 
 /**
  * The entry that creates a member. Its field changes are the new state's non-null fields, computed
  * when read rather than held: a first sync of 100,000 members would otherwise keep 900,000 small
- * objects alive until the run ends.
+ * objects alive until the run ends. A class, so the getter lives once on the prototype.
  */
+class AddedEntry implements PlanEntry {
+  readonly action = 'added' as const;
+  readonly isNew = true;
+  readonly externalId: string | null;
+  readonly identifier: string | null;
+  readonly name: string;
+  readonly email: string | null;
+  constructor(
+    readonly memberId: string,
+    readonly after: MemberState,
+    readonly reason: ChangeReason,
+  ) {
+    this.externalId = after.externalId;
+    this.identifier = after.identifier;
+    this.name = after.name;
+    this.email = after.email;
+  }
+  get changes(): FieldChange[] {
+    return diffState(null, this.after);
+  }
+  /** Plain data for JSON (dry-run output), with the field list spelled out. */
+  toJSON(): PlanEntry {
+    const { memberId, externalId, identifier, name, email, action, reason, changes, after, isNew } = this;
+    return { memberId, externalId, identifier, name, email, action, reason, changes, after, isNew };
+  }
+}
+
 export function addedEntry(memberId: string, after: MemberState, reason: ChangeReason): PlanEntry {
-  return {
-    memberId,
-    externalId: after.externalId,
-    identifier: after.identifier,
-    name: after.name,
-    email: after.email,
-    action: 'added',
-    reason,
-    get changes() {
-      return diffState(null, after);
-    },
-    after,
-    isNew: true,
-  };
+  return new AddedEntry(memberId, after, reason);
 }
 
 function entry(memberId: string, after: MemberState, action: ChangeAction, reason: ChangeReason, changes: FieldChange[]): PlanEntry {
