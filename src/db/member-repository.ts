@@ -1,7 +1,6 @@
 import { copyRows } from './copy.js';
 import { exec, inChunks } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RemoteMember } from '../connector/contract.js';
 import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
 import { iso, type MemberView } from './views.js';
 
@@ -44,46 +43,6 @@ export async function loadLocalMembers(em: EntityManager, accountId: string): Pr
        from member where account_id = ?`,
     [accountId],
   );
-}
-
-const LOCAL_COLUMNS = `m.id, m.external_id as "externalId", m.identifier, m.name, m.email, m.source, m.active, m.list,
-  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive"`;
-
-/**
- * Compares one page of the PSA's roster with our members inside PostgreSQL and returns only the
- * records a sync must look at: new ones (no member yet) and ones that differ. The test is the
- * planner's `isUnchanged`, in SQL, so unchanged members never cross the wire.
- */
-export async function diffPage(em: EntityManager, accountId: string, page: readonly RemoteMember[]): Promise<{ externalId: string; local: LocalMember | null }[]> {
-  const rows = await exec<LocalMember & { remoteExternalId: string }>(
-    em,
-    `select r.external_id as "remoteExternalId", ${LOCAL_COLUMNS}
-       from jsonb_to_recordset(?::jsonb) as r(external_id text, identifier text, name text, email text, active boolean)
-       left join member m on m.account_id = ? and m.external_id = r.external_id
-      where m.id is null
-         or m.identifier is distinct from r.identifier or m.name is distinct from r.name or m.email is distinct from r.email
-         or (r.active and not (m.list = 'staff' and m.psa_active is true and not m.admin_inactive))
-         or (not r.active and not (m.list = 'inactive_synced' and m.psa_active is false and m.inactive_reason is not distinct from 'psa_inactive'))`,
-    [JSON.stringify(page.map((r) => ({ external_id: r.externalId, identifier: r.identifier, name: r.name, email: r.email, active: r.active }))), accountId],
-  );
-  return rows.map(({ remoteExternalId, ...local }) => ({ externalId: remoteExternalId, local: local.id ? (local as LocalMember) : null }));
-}
-
-/** Members with a PSA id that a read did not return (candidates for "vanished"). */
-export async function unseenMembers(em: EntityManager, accountId: string, seenExternalIds: readonly string[]): Promise<LocalMember[]> {
-  return exec<LocalMember>(
-    em,
-    `select ${LOCAL_COLUMNS} from member m
-      where m.account_id = ? and m.external_id is not null
-        and m.external_id not in (select jsonb_array_elements_text(?::jsonb))`,
-    [accountId, JSON.stringify(seenExternalIds)],
-  );
-}
-
-/** How many members an account has, and how many are Active. */
-export async function memberTotals(em: EntityManager, accountId: string): Promise<{ total: number; active: number }> {
-  const [row] = await exec<{ total: number; active: number }>(em, 'select count(*)::int as total, (count(*) filter (where active))::int as active from member where account_id = ?', [accountId]);
-  return row ?? { total: 0, active: 0 };
 }
 
 export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {

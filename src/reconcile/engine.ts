@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConnectorContext, RemoteMember, RosterPage, SkippedRemote } from '../connector/contract.js';
+import type { ConnectorContext, RemoteMember, SkippedRemote } from '../connector/contract.js';
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -17,7 +17,6 @@ import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
 import { planDirectory } from './plan-directory.js';
-import { prepareForPlan, type Prepared, type RosterRead } from './prepare.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 
 export interface EngineDeps {
@@ -57,6 +56,11 @@ export interface SyncResult {
   changes: ChangeView[];
   /** True when this call joined a run that another caller had started. */
   joined: boolean;
+}
+
+interface RosterRead {
+  remote: RemoteMember[];
+  skipped: SkippedRemote[];
 }
 
 function previewChanges(entries: readonly PlanEntry[], actor: string, at: Date): ChangeView[] {
@@ -138,8 +142,8 @@ export class SyncEngine {
       decidedAt: null,
     };
     try {
-      const prepared = await this.#prepare(em, account, this.#deps.logger, req.signal);
-      const plan = this.#plan(account, prepared);
+      const [read, local] = await Promise.all([this.#readRoster(account, this.#deps.logger, req.signal), loadLocalMembers(em, account.id)]);
+      const plan = this.#plan(account, read, local);
       return {
         run: { ...run, counts: plan.counts, holdReason: plan.hold, finishedAt: clock.now().toISOString() },
         changes: previewChanges(plan.entries, req.requestedBy, startedAt),
@@ -184,8 +188,7 @@ export class SyncEngine {
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const readStarted = Date.now();
       const versionBefore = account.membersVersion;
-      const prepared = await this.#prepare(em, account, log, signal);
-      const { read } = prepared;
+      const [read, local] = await Promise.all([this.#readRoster(account, log, signal), loadLocalMembers(em, accountId)]);
       log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
       const applyStarted = Date.now();
@@ -193,10 +196,7 @@ export class SyncEngine {
         const locked = await lockAccount(tem, accountId);
         if (!locked) throw new NotFoundError(`account ${accountId} not found`);
         // Members changed while we read the PSA (an admin, another run): plan against the current state.
-        const plan = this.#plan(
-          locked,
-          locked.membersVersion === versionBefore ? prepared : { read, remote: read.remote, local: await loadLocalMembers(tem, accountId) },
-        );
+        const plan = this.#plan(locked, read, locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
         const now = clock.now();
         await recordOutcome(tem, accountId, { ok: true }, now);
         if (plan.hold) {
@@ -269,29 +269,21 @@ export class SyncEngine {
     return run;
   }
 
-  #prepare(em: EntityManager, account: AccountRecord, logger: Logger, signal?: AbortSignal): Promise<Prepared> {
-    const authoritative = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative';
-    return prepareForPlan(em, account.id, authoritative, (onPage) => this.#readRoster(account, logger, signal, onPage));
-  }
-
-  /** Plans with the account's rules; `prepared` may set unchanged members aside (see prepare.ts). */
-  #plan(account: AccountRecord, prepared: Prepared): Plan {
-    const { read, remote, local, setAside } = prepared;
+  #plan(account: AccountRecord, read: RosterRead, local: LocalMember[]): Plan {
     if (this.#deps.registry.get(account.integration).rosterPolicy === 'directory') {
       return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup: account.lastFullReadAt === null, newId: randomUUID });
     }
     return planAuthoritative({
-      remote,
+      remote: read.remote,
       skipped: read.skipped,
       local,
       seatLimit: account.seatLimit,
       breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
       newId: randomUUID,
-      setAside,
     });
   }
 
-  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal, onPage?: (page: RosterPage) => void): Promise<RosterRead> {
+  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal): Promise<RosterRead> {
     const connector = this.#deps.registry.get(account.integration);
     let settings: unknown;
     try {
@@ -311,7 +303,6 @@ export class SyncEngine {
         remote.push(m);
       }
       skipped.push(...page.skipped);
-      onPage?.(page);
     }
     const expected = await reader.expectedCount(signal);
     const read = remote.length + skipped.length;
