@@ -20,7 +20,7 @@ export function formatAccounts(accounts: AccountView[]): string {
       a.seatLimit === null ? '-' : String(a.seatLimit),
       a.syncAt ? `${a.syncAt} ${a.timezone}` : `(spread) ${a.timezone}`,
       a.schedule.state === 'ok' ? 'ok' : `${a.schedule.state} (${a.schedule.consecutiveFailures} failures)`,
-      a.schedule.nextAttemptAt ?? 'after new settings or a manual sync',
+      a.schedule.state === 'not_scheduled' ? '-' : (a.schedule.nextAttemptAt ?? 'after new settings or a manual sync'),
       a.lastRun ? `${a.lastRun.status}${a.lastRun.error ? ` (${a.lastRun.error.kind})` : ''} ${a.lastRun.finishedAt ?? ''}`.trim() : 'never',
     ]),
   ]);
@@ -35,7 +35,7 @@ export function formatAccount(a: AccountView): string {
     `  seat limit:  ${a.seatLimit ?? 'none'}`,
     `  survey key:  ${a.publicKey}${a.requireSignedLinks ? ' (signed links only)' : ''}`,
     `  state:       ${a.schedule.state}${a.schedule.blockedReason ? ` — ${a.schedule.blockedReason}` : ''}`,
-    `  next run:    ${a.schedule.nextAttemptAt ?? 'after new settings or a manual sync'}`,
+    `  next run:    ${a.schedule.state === 'not_scheduled' ? 'none (no PSA to sync)' : (a.schedule.nextAttemptAt ?? 'after new settings or a manual sync')}`,
   ].join('\n');
 }
 

@@ -30,3 +30,8 @@ export async function findTokenByHash(em: EntityManager, tokenHash: string): Pro
   const rows: Row[] = await exec(em, 'select * from api_token where token_hash = ?', [tokenHash]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
+
+/** Records that a token was used, at most once a minute per token (support can see live tokens). */
+export async function touchToken(em: EntityManager, id: string, now: Date): Promise<void> {
+  await exec(em, `update api_token set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?::timestamptz - interval '1 minute')`, [now, id, now]);
+}

@@ -75,7 +75,8 @@ export interface AccountView {
   createdAt: string;
   /** Scheduling state (product.md §4, §6): `nextAttemptAt` is null while waiting for new settings. */
   schedule: {
-    state: 'ok' | 'backing_off' | 'waiting_for_configuration';
+    /** `not_scheduled`: a snippet account, which has no PSA to sync. */
+    state: 'ok' | 'backing_off' | 'waiting_for_configuration' | 'not_scheduled';
     nextAttemptAt: string | null;
     consecutiveFailures: number;
     backoffUntil: string | null;

@@ -28,7 +28,7 @@ export function healthAfter(
 }
 
 /** An account's scheduling state as shown by `accounts list`. */
-export type ScheduleState = 'ok' | 'backing_off' | 'waiting_for_configuration';
+export type ScheduleState = 'ok' | 'backing_off' | 'waiting_for_configuration' | 'not_scheduled';
 
 export function scheduleState(h: AccountHealth, now: Date): ScheduleState {
   if (h.blockedReason) return 'waiting_for_configuration';

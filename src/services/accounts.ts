@@ -174,7 +174,7 @@ export class AccountService {
       surveyAutoAddCap: a.surveyAutoAddCap,
       createdAt: iso(a.createdAt)!,
       schedule: {
-        state: scheduleState(a, this.clock.now()),
+        state: this.registry.get(a.integration).rosterPolicy === 'none' ? 'not_scheduled' : scheduleState(a, this.clock.now()),
         nextAttemptAt: a.blockedReason ? null : iso(a.backoffUntil && a.nextSyncAt && a.backoffUntil > a.nextSyncAt ? a.backoffUntil : a.nextSyncAt),
         consecutiveFailures: a.consecutiveFailures,
         backoffUntil: iso(a.backoffUntil),

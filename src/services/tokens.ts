@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
 import type { Orm } from '../db/orm.js';
-import { findTokenByHash, insertToken, ROLES, type Role, type TokenRecord } from '../db/token-repository.js';
+import { findTokenByHash, insertToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
 
 /** Who is calling the API: a token's role and, except for support, its one account. */
 export interface Principal {
@@ -46,7 +46,10 @@ export class TokenService {
 
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-    const record = await findTokenByHash(this.orm.em.fork(), hashToken(token));
-    return record ? { tokenId: record.id, name: record.name, role: record.role, accountId: record.accountId } : undefined;
+    const em = this.orm.em.fork();
+    const record = await findTokenByHash(em, hashToken(token));
+    if (!record) return undefined;
+    await touchToken(em, record.id, this.clock.now());
+    return { tokenId: record.id, name: record.name, role: record.role, accountId: record.accountId };
   }
 }

@@ -49,6 +49,9 @@ describe('authentication and roles (product.md §7)', () => {
     const rows = await query(t.url, 'select token_hash from api_token');
     expect(rows).toHaveLength(4);
     for (const r of rows) expect(Object.values(tokens)).not.toContain(r.token_hash);
+    await call('GET', `/api/v1/accounts/${accountA}/runs`, tokens.managerA);
+    const used = await query(t.url, `select role, last_used_at from api_token where role = 'account_manager'`);
+    expect(used[0]!.last_used_at).not.toBeNull();
   });
 
   it('an account_manager reads its account but cannot trigger a sync or change a member (403)', async () => {

@@ -223,5 +223,7 @@ describe('members import (snippet setup)', () => {
     expect((await t.app.members.setActive(account.id, al!.id, false, 'admin')).active).toBe(false);
     expect((await t.app.members.setActive(account.id, al!.id, true, 'admin')).active).toBe(true);
     await expect(t.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'x' })).rejects.toThrow(/snippet account/);
+    const listed = (await t.app.accounts.list()).find((a) => a.id === account.id)!;
+    expect(listed.schedule).toMatchObject({ state: 'not_scheduled', nextAttemptAt: null });
   });
 });
