@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { connectWiseConnector } from '../connectors/connectwise/index.js';
-import { haloConnector } from '../connectors/halopsa/index.js';
+import { createHaloConnector } from '../connectors/halopsa/index.js';
 import { snippetConnector } from '../connectors/snippet/index.js';
 import type { Env } from './config/env.js';
 import { DEFAULT_HTTP_POLICY, type HttpObserver, type HttpPolicy } from './connector/http.js';
@@ -103,7 +103,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     return (box = new SecretBox(key));
   };
 
-  const registry = new ConnectorRegistry([connectWiseConnector, haloConnector, snippetConnector]);
+  const registry = new ConnectorRegistry([connectWiseConnector, createHaloConnector(), snippetConnector]);
   const metrics = new Metrics();
   const extra = options.observer;
   const observer: HttpObserver = {

@@ -2,7 +2,7 @@ import type { ConnectorContext, RosterPage, RosterReader } from '../../src/conne
 import { HttpFailure, PsaHttp } from '../../src/connector/http.js';
 import { SyncError } from '../../src/core/errors.js';
 import { agentsOf, mapAgents } from './mapper.js';
-import { tokenSourceFor, type HaloTokenSource } from './token.js';
+import type { HaloTokenSource } from './token.js';
 import type { HaloSettings } from './types.js';
 
 /** Halo's documented page-size ceiling (on /Tickets; assumed for /Agent). */
@@ -23,7 +23,7 @@ export class HaloReader implements RosterReader {
   readonly #tokens: HaloTokenSource;
   #expected: number | undefined;
 
-  constructor(settings: HaloSettings, ctx: ConnectorContext, tokens: HaloTokenSource = tokenSourceFor(settings, ctx)) {
+  constructor(settings: HaloSettings, ctx: ConnectorContext, tokens: HaloTokenSource) {
     this.#tokens = tokens;
     this.#api = new PsaHttp({
       psa: 'HaloPSA',

@@ -3,6 +3,7 @@ import type { Connector } from '../../src/connector/contract.js';
 import { InputError } from '../../src/core/errors.js';
 import { describeIssues } from '../connectwise/index.js';
 import { HaloReader } from './client.js';
+import { HaloTokenCache } from './token.js';
 import type { HaloSettings } from './types.js';
 
 const url = (example: string) =>
@@ -22,28 +23,34 @@ const settingsSchema = z
   })
   .strict();
 
-/** HaloPSA: agents imported at setup, refreshed daily, never added or deactivated by a sync (product.md §2). */
-export const haloConnector: Connector<HaloSettings> = {
-  integration: 'halopsa',
-  displayName: 'HaloPSA',
-  rosterPolicy: 'directory',
-  parseSettings(raw) {
-    const result = settingsSchema.safeParse(raw);
-    if (!result.success) throw new InputError(`invalid HaloPSA settings: ${describeIssues(result.error)}`);
-    return result.data;
-  },
-  publicSettings(s) {
-    return { baseUrl: s.baseUrl, clientId: s.clientId, ...(s.tenant ? { tenant: s.tenant } : {}), ...(s.authUrl ? { authUrl: s.authUrl } : {}) };
-  },
-  createReader(settings, context) {
-    return new HaloReader(settings, context);
-  },
-  // Halo's template variable names are not confirmed (psa-api-facts §3.2); {TICKETID} follows its ticket tag.
-  mergeFields: {
-    ticket: '{TICKETID}',
-    agentId: '{AGENT_ID}',
-    agentEmail: '{AGENT_EMAIL}',
-    agentName: '{AGENT_NAME}',
-    note: 'HaloPSA email template variable names are not confirmed; check {AGENT_ID}, {AGENT_EMAIL} and {AGENT_NAME} against your Halo variable list.',
-  },
-};
+/**
+ * HaloPSA: agents imported at setup, refreshed daily, never added or deactivated by a sync
+ * (product.md §2). Each connector instance keeps its own token cache.
+ */
+export function createHaloConnector(): Connector<HaloSettings> {
+  const tokens = new HaloTokenCache();
+  return {
+    integration: 'halopsa',
+    displayName: 'HaloPSA',
+    rosterPolicy: 'directory',
+    parseSettings(raw) {
+      const result = settingsSchema.safeParse(raw);
+      if (!result.success) throw new InputError(`invalid HaloPSA settings: ${describeIssues(result.error)}`);
+      return result.data;
+    },
+    publicSettings(s) {
+      return { baseUrl: s.baseUrl, clientId: s.clientId, ...(s.tenant ? { tenant: s.tenant } : {}), ...(s.authUrl ? { authUrl: s.authUrl } : {}) };
+    },
+    createReader(settings, context) {
+      return new HaloReader(settings, context, tokens.sourceFor(settings, context));
+    },
+    // Halo's template variable names are not confirmed (psa-api-facts §3.2); {TICKETID} follows its ticket tag.
+    mergeFields: {
+      ticket: '{TICKETID}',
+      agentId: '{AGENT_ID}',
+      agentEmail: '{AGENT_EMAIL}',
+      agentName: '{AGENT_NAME}',
+      note: 'HaloPSA email template variable names are not confirmed; check {AGENT_ID}, {AGENT_EMAIL} and {AGENT_NAME} against your Halo variable list.',
+    },
+  };
+}

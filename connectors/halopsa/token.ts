@@ -31,7 +31,7 @@ function classifyTokenFailure(failure: HttpFailure): SyncError | undefined {
  */
 export class HaloTokenSource {
   readonly #settings: HaloSettings;
-  readonly #ctx: ConnectorContext;
+  #ctx: ConnectorContext;
   readonly #now: () => number;
   #token: CachedToken | undefined;
   #pending: Promise<string> | undefined;
@@ -47,6 +47,12 @@ export class HaloTokenSource {
     if (this.#token && this.#now() < this.#token.expiresAt) return this.#token.value;
     this.#pending ??= this.#fetch(signal).finally(() => (this.#pending = undefined));
     return this.#pending;
+  }
+
+  /** Token requests log and count under the run that uses the source now. */
+  useContext(ctx: ConnectorContext): this {
+    this.#ctx = ctx;
+    return this;
   }
 
   /** Forgets `token` after the API refused it (401), unless a newer one has replaced it already. */
@@ -71,13 +77,18 @@ export class HaloTokenSource {
   }
 }
 
-const sources = new Map<string, HaloTokenSource>();
+/**
+ * Token sources by Halo client, so every run of one client shares a cached token. Owned by the
+ * connector instance the composition root builds (no module-level state).
+ */
+export class HaloTokenCache {
+  readonly #sources = new Map<string, HaloTokenSource>();
 
-/** One token source per Halo client in this process, so runs share a cached token. */
-export function tokenSourceFor(settings: HaloSettings, ctx: ConnectorContext): HaloTokenSource {
-  const { base, path } = tokenEndpoint(settings);
-  const key = createHash('sha256').update(`${base}${path}\n${settings.clientId}\n${settings.clientSecret}`).digest('hex');
-  let source = sources.get(key);
-  if (!source) sources.set(key, (source = new HaloTokenSource(settings, ctx)));
-  return source;
+  sourceFor(settings: HaloSettings, ctx: ConnectorContext): HaloTokenSource {
+    const { base, path } = tokenEndpoint(settings);
+    const key = createHash('sha256').update(`${base}${path}\n${settings.clientId}\n${settings.clientSecret}`).digest('hex');
+    let source = this.#sources.get(key);
+    if (!source) this.#sources.set(key, (source = new HaloTokenSource(settings, ctx)));
+    return source.useContext(ctx);
+  }
 }

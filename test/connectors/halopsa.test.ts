@@ -1,6 +1,6 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { haloConnector } from '../../connectors/halopsa/index.js';
+import { createHaloConnector } from '../../connectors/halopsa/index.js';
 import { parseHaloDate } from '../../connectors/halopsa/mapper.js';
 import { InputError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -10,6 +10,7 @@ import { FAST_POLICY } from '../helpers/app.js';
 import { failure, readAll as readRoster } from '../helpers/roster.js';
 
 const server = setupServer();
+const haloConnector = createHaloConnector();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
