@@ -140,3 +140,20 @@ export async function getAccountByPublicKey(em: EntityManager, publicKey: string
   const rows: Row[] = await exec(em, 'select * from account where public_key = ?', [publicKey]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
+
+/** Accounts by scheduling health, across all replicas (for `/metrics` alarms). */
+export async function accountHealthCounts(
+  em: EntityManager,
+  opts: { now: Date; staleBefore: Date; scheduledIntegrations: readonly string[] },
+): Promise<{ total: number; backingOff: number; waitingForConfiguration: number; stale: number }> {
+  const [row]: Row[] = await exec(
+    em,
+    `select count(*)::int as total,
+            (count(*) filter (where blocked_reason is not null))::int as waiting,
+            (count(*) filter (where blocked_reason is null and backoff_until > ?))::int as backing_off,
+            (count(*) filter (where integration = any(?::text[]) and coalesce(last_full_read_at, created_at) < ?))::int as stale
+       from account`,
+    [opts.now, [...opts.scheduledIntegrations], opts.staleBefore],
+  );
+  return { total: row!.total, backingOff: row!.backing_off, waitingForConfiguration: row!.waiting, stale: row!.stale };
+}

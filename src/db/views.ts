@@ -81,6 +81,10 @@ export interface AccountView {
     consecutiveFailures: number;
     backoffUntil: string | null;
     blockedReason: string | null;
+    /** When the PSA was last read completely (null: never). */
+    lastCompleteSyncAt: string | null;
+    /** No complete read for more than 48 hours: someone should look. */
+    stale: boolean;
   };
   lastRun: { id: string; status: string; finishedAt: string | null; error: { kind: string; message: string } | null } | null;
 }

@@ -1,6 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
+import { INTEGRATIONS } from '../connector/contract.js';
+import { accountHealthCounts } from '../db/account-repository.js';
 import { pendingMigrations } from '../db/orm.js';
+import { Metrics } from '../daemon/metrics.js';
+import { STALE_AFTER_MS } from '../schedule/backoff.js';
 import { registerApiRoutes } from './api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
 import { httpError, UnauthenticatedError } from './errors.js';
@@ -51,7 +55,12 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
       return reply.code(503).send({ status: 'not_ready', reason: 'database unreachable' });
     }
   });
-  server.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(app.metrics.text()));
+  server.get('/metrics', async (_req, reply) => {
+    const now = app.clock.now();
+    const scheduledIntegrations = INTEGRATIONS.filter((i) => app.registry.has(i) && app.registry.get(i).rosterPolicy !== 'none');
+    const fleet = await accountHealthCounts(app.orm.em.fork(), { now, staleBefore: new Date(now.getTime() - STALE_AFTER_MS), scheduledIntegrations });
+    return reply.type('text/plain; version=0.0.4').send(app.metrics.text() + Metrics.fleetText(fleet));
+  });
   server.get('/docs/openapi.json', async () => openApiDocument);
 
   registerApiRoutes(server, app);

@@ -35,3 +35,14 @@ export function scheduleState(h: AccountHealth, now: Date): ScheduleState {
   if (h.backoffUntil && h.backoffUntil.getTime() > now.getTime()) return 'backing_off';
   return 'ok';
 }
+
+/** An account whose PSA has not been read completely for this long is "stale" (an alarm, anchors.md §7). */
+export const STALE_AFTER_MS = 48 * 60 * 60_000;
+
+/**
+ * True when a scheduled account has gone too long without a complete read: since its last complete
+ * read, or since it was created if it never had one.
+ */
+export function isStale(a: { lastFullReadAt: Date | null; createdAt: Date }, now: Date): boolean {
+  return now.getTime() - (a.lastFullReadAt ?? a.createdAt).getTime() > STALE_AFTER_MS;
+}

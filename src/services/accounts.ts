@@ -7,7 +7,7 @@ import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { getAccount, insertAccount, listAccountsWithLastRun, updateAccount, type AccountPatch, type AccountRecord } from '../db/account-repository.js';
 import { nextDailySync } from '../schedule/daily.js';
-import { scheduleState } from '../schedule/backoff.js';
+import { isStale, scheduleState } from '../schedule/backoff.js';
 import { iso, type AccountView } from '../db/views.js';
 
 export interface AddAccountInput {
@@ -153,6 +153,8 @@ export class AccountService {
   }
 
   private view(a: AccountRecord, lastRun: Record<string, any> | null): AccountView {
+    const now = this.clock.now();
+    const scheduled = this.registry.get(a.integration).rosterPolicy !== 'none';
     let settings: Record<string, unknown>;
     try {
       const connector = this.registry.get(a.integration);
@@ -174,11 +176,13 @@ export class AccountService {
       surveyAutoAddCap: a.surveyAutoAddCap,
       createdAt: iso(a.createdAt)!,
       schedule: {
-        state: this.registry.get(a.integration).rosterPolicy === 'none' ? 'not_scheduled' : scheduleState(a, this.clock.now()),
+        state: scheduled ? scheduleState(a, now) : 'not_scheduled',
         nextAttemptAt: a.blockedReason ? null : iso(a.backoffUntil && a.nextSyncAt && a.backoffUntil > a.nextSyncAt ? a.backoffUntil : a.nextSyncAt),
         consecutiveFailures: a.consecutiveFailures,
         backoffUntil: iso(a.backoffUntil),
         blockedReason: a.blockedReason,
+        lastCompleteSyncAt: iso(a.lastFullReadAt),
+        stale: scheduled && isStale(a, now),
       },
       lastRun: lastRun
         ? {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { Scheduler } from '../../src/daemon/scheduler.js';
+import { buildServer } from '../../src/http/server.js';
 import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
@@ -163,12 +164,22 @@ describe('back-off (product.md §4)', () => {
       clock.advance(3 * DAY);
       await tickUntilIdle(scheduler);
       expect(await runsOf(t, account.id)).toHaveLength(1);
+      // Three days without a complete read: the account is flagged stale, in the list and in /metrics.
+      [view] = await t.app.accounts.list();
+      expect(view!.schedule).toMatchObject({ stale: true, lastCompleteSyncAt: null });
+      const server = await buildServer(t.app);
+      const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+      await server.close();
+      expect(metrics).toContain('psa_sync_accounts_stale 1');
+      expect(metrics).toContain('psa_sync_accounts{state="waiting_for_configuration"} 1');
 
       await t.app.accounts.update(account.id, { settings: { site: cw.url, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
       [view] = await t.app.accounts.list();
       expect(view!.schedule.state).toBe('ok');
       await tickUntilIdle(scheduler);
       expect((await runsOf(t, account.id)).at(-1)).toEqual({ trigger: 'schedule', status: 'succeeded', error_kind: null });
+      [view] = await t.app.accounts.list();
+      expect(view!.schedule.stale).toBe(false);
     });
   });
 });
