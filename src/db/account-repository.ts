@@ -30,6 +30,9 @@ export interface AccountRecord {
   requireSignedLinks: boolean;
   /** Most members survey activity may add per day. */
   surveyAutoAddCap: number;
+  /** Fingerprint of the roster the last applied sync read, valid while members are at `rosterHashVersion`. */
+  rosterHash: string | null;
+  rosterHashVersion: number | null;
   createdAt: Date;
 }
 
@@ -56,11 +59,16 @@ function toRecord(r: Row): AccountRecord {
     surveySecretSealed: r.survey_secret_sealed,
     requireSignedLinks: r.require_signed_links,
     surveyAutoAddCap: r.survey_auto_add_cap,
+    rosterHash: r.roster_hash ?? null,
+    rosterHashVersion: r.roster_hash_version == null ? null : Number(r.roster_hash_version),
     createdAt: date(r.created_at)!,
   };
 }
 
-export type NewAccount = Omit<AccountRecord, 'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap'>;
+export type NewAccount = Omit<
+  AccountRecord,
+  'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion'
+>;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
   const [row]: Row[] = await exec(em, 
@@ -89,8 +97,29 @@ export async function bumpMembersVersion(em: EntityManager, id: string, now: Dat
   await exec(em, 'update account set members_version = members_version + 1, updated_at = ? where id = ?', [now, id]);
 }
 
-export async function recordFullRead(em: EntityManager, id: string, at: Date): Promise<void> {
-  await exec(em, 'update account set last_full_read_at = ? where id = ?', [at, id]);
+/**
+ * Records a complete, applied read. With `rosterHash`, also remembers what was read, valid for the
+ * members version this transaction leaves (any later member write makes it stale); without it,
+ * forgets any remembered roster.
+ */
+export async function recordFullRead(em: EntityManager, id: string, at: Date, rosterHash: string | null = null): Promise<void> {
+  await exec(
+    em,
+    `update account set last_full_read_at = ?, roster_hash = ?::text,
+            roster_hash_version = case when ?::text is null then null else members_version end
+      where id = ?`,
+    [at, rosterHash, rosterHash, id],
+  );
+}
+
+/** The few members an unchanged roster still reports on: Active unchecked by an admin, on All Staff. */
+export async function rosterSummary(em: EntityManager, id: string): Promise<{ withPsaId: number; active: number }> {
+  const [row]: Row[] = await exec(
+    em,
+    'select (count(*) filter (where external_id is not null))::int as with_psa_id, (count(*) filter (where active))::int as active from member where account_id = ?',
+    [id],
+  );
+  return { withPsaId: row?.with_psa_id ?? 0, active: row?.active ?? 0 };
 }
 
 export async function listAccountsWithLastRun(em: EntityManager): Promise<(AccountRecord & { lastRun: Row | null })[]> {

@@ -24,6 +24,8 @@ export const AccountSchema = defineEntity({
     surveySecretSealed: p.text().nullable(),
     requireSignedLinks: p.boolean(),
     surveyAutoAddCap: p.integer(),
+    rosterHash: p.text().nullable(),
+    rosterHashVersion: p.bigint('number').nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },

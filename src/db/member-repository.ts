@@ -45,6 +45,17 @@ export async function loadLocalMembers(em: EntityManager, accountId: string): Pr
   );
 }
 
+/** Members on All Staff that an admin unchecked: a resync reports them even when nothing changed. */
+export async function keptInactiveMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
+  return exec<LocalMember>(
+    em,
+    `select id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
+            inactive_reason as "inactiveReason", admin_inactive as "adminInactive"
+       from member where account_id = ? and admin_inactive and list = 'staff' and external_id is not null`,
+    [accountId],
+  );
+}
+
 export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
   const rows: Row[] = await exec(em, 
     `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id

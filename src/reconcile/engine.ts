@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConnectorContext, RemoteMember, SkippedRemote } from '../connector/contract.js';
+import type { ConnectorContext, RemoteMember, RosterPage, SkippedRemote } from '../connector/contract.js';
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { getAccount, lockAccount, recordFullRead, type AccountRecord } from '../db/account-repository.js';
+import { getAccount, lockAccount, recordFullRead, rosterSummary, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
-import { loadLocalMembers } from '../db/member-repository.js';
+import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { decideRun, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
 import { enqueueRun, expireRuns, recordOutcome } from '../db/schedule-repository.js';
@@ -17,6 +17,7 @@ import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
 import { planDirectory } from './plan-directory.js';
+import { RosterHasher } from './roster-hash.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 
 export interface EngineDeps {
@@ -188,15 +189,26 @@ export class SyncEngine {
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const readStarted = Date.now();
       const versionBefore = account.membersVersion;
-      const [read, local] = await Promise.all([this.#readRoster(account, log, signal), loadLocalMembers(em, accountId)]);
+      // An authoritative roster is fingerprinted; when it matches what the last applied sync read and
+      // no member was written since, the members need not be loaded at all (see roster-hash.ts).
+      const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher() : undefined;
+      const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === versionBefore;
+      const reading = this.#readRoster(account, log, signal, hasher && ((page) => hasher.add(page)));
+      const [read, local] = mayBeUnchanged ? [await reading, null] : await Promise.all([reading, loadLocalMembers(em, accountId)]);
+      const rosterHash = hasher?.digest() ?? null;
       log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
       const applyStarted = Date.now();
       const run = await em.fork().transactional(async (tem) => {
         const locked = await lockAccount(tem, accountId);
         if (!locked) throw new NotFoundError(`account ${accountId} not found`);
-        // Members changed while we read the PSA (an admin, another run): plan against the current state.
-        const plan = this.#plan(locked, read, locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
+        let plan: Plan;
+        if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
+          plan = await this.#planUnchangedRoster(tem, locked, read);
+        } else {
+          // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
+          plan = this.#plan(locked, read, local !== null && locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
+        }
         const now = clock.now();
         await recordOutcome(tem, accountId, { ok: true }, now);
         if (plan.hold) {
@@ -205,7 +217,7 @@ export class SyncEngine {
         }
         await applyMemberStates(tem, accountId, 'psa', plan.entries, now);
         await insertChanges(tem, accountId, runId, plan.entries, 'applied', `run:${runId}`, now);
-        await recordFullRead(tem, accountId, now);
+        await recordFullRead(tem, accountId, now, rosterHash);
         return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
       });
       log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
@@ -269,6 +281,25 @@ export class SyncEngine {
     return run;
   }
 
+  /**
+   * The plan for a roster identical to the one the last applied sync read, with no member written
+   * since: every member is unchanged except those an admin unchecked, which each run reports. Only
+   * those are loaded; the planner gets the roster's totals for its counts and safety checks.
+   */
+  async #planUnchangedRoster(tem: EntityManager, account: AccountRecord, read: RosterRead): Promise<Plan> {
+    const [kept, summary] = await Promise.all([keptInactiveMembers(tem, account.id), rosterSummary(tem, account.id)]);
+    const keptIds = new Set(kept.map((m) => m.externalId));
+    return planAuthoritative({
+      remote: read.remote.filter((r) => keptIds.has(r.externalId)),
+      skipped: read.skipped,
+      local: kept,
+      seatLimit: account.seatLimit,
+      breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
+      newId: randomUUID,
+      setAside: { remoteTotal: read.remote.length, unchanged: summary.withPsaId - kept.length, activeBefore: summary.active },
+    });
+  }
+
   #plan(account: AccountRecord, read: RosterRead, local: LocalMember[]): Plan {
     if (this.#deps.registry.get(account.integration).rosterPolicy === 'directory') {
       return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup: account.lastFullReadAt === null, newId: randomUUID });
@@ -283,7 +314,7 @@ export class SyncEngine {
     });
   }
 
-  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal): Promise<RosterRead> {
+  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal, onPage?: (page: RosterPage) => void): Promise<RosterRead> {
     const connector = this.#deps.registry.get(account.integration);
     let settings: unknown;
     try {
@@ -303,6 +334,7 @@ export class SyncEngine {
         remote.push(m);
       }
       skipped.push(...page.skipped);
+      onPage?.(page);
     }
     const expected = await reader.expectedCount(signal);
     const read = remote.length + skipped.length;

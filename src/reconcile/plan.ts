@@ -114,6 +114,14 @@ function entry(memberId: string, after: MemberState, action: ChangeAction, reaso
   };
 }
 
+/** True when a sync changes nothing for this member and records nothing about it. */
+export function isUnchanged(l: MemberState, r: RemoteMember): boolean {
+  if (l.identifier !== r.identifier || l.name !== r.name || l.email !== r.email) return false;
+  return r.active
+    ? l.list === 'staff' && l.psaActive === true && !l.adminInactive
+    : l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive';
+}
+
 /**
  * Plans a sync of an authoritative roster (ConnectWise, product.md §2) against our members.
  * Pure: no I/O, no clock. The caller guarantees `remote` is a complete read; members missing
@@ -124,9 +132,9 @@ export function planAuthoritative(input: PlanInput): Plan {
   const byExternal = new Map<string, LocalMember>();
   for (const m of local) if (m.externalId !== null) byExternal.set(m.externalId, m);
 
-  const activeBefore = local.reduce((n, m) => n + (m.active ? 1 : 0), 0);
+  const activeBefore = input.setAside?.activeBefore ?? local.reduce((n, m) => n + (m.active ? 1 : 0), 0);
   const entries: PlanEntry[] = [];
-  let unchanged = 0;
+  let unchanged = input.setAside?.unchanged ?? 0;
 
   // Deactivations first, so seats they free count toward activations in the same run.
   const seen = new Set<string>();
@@ -147,12 +155,10 @@ export function planAuthoritative(input: PlanInput): Plan {
       continue;
     }
 
-    // Fast path for the common case (nothing changed); avoids building states for most members.
-    if (l.identifier === r.identifier && l.name === r.name && l.email === r.email) {
-      if (r.active ? l.list === 'staff' && l.psaActive === true && !l.adminInactive : l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive') {
-        unchanged++;
-        continue;
-      }
+    // Fast path for the common case; avoids building states for most members.
+    if (isUnchanged(l, r)) {
+      unchanged++;
+      continue;
     }
     const before = stateOf(l);
     if (r.active) {
@@ -216,8 +222,9 @@ export function planAuthoritative(input: PlanInput): Plan {
   }
 
   const counts = deriveCounts(entries, unchanged);
-  counts.fetched = remote.length + input.skipped.length;
-  return { entries, counts, hold: holdReason(counts.deactivated, activeBefore, remote.length, input.breaker) };
+  const remoteTotal = input.setAside?.remoteTotal ?? remote.length;
+  counts.fetched = remoteTotal + input.skipped.length;
+  return { entries, counts, hold: holdReason(counts.deactivated, activeBefore, remoteTotal, input.breaker) };
 }
 
 /** The circuit breaker of product.md §4: too many deactivations, or an empty roster, waits for an admin. */

@@ -107,6 +107,19 @@ export interface PlanInput {
   seatLimit: number | null;
   breaker: BreakerSettings;
   newId: () => string;
+  /**
+   * Set when the caller already knows which members need no change (an unchanged roster, see
+   * `roster-hash.ts`): `remote` and `local` then hold only the rest, and these are the whole
+   * roster's figures. Without it, `remote` and `local` are complete.
+   */
+  setAside?: {
+    /** Remote staff records in the whole read. */
+    remoteTotal: number;
+    /** Members already known to be unchanged (left out of `remote` and `local`). */
+    unchanged: number;
+    /** Members Active before the run, across the account. */
+    activeBefore: number;
+  };
 }
 
 /** Input of the directory planner (HaloPSA): no deactivations, additions only at setup. */

@@ -302,6 +302,36 @@ describe('safety (product.md §4)', () => {
 });
 
 describe('runs (product.md §5)', () => {
+  it('a resync of the very roster the last sync applied skips loading members, and reports exactly what a full plan would', async () => {
+    fake.setMembers([...cwMembers(30), cwMember(31, { inactiveFlag: true }), cwMember(32, { licenseClass: 'A' })]);
+    const account = await addCwAccount(t.app, site, { seatLimit: 25 });
+    await sync(account.id);
+    const admin = (await t.app.members.list(account.id)).find((m) => m.active)!;
+    await t.app.members.setActive(account.id, admin.id, false, 'admin'); // a member write: the stored roster is stale now
+    const knex = t.app.orm.em.getKnex();
+    const loadsAllMembers = async (run: () => Promise<Awaited<ReturnType<typeof sync>>>) => {
+      const statements: string[] = [];
+      const listen = (q: { sql: string }) => statements.push(q.sql.trim());
+      knex.on('query', listen);
+      try {
+        return { result: await run(), loaded: statements.some((q) => /as "externalId"[\s\S]*from member where account_id = \$1$/.test(q)) };
+      } finally {
+        knex.off('query', listen);
+      }
+    };
+    const { result: full, loaded: fullLoaded } = await loadsAllMembers(() => sync(account.id));
+    expect(fullLoaded).toBe(true);
+    const { result: quick, loaded: quickLoaded } = await loadsAllMembers(() => sync(account.id));
+    expect(quickLoaded).toBe(false);
+    expect(quick.run.counts).toEqual(full.run.counts);
+    expect(quick.run.counts).toMatchObject({ fetched: 32, unchanged: 30, keptInactiveByAdmin: 1, skipped: 1, added: 0, updated: 0 });
+    expect(quick.changes.map((c) => [c.action, c.memberId ?? c.externalId])).toEqual(full.changes.map((c) => [c.action, c.memberId ?? c.externalId]));
+    // Any change in the PSA falls back to the full plan.
+    fake.update(3, { firstName: 'Changed' });
+    const changed = await sync(account.id);
+    expect(changed.run.counts).toMatchObject({ updated: 1, unchanged: 29, keptInactiveByAdmin: 1 });
+  });
+
   it('stores names with tabs, line breaks, backslashes and quotes exactly (bulk COPY escaping)', async () => {
     fake.setMembers([cwMember(1, { firstName: 'Tab\tby', lastName: 'Back\\slash\nO\'Neil "Q"' }), cwMember(2, { firstName: '\\N', lastName: null as unknown as string })]);
     const account = await addCwAccount(t.app, site);

@@ -3,6 +3,7 @@ import { Migration20261122000001_initial } from './Migration20261122000001_initi
 import { Migration20261126000001_daemon } from './Migration20261126000001_daemon.js';
 import { Migration20261126000002_survey } from './Migration20261126000002_survey.js';
 import { Migration20261126000003_change_log_fks } from './Migration20261126000003_change_log_fks.js';
+import { Migration20261126000004_roster_hash } from './Migration20261126000004_roster_hash.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000001_daemon', class: Migration20261126000001_daemon },
   { name: 'Migration20261126000002_survey', class: Migration20261126000002_survey },
   { name: 'Migration20261126000003_change_log_fks', class: Migration20261126000003_change_log_fks },
+  { name: 'Migration20261126000004_roster_hash', class: Migration20261126000004_roster_hash },
 ];
