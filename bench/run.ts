@@ -65,12 +65,16 @@ const cwUrl = await firstLine(cw);
 
 const env = parseEnv({ DATABASE_URL: dbUrl.toString(), PSA_SYNC_SECRET_KEY: secretKey, LOG_LEVEL: 'warn' });
 const setup = await createApp({ env, logger: createLogger('warn'), migrations: 'auto' });
-const account = await setup.accounts.add({ name: 'Bench MSP', integration: 'connectwise', settings: { site: cwUrl, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
+// Three accounts on the same roster: each one's first sync is a first sync, so that figure too can
+// be the best of three, like the floors. The resyncs then run on the first account.
+const accounts = [];
+for (const n of [1, 2, 3]) accounts.push(await setup.accounts.add({ name: `Bench MSP ${n}`, integration: 'connectwise', settings: { site: cwUrl, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } }));
+const account = accounts[0]!;
 await setup.close();
 
 type StepResult = { ms: number; statements: number; memberRows: number; changeRows?: number; rssMb: number; status?: string; error?: unknown };
-async function step(name: 'fetch' | 'upsert' | 'sync'): Promise<StepResult> {
-  const child = runCompiled('bench/step.ts', [name], { BENCH_DATABASE_URL: dbUrl.toString(), BENCH_ACCOUNT_ID: account.id, BENCH_SECRET_KEY: secretKey });
+async function step(name: 'fetch' | 'upsert' | 'sync', accountId = account.id): Promise<StepResult> {
+  const child = runCompiled('bench/step.ts', [name], { BENCH_DATABASE_URL: dbUrl.toString(), BENCH_ACCOUNT_ID: accountId, BENCH_SECRET_KEY: secretKey });
   const line = await firstLine(child);
   await new Promise((r) => child.once('close', r));
   return JSON.parse(line) as StepResult;
@@ -84,7 +88,9 @@ const best = async (name: 'fetch' | 'upsert', times: number) => {
 console.error(`psa-sync benchmark: N=${N.toLocaleString('en')} ConnectWise members, PostgreSQL ${process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ? 'from env' : 'embedded'}`);
 const fetchFloor = await best('fetch', 3);
 const upsertFloor = await best('upsert', 2);
-const first = await step('sync');
+const firstRuns = [];
+for (const a of accounts) firstRuns.push(await step('sync', a.id));
+const first = firstRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
 // A no-change resync is repeatable, so like the floors it is the best of three.
 const noChangeRuns = [await step('sync'), await step('sync'), await step('sync')];
 const noChange = noChangeRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
@@ -118,16 +124,17 @@ const rows = [
   ['step', 'wall', 'SQL stmts', 'member rows', 'change rows', 'peak RSS', 'vs floor'],
   ['floor: fetch all pages (best of 3)', fmt(fetchFloor.ms), '0', '0', '-', `${fetchFloor.rssMb} MB`, ''],
   ['floor: raw bulk upsert (best of 2)', fmt(upsertFloor.ms), '1', String(upsertFloor.memberRows), '-', `${upsertFloor.rssMb} MB`, ''],
-  ['first sync', fmt(first.ms), String(first.statements), String(first.memberRows), String(first.changeRows), `${first.rssMb} MB`, `${(first.ms / floor).toFixed(2)}× fetch+upsert (target ≤ 1.5×)`],
+  ['first sync (best of 3)', fmt(first.ms), String(first.statements), String(first.memberRows), String(first.changeRows), `${first.rssMb} MB`, `${(first.ms / floor).toFixed(2)}× fetch+upsert (target ≤ 1.5×)`],
   ['no-change resync (best of 3)', fmt(noChange.ms), String(noChange.statements), String(noChange.memberRows), String(noChange.changeRows), `${noChange.rssMb} MB`, `${(noChange.ms / fetchFloor.ms).toFixed(2)}× fetch (target ≤ 1.2×, 0 rows)`],
   ['1% churn resync', fmt(churn.ms), String(churn.statements), String(churn.memberRows), String(churn.changeRows), `${churn.rssMb} MB`, `${(churn.ms / fetchFloor.ms).toFixed(2)}× fetch`],
 ];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n'));
-for (const [name, r] of [['first', first], ['no-change', noChange], ['churn', churn]] as const) {
+for (const [name, r] of [...firstRuns.map((r) => ['first', r] as const), ...noChangeRuns.map((r) => ['no-change', r] as const), ['churn', churn] as const]) {
   if (r.status !== 'succeeded') console.log(`WARNING: ${name} sync ended ${r.status}: ${JSON.stringify(r.error)}`);
 }
-const peak = Math.max(first.rssMb, ...noChangeRuns.map((r) => r.rssMb), churn.rssMb);
+console.log(`all runs: first sync ${firstRuns.map((r) => fmt(r.ms)).join(', ')}; no-change ${noChangeRuns.map((r) => fmt(r.ms)).join(', ')}`);
+const peak = Math.max(...firstRuns.map((r) => r.rssMb), ...noChangeRuns.map((r) => r.rssMb), churn.rssMb);
 console.log(`targets: first ≤ 1.5× floor: ${first.ms <= 1.5 * floor ? 'met' : 'MISSED'}; no-change writes 0 member rows: ${noChangeRuns.every((r) => r.memberRows === 0) ? 'met' : 'MISSED'}; no-change ≤ 1.2× fetch: ${noChange.ms <= 1.2 * fetchFloor.ms ? 'met' : 'MISSED'}; peak RSS ${peak} MB${N >= 100_000 ? ` (< 300 MB: ${peak < 300 ? 'met' : 'MISSED'})` : ''}`);
 if (sched) {
   console.log(
