@@ -22,20 +22,6 @@ class Counter {
     cur.value += by;
     this.#values.set(k, cur);
   }
-  /** Gauges read from the database at scrape time, so every replica reports the same fleet. */
-  static fleetText(h: { total: number; backingOff: number; waitingForConfiguration: number; stale: number }): string {
-    return [
-      '# HELP psa_sync_accounts Accounts, by scheduling state',
-      '# TYPE psa_sync_accounts gauge',
-      `psa_sync_accounts{state="all"} ${h.total}`,
-      `psa_sync_accounts{state="backing_off"} ${h.backingOff}`,
-      `psa_sync_accounts{state="waiting_for_configuration"} ${h.waitingForConfiguration}`,
-      '# HELP psa_sync_accounts_stale Accounts whose PSA has not been read completely for more than 48 hours',
-      '# TYPE psa_sync_accounts_stale gauge',
-      `psa_sync_accounts_stale ${h.stale}`,
-    ].join('\n') + '\n';
-  }
-
   text(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${render(labels)} ${value}`);
