@@ -31,6 +31,10 @@ export function toMemberView(r: Row): MemberView {
   };
 }
 
+/** Member columns under the planner's names, so the driver's row objects serve as they are. */
+const LOCAL_COLUMNS = `id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
+  inactive_reason as "inactiveReason", admin_inactive as "adminInactive"`;
+
 /**
  * Everything the planner needs about an account's members, in one query. Columns come back under
  * the planner's names, so the driver's row objects are used as they are (no second copy per row).
@@ -38,9 +42,7 @@ export function toMemberView(r: Row): MemberView {
 export async function loadLocalMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
   return exec<LocalMember>(
     em,
-    `select id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
-            inactive_reason as "inactiveReason", admin_inactive as "adminInactive"
-       from member where account_id = ?`,
+    `select ${LOCAL_COLUMNS} from member where account_id = ?`,
     [accountId],
   );
 }
@@ -49,9 +51,7 @@ export async function loadLocalMembers(em: EntityManager, accountId: string): Pr
 export async function keptInactiveMembers(em: EntityManager, accountId: string): Promise<LocalMember[]> {
   return exec<LocalMember>(
     em,
-    `select id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
-            inactive_reason as "inactiveReason", admin_inactive as "adminInactive"
-       from member where account_id = ? and admin_inactive and list = 'staff' and external_id is not null`,
+    `select ${LOCAL_COLUMNS} from member where account_id = ? and admin_inactive and list = 'staff' and external_id is not null`,
     [accountId],
   );
 }

@@ -7,11 +7,6 @@ import type { RunTrigger, RunView } from './views.js';
 
 type Row = Record<string, any>;
 
-/** A due account claimed by one replica: its run is already `running` under that replica's claim. */
-export interface ClaimedRun {
-  run: RunView;
-}
-
 /**
  * Claims up to `limit` accounts whose daily sync (or back-off retry) is due, in one transaction:
  * `for update skip locked` lets replicas claim disjoint accounts, the partial unique index on

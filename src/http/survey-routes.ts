@@ -81,13 +81,16 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
       });
       admit(req, inputs.map((i) => i.accountKey));
       // Every event is checked (key, signature) before any is stored: a batch is all or nothing.
+      const authorized = [];
       for (const [i, input] of inputs.entries()) {
-        await app.survey.authorize(input).catch((err: unknown) => {
-          throw err instanceof NotFoundError || err instanceof ForbiddenError ? new (err.constructor as typeof NotFoundError)(`event ${i}: ${err.message}`, { cause: err }) : err;
-        });
+        authorized.push(
+          await app.survey.authorize(input).catch((err: unknown) => {
+            throw err instanceof NotFoundError || err instanceof ForbiddenError ? new (err.constructor as typeof NotFoundError)(`event ${i}: ${err.message}`, { cause: err }) : err;
+          }),
+        );
       }
       const outcomes: SurveyOutcome[] = [];
-      for (const input of inputs) outcomes.push(await app.survey.record(input, 'api'));
+      for (const [i, input] of inputs.entries()) outcomes.push(await app.survey.record(input, 'api', authorized[i]));
       return reply.code(201).send({
         events: outcomes.map((o) => ({ ...o.event, addedMember: o.addedMember })),
       });

@@ -2,8 +2,6 @@ import { deriveCounts } from './counts.js';
 import { addedEntry, diffState, stateOf } from './plan.js';
 import type { DirectoryPlanInput, LocalMember, MemberState, Plan, PlanEntry } from './types.js';
 
-const lower = (v: string | null) => (v === null ? null : v.toLowerCase());
-
 /**
  * Plans a sync of a directory-style PSA (HaloPSA, product.md §2): the setup sync imports the PSA's
  * active staff; every later sync only refreshes the names and emails of members we know and
@@ -43,7 +41,7 @@ export function planDirectory(input: DirectoryPlanInput): Plan {
       entries.push(addedEntry(input.newId(), after, active ? 'imported_at_setup' : 'seat_limit_reached'));
       continue;
     }
-    if (l.externalId === null) byEmail.delete(lower(l.email)!);
+    if (l.externalId === null) byEmail.delete(l.email!.toLowerCase());
     const before = stateOf(l);
     const after: MemberState = { ...before, externalId: r.externalId, identifier: r.identifier ?? l.identifier, name: r.name, email: r.email ?? l.email };
     const changes = diffState(before, after);

@@ -51,9 +51,10 @@ export class SurveyService {
     return { account, signed };
   }
 
-  async record(input: SurveyInput, channel: 'link' | 'api'): Promise<SurveyOutcome> {
+  /** Records an event; `authorized` is the result of `authorize` when the caller already checked it. */
+  async record(input: SurveyInput, channel: 'link' | 'api', authorized?: { account: AccountRecord; signed: boolean }): Promise<SurveyOutcome> {
     const em = this.orm.em.fork();
-    const { account: found, signed } = await this.authorize(input);
+    const { account: found, signed } = authorized ?? (await this.authorize(input));
 
     // The account row lock serialises events per account, so 50 identical clicks add one member.
     const outcome = await em.fork().transactional(async (tem) => {
