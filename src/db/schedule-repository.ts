@@ -3,6 +3,7 @@ import { healthAfter, type AccountHealth } from '../schedule/backoff.js';
 import type { SyncErrorKind } from '../core/errors.js';
 import { exec } from './sql.js';
 import { toRunView } from './run-repository.js';
+import type { AccountRecord } from './account-repository.js';
 import type { RunTrigger, RunView } from './views.js';
 
 type Row = Record<string, any>;
@@ -82,29 +83,19 @@ export async function enqueueRun(
 }
 
 /**
- * Records a run's outcome in the account's failure streak and back-off (product.md §4). A failed
- * run brings the next attempt forward to the end of its back-off; a blocked account waits for new
- * settings or a manual sync.
+ * Records a failed run in the account's failure streak and back-off (product.md §4): the next
+ * attempt comes forward to the end of its back-off; a blocked account waits for new settings or a
+ * manual sync.
  */
-export async function recordOutcome(
+export async function recordFailure(
   em: EntityManager,
   accountId: string,
-  outcome: { ok: true } | { ok: false; kind: SyncErrorKind; message: string },
+  failure: { kind: SyncErrorKind; message: string },
   now: Date,
 ): Promise<AccountHealth | undefined> {
-  if (outcome.ok) {
-    // The common case writes nothing unless there is a streak to clear.
-    await exec(
-      em,
-      `update account set consecutive_failures = 0, backoff_until = null, blocked_reason = null
-        where id = ? and (consecutive_failures <> 0 or backoff_until is not null or blocked_reason is not null)`,
-      [accountId],
-    );
-    return healthAfter(0, outcome, now);
-  }
   const [row]: Row[] = await exec(em, 'select consecutive_failures from account where id = ? for update', [accountId]);
   if (!row) return undefined;
-  const health = healthAfter(row.consecutive_failures, outcome, now);
+  const health = healthAfter(row.consecutive_failures, { ok: false, ...failure }, now);
   await exec(
     em,
     `update account set consecutive_failures = ?, backoff_until = ?, blocked_reason = ?,
@@ -113,6 +104,15 @@ export async function recordOutcome(
     [health.consecutiveFailures, health.backoffUntil, health.blockedReason, health.backoffUntil, health.backoffUntil, accountId],
   );
   return health;
+}
+
+/**
+ * Ends the failure streak of an account whose row the caller has locked (`for update`): a
+ * successful run after failures clears the back-off. The usual case, no streak, writes nothing.
+ */
+export async function clearFailureStreak(tem: EntityManager, locked: Pick<AccountRecord, 'id' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason'>): Promise<void> {
+  if (locked.consecutiveFailures === 0 && locked.backoffUntil === null && locked.blockedReason === null) return;
+  await exec(tem, 'update account set consecutive_failures = 0, backoff_until = null, blocked_reason = null where id = ?', [locked.id]);
 }
 
 /** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`); returns them. */

@@ -12,7 +12,7 @@ import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } fro
 import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { decideRun, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
-import { enqueueRun, expireRuns, recordOutcome } from '../db/schedule-repository.js';
+import { clearFailureStreak, enqueueRun, expireRuns, recordFailure } from '../db/schedule-repository.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
@@ -62,6 +62,31 @@ export interface SyncResult {
 interface RosterRead {
   remote: RemoteMember[];
   skipped: SkippedRemote[];
+}
+
+/** Runs `work` once pending I/O callbacks have had their turn (e.g. after a request was sent). */
+function whileWaiting(work: () => void): Promise<void> {
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        work();
+        resolve();
+      } catch (err) {
+        reject(err as Error);
+      }
+    }),
+  );
+}
+
+/** What planning an unchanged roster needs from our side: members an admin unchecked, and the totals. */
+interface UnchangedRosterState {
+  kept: LocalMember[];
+  summary: { withPsaId: number; active: number };
+}
+
+async function loadUnchangedRosterState(em: EntityManager, accountId: string): Promise<UnchangedRosterState> {
+  const [kept, summary] = await Promise.all([keptInactiveMembers(em, accountId), rosterSummary(em, accountId)]);
+  return { kept, summary };
 }
 
 function previewChanges(entries: readonly PlanEntry[], actor: string, at: Date): ChangeView[] {
@@ -158,16 +183,19 @@ export class SyncEngine {
 
   async #run(em: EntityManager, account: AccountRecord, req: SyncRequest): Promise<SyncResult> {
     const { clock, claimant, leaseMs } = this.#deps;
-    await this.recoverExpired(account.id);
-    const { run, started } = await startOrJoinRun(em, {
-      id: randomUUID(),
-      accountId: account.id,
-      trigger: this.#triggerFor(account, req.trigger),
-      requestedBy: req.requestedBy,
-      claimant,
-      now: clock.now(),
-      leaseMs,
-    });
+    const claim = () =>
+      startOrJoinRun(em, {
+        id: randomUUID(),
+        accountId: account.id,
+        trigger: this.#triggerFor(account, req.trigger),
+        requestedBy: req.requestedBy,
+        claimant,
+        now: clock.now(),
+        leaseMs,
+      });
+    let { run, started } = await claim();
+    // A run to join may belong to a process that died; if its lease expired, fail it and claim afresh.
+    if (!started && (await this.recoverExpired(account.id)).length > 0) ({ run, started } = await claim());
     if (!started) return { ...(await this.#waitFor(run.id!)), joined: true };
     return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges, account });
   }
@@ -194,7 +222,11 @@ export class SyncEngine {
       const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher() : undefined;
       const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === versionBefore;
       const reading = this.#readRoster(account, log, signal, hasher && ((page) => hasher.add(page)));
-      const [read, local] = mayBeUnchanged ? [await reading, null] : await Promise.all([reading, loadLocalMembers(em, accountId)]);
+      // What the plan needs from our side is loaded while the PSA is read; it stays valid while the members version does.
+      const ours = mayBeUnchanged
+        ? loadUnchangedRosterState(em, accountId).then((unchanged) => ({ unchanged, local: null }))
+        : loadLocalMembers(em, accountId).then((local) => ({ unchanged: null, local }));
+      const [read, { unchanged, local }] = await Promise.all([reading, ours]);
       const rosterHash = hasher?.digest() ?? null;
       log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
@@ -202,15 +234,16 @@ export class SyncEngine {
       const run = await em.fork().transactional(async (tem) => {
         const locked = await lockAccount(tem, accountId);
         if (!locked) throw new NotFoundError(`account ${accountId} not found`);
+        const unmoved = locked.membersVersion === versionBefore;
         let plan: Plan;
         if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
-          plan = await this.#planUnchangedRoster(tem, locked, read);
+          plan = this.#planUnchangedRoster(locked, read, unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, accountId));
         } else {
           // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
-          plan = this.#plan(locked, read, local !== null && locked.membersVersion === versionBefore ? local : await loadLocalMembers(tem, accountId));
+          plan = this.#plan(locked, read, local !== null && unmoved ? local : await loadLocalMembers(tem, accountId));
         }
         const now = clock.now();
-        await recordOutcome(tem, accountId, { ok: true }, now);
+        await clearFailureStreak(tem, locked);
         if (plan.hold) {
           await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
           return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
@@ -268,7 +301,7 @@ export class SyncEngine {
     const em = this.#deps.orm.em.fork();
     const now = this.#deps.clock.now();
     const error = run.error ?? { kind: 'internal', message: 'unknown failure' };
-    const health = await recordOutcome(em, run.accountId, { ok: false, kind: error.kind as SyncErrorKind, message: error.message }, now);
+    const health = await recordFailure(em, run.accountId, { kind: error.kind as SyncErrorKind, message: error.message }, now);
     if (error.kind === 'interrupted' && health && health.consecutiveFailures <= INTERRUPTED_RETRIES) {
       const { run: retry, created } = await enqueueRun(em, { id: randomUUID(), accountId: run.accountId, trigger: 'retry', requestedBy: 'scheduler', now });
       if (created) this.#deps.logger.info({ runId: retry.id, accountId: run.accountId, after: run.id }, 'queued a retry of an interrupted run');
@@ -286,8 +319,7 @@ export class SyncEngine {
    * since: every member is unchanged except those an admin unchecked, which each run reports. Only
    * those are loaded; the planner gets the roster's totals for its counts and safety checks.
    */
-  async #planUnchangedRoster(tem: EntityManager, account: AccountRecord, read: RosterRead): Promise<Plan> {
-    const [kept, summary] = await Promise.all([keptInactiveMembers(tem, account.id), rosterSummary(tem, account.id)]);
+  #planUnchangedRoster(account: AccountRecord, read: RosterRead, { kept, summary }: UnchangedRosterState): Plan {
     const keptIds = new Set(kept.map((m) => m.externalId));
     return planAuthoritative({
       remote: read.remote.filter((r) => keptIds.has(r.externalId)),
@@ -326,16 +358,28 @@ export class SyncEngine {
     const reader = connector.createReader(settings, context);
     const remote: RemoteMember[] = [];
     const skipped: SkippedRemote[] = [];
-    const seen = new Set<string>();
+    const ids = new Set<string>();
+    let twice: string | undefined;
+    let checked = Promise.resolve();
+    const duplicate = () => new SyncError('bad_response', `${connector.displayName} returned member id ${twice} twice in one read`);
     for await (const page of reader.pages(signal)) {
-      for (const m of page.members) {
-        if (seen.has(m.externalId)) throw new SyncError('bad_response', `${connector.displayName} returned member id ${m.externalId} twice in one read`);
-        seen.add(m.externalId);
-        remote.push(m);
-      }
+      if (twice !== undefined) throw duplicate();
+      remote.push(...page.members);
       skipped.push(...page.skipped);
-      onPage?.(page);
+      // Checking and fingerprinting a page need not delay the request for the next one: they run
+      // while it is in flight, in page order.
+      checked = checked.then(() =>
+        whileWaiting(() => {
+          for (const m of page.members) {
+            if (ids.has(m.externalId)) twice ??= m.externalId;
+            ids.add(m.externalId);
+          }
+          onPage?.(page);
+        }),
+      );
     }
+    await checked;
+    if (twice !== undefined) throw duplicate();
     const expected = await reader.expectedCount(signal);
     const read = remote.length + skipped.length;
     if (expected !== undefined && expected !== read) {
