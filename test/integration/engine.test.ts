@@ -219,6 +219,17 @@ describe('safety (product.md §4)', () => {
     expect(await snapshot(account.id)).toEqual(before);
   });
 
+  it('a member id returned twice in one read fails the run as bad_response and changes nothing', async () => {
+    fake.setMembers(cwMembers(1500));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    fake.setMembers([...cwMembers(1500).map((m) => ({ ...m, inactiveFlag: true })), cwMember(1200, { firstName: 'Twin' })]);
+    const before = await snapshot(account.id);
+    const { run } = await sync(account.id);
+    expect(run).toMatchObject({ status: 'failed', error: { kind: 'bad_response', message: 'ConnectWise returned member id 1200 twice in one read' } });
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+
   it('an empty roster while members are Active is held; approve applies exactly the held plan', async () => {
     fake.setMembers(cwMembers(3));
     const account = await addCwAccount(t.app, site);
