@@ -43,6 +43,7 @@ export class ConnectWiseReader implements RosterReader {
       if (pageId !== undefined) params.pageId = pageId;
       const res = await api.getJson('/system/members', params, { 'pagination-type': 'forward-only' }, signal);
       const { page, lastId, size } = mapMemberPage(res.body, '/system/members');
+      page.source = res.text;
       if (size > 0 && pageId !== undefined && (lastId === undefined || lastId <= pageId)) {
         throw new SyncError('bad_response', `ConnectWise repeated a page of members (pageId ${pageId} did not advance); the read was stopped`);
       }

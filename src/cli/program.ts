@@ -6,6 +6,7 @@ import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { InputError } from '../core/errors.js';
 import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents } from './format.js';
+import { APP_VERSION } from '../core/version.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -69,6 +70,7 @@ async function readStdin(): Promise<string> {
 export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (code: number) => void, stopSignal: StopSignal): Command {
   const program = new Command('psa-sync')
     .description('Keeps staff lists in step with ConnectWise PSA, HaloPSA and the HTML survey snippet')
+    .version(APP_VERSION)
     .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .exitOverride();

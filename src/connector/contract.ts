@@ -31,6 +31,11 @@ export interface SkippedRemote {
 export interface RosterPage {
   members: RemoteMember[];
   skipped: SkippedRemote[];
+  /**
+   * The response the page was mapped from, as the PSA sent it. When given, the roster fingerprint
+   * covers this text instead of serialising the mapped records (see reconcile/roster-hash.ts).
+   */
+  source?: string;
 }
 
 /**

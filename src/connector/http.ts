@@ -62,6 +62,8 @@ export interface JsonResponse {
   status: number;
   headers: Record<string, string | undefined>;
   body: unknown;
+  /** The body as the PSA sent it, before parsing. */
+  text: string;
 }
 
 /** Parses Retry-After as delta-seconds or an HTTP date. */
@@ -173,7 +175,7 @@ export class PsaHttp {
       const headers = res.headers as Record<string, string | undefined>;
       if (res.status >= 200 && res.status < 300) {
         try {
-          return { status: res.status, headers, body: body === '' ? null : JSON.parse(body) };
+          return { status: res.status, headers, body: body === '' ? null : JSON.parse(body), text: body };
         } catch (cause) {
           throw new AbortError(
             new SyncError('bad_response', `${this.#options.psa} sent a response to ${method} ${path} that is not valid JSON`, { cause }),

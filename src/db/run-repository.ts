@@ -1,6 +1,6 @@
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RunCounts } from '../reconcile/types.js';
+import type { PlanEntry, RunCounts } from '../reconcile/types.js';
 import { iso, type RunStatus, type RunTrigger, type RunView } from './views.js';
 
 type Row = Record<string, any>;
@@ -94,6 +94,78 @@ export async function finishRun(em: EntityManager, runId: string, claimant: stri
       outcome.planMembersVersion ?? null,
       runId,
       claimant,
+    ],
+  );
+  return rows[0] ? toRunView(rows[0]) : undefined;
+}
+
+/** A run whose read matched the roster its account last applied, and whose plan writes no member. */
+export interface UnchangedRunOutcome {
+  runId: string;
+  claimant: string;
+  accountId: string;
+  /** The members version the plan was made against; the roster fingerprint must be on record for it. */
+  membersVersion: number;
+  rosterHash: string;
+  counts: RunCounts;
+  /** The run's entries (skipped PSA records, members kept inactive by an admin), none of which writes a member. */
+  entries: readonly PlanEntry[];
+  actor: string;
+  now: Date;
+}
+
+/**
+ * Finishes an unchanged run in one statement: ends the run as succeeded, records the complete read
+ * (ending any failure streak) and stores the run's entries. It takes effect only if, with the
+ * account row locked, the members are still at `membersVersion` with that roster fingerprint on
+ * record, and the run is still this claimant's; otherwise it changes nothing and returns
+ * undefined, and the caller takes the general path, which locks and plans again.
+ */
+export async function finishUnchangedRun(em: EntityManager, o: UnchangedRunOutcome): Promise<RunView | undefined> {
+  const entries = o.entries.map((e) => ({
+    member_id: e.memberId,
+    external_id: e.externalId,
+    identifier: e.identifier,
+    name: e.name,
+    email: e.email,
+    action: e.action,
+    reason: e.reason,
+    changes: e.changes,
+  }));
+  const rows: Row[] = await exec(
+    em,
+    `with account_row as (
+       select id from account
+        where id = ? and members_version = ? and roster_hash = ? and roster_hash_version = members_version
+        for update),
+     run as (
+       update sync_run set status = 'succeeded', finished_at = ?, counts = ?::jsonb, claimed_by = null, lease_expires_at = null
+        where id = ? and claimed_by = ? and status = 'running' and exists (select 1 from account_row)
+        returning *),
+     full_read as (
+       update account set last_full_read_at = ?, consecutive_failures = 0, backoff_until = null, blocked_reason = null
+        where id = ? and exists (select 1 from run)),
+     entries as (
+       insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason, changes, state, actor, created_at)
+       select run.id, run.account_id, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason, x.changes, 'applied', ?, ?
+         from run, rows from (jsonb_to_recordset(?::jsonb) as (member_id uuid, external_id text, identifier text, name text, email text,
+                                                               action text, reason text, changes jsonb))
+                   with ordinality as x(member_id, external_id, identifier, name, email, action, reason, changes, ord)
+        order by x.ord)
+     select * from run`,
+    [
+      o.accountId,
+      o.membersVersion,
+      o.rosterHash,
+      o.now,
+      JSON.stringify(o.counts),
+      o.runId,
+      o.claimant,
+      o.now,
+      o.accountId,
+      o.actor,
+      o.now,
+      JSON.stringify(entries),
     ],
   );
   return rows[0] ? toRunView(rows[0]) : undefined;

@@ -7,11 +7,12 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
+import { APP_VERSION } from '../core/version.js';
 import { getAccount, lockAccount, recordFullRead, rosterSummary, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
 import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { decideRun, finishRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import { decideRun, finishRun, finishUnchangedRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
 import { clearFailureStreak, enqueueRun, expireRuns, recordFailure } from '../db/schedule-repository.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
@@ -219,7 +220,7 @@ export class SyncEngine {
       const versionBefore = account.membersVersion;
       // An authoritative roster is fingerprinted; when it matches what the last applied sync read and
       // no member was written since, the members need not be loaded at all (see roster-hash.ts).
-      const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher() : undefined;
+      const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher(`${account.integration} ${APP_VERSION}`) : undefined;
       const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === versionBefore;
       const reading = this.#readRoster(account, log, signal, hasher && ((page) => hasher.add(page)));
       // What the plan needs from our side is loaded while the PSA is read; it stays valid while the members version does.
@@ -231,7 +232,11 @@ export class SyncEngine {
       log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
       const applyStarted = Date.now();
-      const run = await em.fork().transactional(async (tem) => {
+      const run =
+        (unchanged !== null && rosterHash !== null && rosterHash === account.rosterHash
+          ? await this.#finishUnchanged(em, account, runId, read, unchanged, rosterHash)
+          : undefined) ??
+        (await em.fork().transactional(async (tem) => {
         const locked = await lockAccount(tem, accountId);
         if (!locked) throw new NotFoundError(`account ${accountId} not found`);
         const unmoved = locked.membersVersion === versionBefore;
@@ -252,7 +257,7 @@ export class SyncEngine {
         await insertChanges(tem, accountId, runId, plan.entries, 'applied', `run:${runId}`, now);
         await recordFullRead(tem, accountId, now, rosterHash);
         return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
-      });
+      }));
       log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
       this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
@@ -319,6 +324,27 @@ export class SyncEngine {
    * since: every member is unchanged except those an admin unchecked, which each run reports. Only
    * those are loaded; the planner gets the roster's totals for its counts and safety checks.
    */
+  /**
+   * The common daily case, a roster identical to the one last applied: when its plan writes no
+   * member, the run is finished in one statement. Undefined when that statement finds the members
+   * or the claim moved on; the general path then decides.
+   */
+  async #finishUnchanged(em: EntityManager, account: AccountRecord, runId: string, read: RosterRead, unchanged: UnchangedRosterState, rosterHash: string): Promise<RunView | undefined> {
+    const plan = this.#planUnchangedRoster(account, read, unchanged);
+    if (plan.hold || plan.entries.some((e) => e.isNew === true || e.changes.length > 0)) return undefined;
+    return finishUnchangedRun(em, {
+      runId,
+      claimant: this.#deps.claimant,
+      accountId: account.id,
+      membersVersion: account.membersVersion,
+      rosterHash,
+      counts: plan.counts,
+      entries: plan.entries,
+      actor: `run:${runId}`,
+      now: this.#deps.clock.now(),
+    });
+  }
+
   #planUnchangedRoster(account: AccountRecord, read: RosterRead, { kept, summary }: UnchangedRosterState): Plan {
     const keptIds = new Set(kept.map((m) => m.externalId));
     return planAuthoritative({

@@ -6,14 +6,29 @@ import type { RosterPage } from '../connector/contract.js';
  * fingerprint that the last applied sync stored, and no member has been written since, planning
  * against our members cannot find a change (the planner is idempotent), so the engine can skip
  * loading them. Any difference, however small, falls back to the full plan.
+ *
+ * The same PSA response means the same plan only under the same code, so the fingerprint is
+ * seeded with the connector and the psa-sync version: after an upgrade every account is planned
+ * in full once. Pages that carry their response text are fingerprinted by it (hashing text is far
+ * cheaper than serialising ten thousand records); others by their mapped records.
  */
 export class RosterHasher {
-  readonly #hash: Hash = createHash('sha256').update('roster-v1\n');
+  readonly #hash: Hash;
+
+  /** `code` names what turns a response into a plan: connector and psa-sync version. */
+  constructor(code: string) {
+    this.#hash = createHash('sha256').update(`roster-v2\n${code}\n`);
+  }
 
   add(page: RosterPage): void {
-    // The connector builds every record with the same fields in the same order, so the JSON text
-    // is a faithful serialisation; any difference it does show only costs the shortcut.
-    this.#hash.update(JSON.stringify(page.members)).update('\n').update(JSON.stringify(page.skipped)).update('\n');
+    if (page.source !== undefined) {
+      this.#hash.update(`T${page.source.length}\n`).update(page.source);
+    } else {
+      // The connector builds every record with the same fields in the same order, so the JSON text
+      // is a faithful serialisation; any difference it does show only costs the shortcut.
+      const json = JSON.stringify([page.members, page.skipped]);
+      this.#hash.update(`J${json.length}\n`).update(json);
+    }
   }
 
   digest(): string {

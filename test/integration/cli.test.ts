@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,12 @@ describe('psa-sync CLI, end to end', () => {
       expect(out).not.toContain(FAKE_CREDENTIALS.publicKey);
     }
     expect(json(list).map((a: { id: string }) => a.id)).toContain(accountId);
+  });
+
+  it('prints its version, the one in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runCli(['--version'], env);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
   it('reads settings from stdin with --config -, and rejects bad input with a one-line reason', async () => {

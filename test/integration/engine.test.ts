@@ -1,3 +1,4 @@
+import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -341,6 +342,73 @@ describe('runs (product.md §5)', () => {
     fake.update(3, { firstName: 'Changed' });
     const changed = await sync(account.id);
     expect(changed.run.counts).toMatchObject({ updated: 1, unchanged: 29, keptInactiveByAdmin: 1 });
+  });
+
+  describe('an unchanged resync', () => {
+    const statementsDuring = async <T>(fn: () => Promise<T>) => {
+      const statements: string[] = [];
+      const listen = (q: { sql: string }) => statements.push(q.sql.replace(/\s+/g, ' ').trim());
+      t.app.orm.em.getKnex().on('query', listen);
+      try {
+        return { result: await fn(), statements };
+      } finally {
+        t.app.orm.em.getKnex().off('query', listen);
+      }
+    };
+    /** Runs `during` when the read asks for the member count, i.e. after the last page and before anything is written. */
+    const beforeReadEnds = (during: () => Promise<unknown>) =>
+      server.use(http.get(`${site}/*/apis/3.0/system/members/count`, async () => void (await during())));
+    const lastFullRead = async (accountId: string) => (await query<{ at: Date }>(t.url, 'select last_full_read_at as at from account where id = $1', [accountId]))[0]!.at;
+    /** An account whose last sync applied the current roster, with one member an admin unchecked. */
+    const settled = async () => {
+      fake.setMembers([...cwMembers(20), cwMember(21, { licenseClass: 'A', identifier: 'psa-sync-api' })]);
+      const account = await addCwAccount(t.app, site);
+      await sync(account.id);
+      const unchecked = (await t.app.members.list(account.id)).find((m) => m.externalId === '4')!;
+      await t.app.members.setActive(account.id, unchecked.id, false, 'admin');
+      await sync(account.id);
+      return { account, unchecked };
+    };
+
+    it('is finished by one statement that stores its entries and records the read, without locking in a transaction', async () => {
+      const { account, unchecked } = await settled();
+      const before = await snapshot(account.id);
+      const readBefore = await lastFullRead(account.id);
+      const { result, statements } = await statementsDuring(() => sync(account.id));
+      expect(statements.some((q) => q.startsWith('with account_row as'))).toBe(true);
+      expect(statements.some((q) => /^select \* from account where id = \$1 for update$/.test(q))).toBe(false);
+      expect(result.run).toMatchObject({ status: 'succeeded', counts: { fetched: 21, unchanged: 19, keptInactiveByAdmin: 1, skipped: 1, added: 0, updated: 0 } });
+      expect(result.changes.map((c) => [c.action, c.memberId ?? c.externalId, c.state])).toEqual([
+        ['kept_inactive_by_admin', unchecked.id, 'applied'],
+        ['skipped', '21', 'applied'],
+      ]);
+      const after = await snapshot(account.id);
+      expect({ ...after, changes: before.changes }).toEqual(before); // members and version untouched
+      expect(after.changes[0]!.n).toBe(before.changes[0]!.n + 2);
+      expect((await lastFullRead(account.id)).getTime()).toBeGreaterThan(readBefore.getTime());
+    });
+
+    it('falls back to locking and planning again when an admin changes a member during the read', async () => {
+      const { account } = await settled();
+      const other = (await t.app.members.list(account.id)).find((m) => m.externalId === '9')!;
+      beforeReadEnds(() => t.app.members.setActive(account.id, other.id, false, 'admin'));
+      const { run, changes } = await sync(account.id);
+      expect(run).toMatchObject({ status: 'succeeded', counts: { unchanged: 18, keptInactiveByAdmin: 2 } });
+      expect(changes.filter((c) => c.action === 'kept_inactive_by_admin').map((c) => c.memberId)).toContain(other.id);
+      expect((await byExternal(account.id))['9']).toMatchObject({ active: false, adminInactive: true });
+    });
+
+    it('records nothing when the run lost its claim during the read', async () => {
+      const { account } = await settled();
+      const readBefore = await lastFullRead(account.id);
+      beforeReadEnds(() =>
+        query(t.url, `update sync_run set status = 'failed', error_kind = 'interrupted', claimed_by = null where account_id = $1 and status = 'running'`, [account.id]),
+      );
+      const { run } = await sync(account.id);
+      expect(run).toMatchObject({ status: 'failed', error: { kind: 'interrupted' } });
+      expect(await query(t.url, 'select count(*)::int as n from member_change where run_id = $1', [run.id])).toEqual([{ n: 0 }]);
+      expect(await lastFullRead(account.id)).toEqual(readBefore);
+    });
   });
 
   it('stores names with tabs, line breaks, backslashes and quotes exactly (bulk COPY escaping)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RemoteMember } from '../../src/connector/contract.js';
+import type { RemoteMember, RosterPage } from '../../src/connector/contract.js';
 import { planAuthoritative } from '../../src/reconcile/plan.js';
 import { RosterHasher } from '../../src/reconcile/roster-hash.js';
 import type { LocalMember, Plan } from '../../src/reconcile/types.js';
@@ -84,7 +84,7 @@ describe('an unchanged roster (the resync shortcut)', () => {
   it('fingerprints differ for any change a plan could act on, and match for the same read', () => {
     const page = (m: Partial<RemoteMember> = {}) => ({ members: [{ externalId: '1', identifier: 'a', name: 'A', email: null, active: true, ...m }], skipped: [] });
     const hash = (...pages: ReturnType<typeof page>[]) => {
-      const h = new RosterHasher();
+      const h = new RosterHasher('connectwise 1.0.0');
       for (const p of pages) h.add(p);
       return h.digest();
     };
@@ -93,5 +93,24 @@ describe('an unchanged roster (the resync shortcut)', () => {
       expect(hash(page(change))).not.toBe(hash(page()));
     }
     expect(hash(page(), page({ externalId: '2' }))).not.toBe(hash(page({ externalId: '2' }), page()));
+  });
+
+  it('fingerprints a page by its response text when it has one, and never across connectors or versions', () => {
+    const digest = (code: string, ...pages: RosterPage[]) => {
+      const h = new RosterHasher(code);
+      for (const p of pages) h.add(p);
+      return h.digest();
+    };
+    const members = [{ externalId: '1', identifier: 'a', name: 'A', email: null, active: true }];
+    const text = '[{"id":1,"identifier":"a","firstName":"A"}]';
+    expect(digest('connectwise 1.0.0', { members, skipped: [], source: text })).toBe(digest('connectwise 1.0.0', { members, skipped: [], source: text }));
+    // Same records, different response text (a field the mapper ignores, or reordered JSON): a full plan, never a wrong shortcut.
+    expect(digest('connectwise 1.0.0', { members, skipped: [], source: text })).not.toBe(digest('connectwise 1.0.0', { members, skipped: [], source: `${text} ` }));
+    // A page boundary moved: the concatenated text is the same, the fingerprint is not.
+    expect(digest('connectwise 1.0.0', { members, skipped: [], source: 'ab' }, { members: [], skipped: [], source: 'c' })).not.toBe(
+      digest('connectwise 1.0.0', { members, skipped: [], source: 'a' }, { members: [], skipped: [], source: 'bc' }),
+    );
+    // The same response under another version of psa-sync may map or plan differently.
+    expect(digest('connectwise 1.0.0', { members, skipped: [], source: text })).not.toBe(digest('connectwise 1.1.0', { members, skipped: [], source: text }));
   });
 });
