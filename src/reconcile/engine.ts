@@ -85,9 +85,10 @@ interface UnchangedRosterState {
   summary: { withPsaId: number; active: number };
 }
 
+/** Two small queries, one after the other: they run beside the PSA read, so one connection serves. */
 async function loadUnchangedRosterState(em: EntityManager, accountId: string): Promise<UnchangedRosterState> {
-  const [kept, summary] = await Promise.all([keptInactiveMembers(em, accountId), rosterSummary(em, accountId)]);
-  return { kept, summary };
+  const kept = await keptInactiveMembers(em, accountId);
+  return { kept, summary: await rosterSummary(em, accountId) };
 }
 
 function previewChanges(entries: readonly PlanEntry[], actor: string, at: Date): ChangeView[] {
