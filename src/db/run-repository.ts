@@ -122,16 +122,6 @@ export interface UnchangedRunOutcome {
  * undefined, and the caller takes the general path, which locks and plans again.
  */
 export async function finishUnchangedRun(em: EntityManager, o: UnchangedRunOutcome): Promise<RunView | undefined> {
-  const entries = o.entries.map((e) => ({
-    member_id: e.memberId,
-    external_id: e.externalId,
-    identifier: e.identifier,
-    name: e.name,
-    email: e.email,
-    action: e.action,
-    reason: e.reason,
-    changes: e.changes,
-  }));
   const rows: Row[] = await exec(
     em,
     `with account_row as (
@@ -148,7 +138,7 @@ export async function finishUnchangedRun(em: EntityManager, o: UnchangedRunOutco
      entries as (
        insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason, changes, state, actor, created_at)
        select run.id, run.account_id, x.member_id, x.external_id, x.identifier, x.name, x.email, x.action, x.reason, x.changes, 'applied', ?, ?
-         from run, rows from (jsonb_to_recordset(?::jsonb) as (member_id uuid, external_id text, identifier text, name text, email text,
+         from run, rows from (jsonb_to_recordset(?::jsonb) as ("memberId" uuid, "externalId" text, identifier text, name text, email text,
                                                                action text, reason text, changes jsonb))
                    with ordinality as x(member_id, external_id, identifier, name, email, action, reason, changes, ord)
         order by x.ord)
@@ -165,7 +155,7 @@ export async function finishUnchangedRun(em: EntityManager, o: UnchangedRunOutco
       o.accountId,
       o.actor,
       o.now,
-      JSON.stringify(entries),
+      JSON.stringify(o.entries), // PlanEntry fields by their own names; the others are ignored
     ],
   );
   return rows[0] ? toRunView(rows[0]) : undefined;
