@@ -202,6 +202,43 @@ export class SyncEngine {
     return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges, account });
   }
 
+  /**
+   * Plans and applies in one transaction, with the account row locked: the general path. What was
+   * loaded beside the PSA read is used only if no member was written since; otherwise it is
+   * loaded again under the lock.
+   */
+  async #applyLocked(
+    em: EntityManager,
+    account: AccountRecord,
+    runId: string,
+    read: RosterRead,
+    loaded: { rosterHash: string | null; unchanged: UnchangedRosterState | null; local: LocalMember[] | null },
+  ): Promise<RunView> {
+    const { rosterHash, unchanged, local } = loaded;
+    return em.fork().transactional(async (tem) => {
+      const locked = await lockAccount(tem, account.id);
+      if (!locked) throw new NotFoundError(`account ${account.id} not found`);
+      const unmoved = locked.membersVersion === account.membersVersion;
+      let plan: Plan;
+      if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
+        plan = this.#planUnchangedRoster(locked, read, unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, account.id));
+      } else {
+        // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
+        plan = this.#plan(locked, read, local !== null && unmoved ? local : await loadLocalMembers(tem, account.id));
+      }
+      const now = this.#deps.clock.now();
+      await clearFailureStreak(tem, locked);
+      if (plan.hold) {
+        await insertChanges(tem, account.id, runId, plan.entries, 'planned', `run:${runId}`, now);
+        return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
+      }
+      await applyMemberStates(tem, account.id, 'psa', plan.entries, now);
+      await insertChanges(tem, account.id, runId, plan.entries, 'applied', `run:${runId}`, now);
+      await recordFullRead(tem, account.id, now, rosterHash);
+      return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
+    });
+  }
+
   /** Executes a run this process has claimed (status `running`, `claimed_by` = this claimant). */
   async executeClaimed(accountId: string, runId: string, opts: { signal?: AbortSignal; withChanges?: boolean; account?: AccountRecord } = {}): Promise<SyncResult> {
     const { signal, withChanges = true } = opts;
@@ -218,11 +255,10 @@ export class SyncEngine {
       const account = opts.account ?? (await getAccount(em, accountId));
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const readStarted = Date.now();
-      const versionBefore = account.membersVersion;
       // An authoritative roster is fingerprinted; when it matches what the last applied sync read and
       // no member was written since, the members need not be loaded at all (see roster-hash.ts).
       const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher(`${account.integration} ${APP_VERSION}`) : undefined;
-      const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === versionBefore;
+      const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === account.membersVersion;
       const reading = this.#readRoster(account, log, signal, hasher && ((page) => hasher.add(page)));
       // What the plan needs from our side is loaded while the PSA is read; it stays valid while the members version does.
       const ours = mayBeUnchanged
@@ -236,29 +272,7 @@ export class SyncEngine {
       const run =
         (unchanged !== null && rosterHash !== null && rosterHash === account.rosterHash
           ? await this.#finishUnchanged(em, account, runId, read, unchanged, rosterHash)
-          : undefined) ??
-        (await em.fork().transactional(async (tem) => {
-        const locked = await lockAccount(tem, accountId);
-        if (!locked) throw new NotFoundError(`account ${accountId} not found`);
-        const unmoved = locked.membersVersion === versionBefore;
-        let plan: Plan;
-        if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
-          plan = this.#planUnchangedRoster(locked, read, unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, accountId));
-        } else {
-          // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
-          plan = this.#plan(locked, read, local !== null && unmoved ? local : await loadLocalMembers(tem, accountId));
-        }
-        const now = clock.now();
-        await clearFailureStreak(tem, locked);
-        if (plan.hold) {
-          await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
-          return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
-        }
-        await applyMemberStates(tem, accountId, 'psa', plan.entries, now);
-        await insertChanges(tem, accountId, runId, plan.entries, 'applied', `run:${runId}`, now);
-        await recordFullRead(tem, accountId, now, rosterHash);
-        return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
-      }));
+          : undefined) ?? (await this.#applyLocked(em, account, runId, read, { rosterHash, unchanged, local }));
       log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
       this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
@@ -321,11 +335,6 @@ export class SyncEngine {
   }
 
   /**
-   * The plan for a roster identical to the one the last applied sync read, with no member written
-   * since: every member is unchanged except those an admin unchecked, which each run reports. Only
-   * those are loaded; the planner gets the roster's totals for its counts and safety checks.
-   */
-  /**
    * The common daily case, a roster identical to the one last applied: when its plan writes no
    * member, the run is finished in one statement. Undefined when that statement finds the members
    * or the claim moved on; the general path then decides.
@@ -346,6 +355,11 @@ export class SyncEngine {
     });
   }
 
+  /**
+   * The plan for a roster identical to the one the last applied sync read, with no member written
+   * since: every member is unchanged except those an admin unchecked, which each run reports. Only
+   * those are loaded (`unchanged`); the planner gets the roster's totals for its counts and safety checks.
+   */
   #planUnchangedRoster(account: AccountRecord, read: RosterRead, { kept, summary }: UnchangedRosterState): Plan {
     const keptIds = new Set(kept.map((m) => m.externalId));
     return planAuthoritative({
