@@ -65,15 +65,19 @@ interface RosterRead {
   skipped: SkippedRemote[];
 }
 
-/** Runs `work` once pending I/O callbacks have had their turn (e.g. after a request was sent). */
-function whileWaiting(work: () => void): Promise<void> {
-  return new Promise((resolve, reject) =>
+/**
+ * Runs `work` once pending I/O callbacks have had their turn (e.g. after a request was sent).
+ * Never rejects: a failure is handed back, so work left behind by an abandoned read cannot
+ * become an unhandled rejection.
+ */
+function whileWaiting(work: () => void): Promise<unknown> {
+  return new Promise((resolve) =>
     setImmediate(() => {
       try {
         work();
-        resolve();
+        resolve(undefined);
       } catch (err) {
-        reject(err as Error);
+        resolve(err);
       }
     }),
   );
@@ -401,7 +405,7 @@ export class SyncEngine {
     const skipped: SkippedRemote[] = [];
     const ids = new Set<string>();
     let twice: string | undefined;
-    let checked = Promise.resolve();
+    let checked: Promise<unknown> = Promise.resolve();
     const duplicate = () => new SyncError('bad_response', `${connector.displayName} returned member id ${twice} twice in one read`);
     for await (const page of reader.pages(signal)) {
       if (twice !== undefined) throw duplicate();
@@ -409,8 +413,8 @@ export class SyncEngine {
       skipped.push(...page.skipped);
       // Checking and fingerprinting a page need not delay the request for the next one: they run
       // while it is in flight, in page order.
-      checked = checked.then(() =>
-        whileWaiting(() => {
+      checked = checked.then((failed) =>
+        failed ?? whileWaiting(() => {
           for (const m of page.members) {
             if (ids.has(m.externalId)) twice ??= m.externalId;
             ids.add(m.externalId);
@@ -419,7 +423,8 @@ export class SyncEngine {
         }),
       );
     }
-    await checked;
+    const failed = await checked;
+    if (failed !== undefined) throw failed;
     if (twice !== undefined) throw duplicate();
     const expected = await reader.expectedCount(signal);
     const read = remote.length + skipped.length;
