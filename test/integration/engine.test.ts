@@ -388,6 +388,21 @@ describe('runs (product.md §5)', () => {
       expect((await lastFullRead(account.id)).getTime()).toBeGreaterThan(readBefore.getTime());
     });
 
+    it('ends the failure streak of the account', async () => {
+      const { account } = await settled();
+      let down = true;
+      fake.intercept((req) => (down && req.url.pathname.endsWith('/system/members/count') ? { status: 400, body: '{"code":"InvalidObject"}' } : undefined));
+      expect((await sync(account.id)).run).toMatchObject({ status: 'failed', error: { kind: 'remote_error' } });
+      const health = () => query(t.url, 'select consecutive_failures, blocked_reason from account where id = $1', [account.id]);
+      expect((await health())[0]).toMatchObject({ consecutive_failures: 1 });
+      down = false;
+      const { result, statements } = await statementsDuring(() => sync(account.id));
+      expect(result.run.status).toBe('succeeded');
+      expect(statements.some((q) => q.startsWith('with account_row as'))).toBe(true);
+      expect(await health()).toEqual([{ consecutive_failures: 0, blocked_reason: null }]);
+      expect(await query(t.url, 'select backoff_until from account where id = $1', [account.id])).toEqual([{ backoff_until: null }]);
+    });
+
     it('falls back to locking and planning again when an admin changes a member during the read', async () => {
       const { account } = await settled();
       const other = (await t.app.members.list(account.id)).find((m) => m.externalId === '9')!;
