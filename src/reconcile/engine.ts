@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConnectorContext, RemoteMember, RosterPage, SkippedRemote } from '../connector/contract.js';
+import type { ConnectorContext } from '../connector/contract.js';
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -18,6 +18,7 @@ import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
 import { planAuthoritative } from './plan.js';
 import { planDirectory } from './plan-directory.js';
+import { readRoster, type ConnectorReader, type RosterRead } from './read-roster.js';
 import { RosterHasher } from './roster-hash.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 
@@ -58,29 +59,6 @@ export interface SyncResult {
   changes: ChangeView[];
   /** True when this call joined a run that another caller had started. */
   joined: boolean;
-}
-
-interface RosterRead {
-  remote: RemoteMember[];
-  skipped: SkippedRemote[];
-}
-
-/**
- * Runs `work` once pending I/O callbacks have had their turn (e.g. after a request was sent).
- * Never rejects: a failure is handed back, so work left behind by an abandoned read cannot
- * become an unhandled rejection.
- */
-function whileWaiting(work: () => void): Promise<unknown> {
-  return new Promise((resolve) =>
-    setImmediate(() => {
-      try {
-        work();
-        resolve(undefined);
-      } catch (err) {
-        resolve(err);
-      }
-    }),
-  );
 }
 
 /** What planning an unchanged roster needs from our side: members an admin unchecked, and the totals. */
@@ -174,7 +152,7 @@ export class SyncEngine {
       decidedAt: null,
     };
     try {
-      const [read, local] = await Promise.all([this.#readRoster(account, this.#deps.logger, req.signal), loadLocalMembers(em, account.id)]);
+      const [read, local] = await Promise.all([readRoster(this.#readerFor(account, this.#deps.logger), req.signal), loadLocalMembers(em, account.id)]);
       const plan = this.#plan(account, read, local);
       return {
         run: { ...run, counts: plan.counts, holdReason: plan.hold, finishedAt: clock.now().toISOString() },
@@ -263,7 +241,7 @@ export class SyncEngine {
       // no member was written since, the members need not be loaded at all (see roster-hash.ts).
       const hasher = this.#deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher(`${account.integration} ${APP_VERSION}`) : undefined;
       const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === account.membersVersion;
-      const reading = this.#readRoster(account, log, signal, hasher && ((page) => hasher.add(page)));
+      const reading = readRoster(this.#readerFor(account, log), signal, hasher && ((page) => hasher.add(page)));
       // What the plan needs from our side is loaded while the PSA is read; it stays valid while the members version does.
       const ours = mayBeUnchanged
         ? loadUnchangedRosterState(em, accountId).then((unchanged) => ({ unchanged, local: null }))
@@ -391,7 +369,8 @@ export class SyncEngine {
     });
   }
 
-  async #readRoster(account: AccountRecord, logger: Logger, signal?: AbortSignal, onPage?: (page: RosterPage) => void): Promise<RosterRead> {
+  /** A reader for the account's PSA, from its sealed settings. */
+  #readerFor(account: AccountRecord, logger: Logger): ConnectorReader {
     const connector = this.#deps.registry.get(account.integration);
     let settings: unknown;
     try {
@@ -400,41 +379,7 @@ export class SyncEngine {
       throw new SyncError('config', `the account's ${connector.displayName} settings are unusable: ${(err as Error).message}`, { cause: err });
     }
     const context: ConnectorContext = { logger, policy: this.#deps.httpPolicy, observer: this.#deps.observer };
-    const reader = connector.createReader(settings, context);
-    const remote: RemoteMember[] = [];
-    const skipped: SkippedRemote[] = [];
-    const ids = new Set<string>();
-    let twice: string | undefined;
-    let checked: Promise<unknown> = Promise.resolve();
-    const duplicate = () => new SyncError('bad_response', `${connector.displayName} returned member id ${twice} twice in one read`);
-    for await (const page of reader.pages(signal)) {
-      if (twice !== undefined) throw duplicate();
-      remote.push(...page.members);
-      skipped.push(...page.skipped);
-      // Checking and fingerprinting a page need not delay the request for the next one: they run
-      // while it is in flight, in page order.
-      checked = checked.then((failed) =>
-        failed ?? whileWaiting(() => {
-          for (const m of page.members) {
-            if (ids.has(m.externalId)) twice ??= m.externalId;
-            ids.add(m.externalId);
-          }
-          onPage?.(page);
-        }),
-      );
-    }
-    const failed = await checked;
-    if (failed !== undefined) throw failed;
-    if (twice !== undefined) throw duplicate();
-    const expected = await reader.expectedCount(signal);
-    const read = remote.length + skipped.length;
-    if (expected !== undefined && expected !== read) {
-      throw new SyncError(
-        'incomplete_read',
-        `${connector.displayName} reports ${expected} members but ${read} were read; the read is not provably complete, so nothing was changed`,
-      );
-    }
-    return { remote, skipped };
+    return { psa: connector.displayName, reader: connector.createReader(settings, context) };
   }
 
   async #waitFor(runId: string): Promise<Omit<SyncResult, 'joined'>> {
