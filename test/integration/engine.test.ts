@@ -3,11 +3,12 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../src/core/errors.js';
+import { SecretBox } from '../../src/core/secret-box.js';
 import type { MemberView } from '../../src/db/views.js';
 import { ConnectWiseFake, cwMember, cwMembers } from '../fakes/connectwise-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { addCwAccount } from '../helpers/accounts.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
 
 const server = setupServer();
@@ -217,6 +218,21 @@ describe('safety (product.md §4)', () => {
     const before = await snapshot(account.id);
     const { run } = await sync(account.id);
     expect(run).toMatchObject({ status: 'failed', error: { kind: 'auth' } });
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+
+  it('unusable stored settings fail the run as config, naming the problem, and change nothing', async () => {
+    fake.setMembers(cwMembers(5));
+    const account = await addCwAccount(t.app, site);
+    await sync(account.id);
+    const broken = new SecretBox(TEST_SECRET_KEY).seal(JSON.stringify({ site, companyId: 'acme' }));
+    await query(t.url, 'update account set settings_sealed = $1 where id = $2', [broken, account.id]);
+    const before = await snapshot(account.id);
+    const requests = fake.requests.length;
+    const { run } = await sync(account.id);
+    expect(run).toMatchObject({ status: 'failed', error: { kind: 'config' } });
+    expect(run.error!.message).toMatch(/ConnectWise settings are unusable: .*privateKey is required/);
+    expect(fake.requests.length).toBe(requests);
     expect(await snapshot(account.id)).toEqual(before);
   });
 
