@@ -118,7 +118,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     secretBox,
     clock,
     logger,
-    httpPolicy: { ...DEFAULT_HTTP_POLICY, ...options.httpPolicy },
+    httpPolicy: { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, ...options.httpPolicy },
     observer,
     onRunFinished: metrics.onRunFinished,
     claimant: options.claimant ?? env.daemon.replica ?? `${hostname()}:${process.pid}`,

@@ -79,6 +79,7 @@ export class ConnectWiseReader implements RosterReader {
       policy: this.#ctx.policy,
       logger: this.#ctx.logger,
       observer: this.#ctx.observer,
+      throttle: this.#ctx.throttle,
       classify: classifyConnectWise,
     });
     return this.#api;
@@ -93,6 +94,7 @@ export class ConnectWiseReader implements RosterReader {
       policy: this.#ctx.policy,
       logger: this.#ctx.logger,
       observer: this.#ctx.observer,
+      throttle: this.#ctx.throttle,
       classify: (f) =>
         f.status === 404
           ? new SyncError('config', `ConnectWise does not know company id "${s.companyId}" at ${s.site}; check companyId and site`, { cause: f })

@@ -32,6 +32,7 @@ export class HaloReader implements RosterReader {
       policy: ctx.policy,
       logger: ctx.logger,
       observer: ctx.observer,
+      throttle: ctx.throttle,
       classify: classifyHalo,
     });
   }

@@ -62,7 +62,7 @@ export class HaloTokenSource {
 
   async #fetch(signal?: AbortSignal): Promise<string> {
     const { base, path } = tokenEndpoint(this.#settings);
-    const http = new PsaHttp({ psa: 'HaloPSA', baseURL: base, headers: { accept: 'application/json' }, policy: this.#ctx.policy, logger: this.#ctx.logger, observer: this.#ctx.observer, classify: classifyTokenFailure });
+    const http = new PsaHttp({ psa: 'HaloPSA', baseURL: base, headers: { accept: 'application/json' }, policy: this.#ctx.policy, logger: this.#ctx.logger, observer: this.#ctx.observer, throttle: this.#ctx.throttle, classify: classifyTokenFailure });
     const fetchedAt = this.#now();
     const res = await http.postForm(path, { grant_type: 'client_credentials', client_id: this.#settings.clientId, client_secret: this.#settings.clientSecret, scope: 'all' }, signal);
     const body = res.body as { access_token?: unknown; expires_in?: unknown } | null;

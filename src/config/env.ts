@@ -24,6 +24,7 @@ const envSchema = z.object({
   PSA_SYNC_PUBLIC_URL: z.string().url('must be a URL such as https://reviews.example.com').optional(),
   PSA_SYNC_SURVEY_RATE_PER_IP: z.coerce.number().int().min(1).default(60),
   PSA_SYNC_SURVEY_RATE_PER_ACCOUNT: z.coerce.number().int().min(1).default(600),
+  PSA_SYNC_RATE_LIMIT_BUDGET_MS: z.coerce.number().int().min(1_000).default(180_000),
 });
 
 /** The validated process configuration. Nothing below the composition root reads process.env. */
@@ -52,6 +53,8 @@ export interface Env {
   /** The public base URL of survey links (default http://HOST:PORT). */
   publicUrl: string;
   survey: { perIpPerMinute: number; perAccountPerMinute: number };
+  /** Total time one sync may spend waiting on a PSA's throttling (429s) before it fails as `rate_limited`. */
+  rateLimitBudgetMs: number;
 }
 
 /** Parses the environment once; a failure lists every bad variable in one message. */
@@ -79,5 +82,6 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     },
     publicUrl: (e.PSA_SYNC_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
+    rateLimitBudgetMs: e.PSA_SYNC_RATE_LIMIT_BUDGET_MS,
   };
 }

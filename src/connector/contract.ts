@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { HttpObserver, HttpPolicy } from './http.js';
+import type { ThrottleBudget } from './throttle.js';
 
 /** The integrations an account can have (product.md §1). */
 export const INTEGRATIONS = ['connectwise', 'halopsa', 'snippet'] as const;
@@ -66,6 +67,8 @@ export interface ConnectorContext {
   logger: Logger;
   policy: HttpPolicy;
   observer?: HttpObserver;
+  /** The run's throttle budget: every request the run makes draws on it (see connector/throttle.ts). */
+  throttle?: ThrottleBudget;
 }
 
 /**

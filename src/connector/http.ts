@@ -2,9 +2,16 @@ import axios, { type AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
 import { SyncError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { retryAfterMs, throttleWaitMs, ThrottleBudget, type ThrottlePolicy } from './throttle.js';
 
-/** How hard a connector tries before a run fails. Every figure is a bound, so a run always ends. */
-export interface HttpPolicy {
+export { retryAfterMs } from './throttle.js';
+
+/**
+ * How hard a connector tries before a run fails. Every figure is a bound, so a run always ends:
+ * timeouts bound each request, `retries` bounds 5xx and network faults, and the throttle budget
+ * bounds the time spent on 429s, whatever Retry-After says or omits.
+ */
+export interface HttpPolicy extends ThrottlePolicy {
   /** Per-request timeout. */
   timeoutMs: number;
   /** Retries for 5xx, 408 and network faults (429s do not use these up). */
@@ -12,10 +19,6 @@ export interface HttpPolicy {
   /** First backoff between retries; doubles each time, with jitter. */
   minBackoffMs: number;
   maxBackoffMs: number;
-  /** Wait used for a 429 that carries no Retry-After. */
-  defaultRateLimitWaitMs: number;
-  /** Total time a run may spend waiting out 429s; beyond it the run fails as `rate_limited`. */
-  rateLimitBudgetMs: number;
 }
 
 export const DEFAULT_HTTP_POLICY: HttpPolicy = {
@@ -23,8 +26,9 @@ export const DEFAULT_HTTP_POLICY: HttpPolicy = {
   retries: 4,
   minBackoffMs: 1_000,
   maxBackoffMs: 30_000,
-  defaultRateLimitWaitMs: 30_000,
-  rateLimitBudgetMs: 300_000,
+  rateLimitBackoffMs: 1_000,
+  rateLimitBackoffMaxMs: 60_000,
+  rateLimitBudgetMs: 180_000,
 };
 
 /** What a failed HTTP exchange looked like, with no request headers and so no credentials. */
@@ -54,6 +58,8 @@ export interface PsaHttpOptions {
   policy: HttpPolicy;
   logger: Logger;
   observer?: HttpObserver;
+  /** The run's throttle budget, shared by all its clients; a client without one gets its own. */
+  throttle?: ThrottleBudget;
   /** Connector-specific classification; return undefined to fall back to the generic one. */
   classify?: (failure: HttpFailure) => SyncError | undefined;
 }
@@ -64,15 +70,6 @@ export interface JsonResponse {
   body: unknown;
   /** The body as the PSA sent it, before parsing. */
   text: string;
-}
-
-/** Parses Retry-After as delta-seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function briefDetail(body: string): string {
@@ -118,10 +115,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class PsaHttp {
   readonly #axios: AxiosInstance;
   readonly #options: PsaHttpOptions;
-  #rateLimitWaitedMs = 0;
+  readonly #throttle: ThrottleBudget;
 
   constructor(options: PsaHttpOptions) {
     this.#options = options;
+    this.#throttle = options.throttle ?? new ThrottleBudget(options.policy.rateLimitBudgetMs);
     this.#axios = axios.create({
       baseURL: options.baseURL,
       headers: options.headers,
@@ -159,6 +157,7 @@ export class PsaHttp {
   }): Promise<JsonResponse> {
     const { path, signal, method } = req;
     const { policy, logger } = this.#options;
+    let throttled = 0;
     const attempt = async (): Promise<JsonResponse> => {
       let res;
       try {
@@ -182,7 +181,7 @@ export class PsaHttp {
           );
         }
       }
-      const failure = new HttpFailure(method, path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? policy.defaultRateLimitWaitMs) : undefined);
+      const failure = new HttpFailure(method, path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? 0) : undefined);
       if (res.status === 429 || res.status === 408 || res.status >= 500) throw failure;
       throw new AbortError(this.#classify(failure));
     };
@@ -198,17 +197,12 @@ export class PsaHttp {
         onFailedAttempt: async ({ error, attemptNumber }) => {
           const failure = error as HttpFailure;
           logger.warn({ psa: this.#options.psa, path, status: failure.status, attemptNumber }, 'PSA request failed');
-          if (failure.retryAfterMs !== undefined) {
-            if (this.#rateLimitWaitedMs + failure.retryAfterMs > policy.rateLimitBudgetMs) {
-              throw new SyncError(
-                'rate_limited',
-                `${this.#options.psa} kept answering 429 Too Many Requests; waited ${Math.round(this.#rateLimitWaitedMs / 1000)} s of the ${Math.round(policy.rateLimitBudgetMs / 1000)} s allowed. The next scheduled sync will try again.`,
-                { cause: failure },
-              );
-            }
-            this.#rateLimitWaitedMs += failure.retryAfterMs;
-            await sleep(failure.retryAfterMs, signal);
-          }
+          if (failure.retryAfterMs === undefined) return;
+          throttled++;
+          // No usable Retry-After (absent, 0, a past date) is 0 here: back off instead of retrying at once.
+          const wait = throttleWaitMs(failure.retryAfterMs > 0 ? failure.retryAfterMs : undefined, throttled, policy);
+          this.#throttle.take(wait, this.#options.psa);
+          await sleep(wait, signal);
         },
         shouldConsumeRetry: ({ error }) => (error as HttpFailure).retryAfterMs === undefined,
       });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConnectorContext } from '../connector/contract.js';
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
+import { ThrottleBudget } from '../connector/throttle.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type SyncErrorKind } from '../core/errors.js';
@@ -378,7 +379,7 @@ export class SyncEngine {
     } catch (err) {
       throw new SyncError('config', `the account's ${connector.displayName} settings are unusable: ${(err as Error).message}`, { cause: err });
     }
-    const context: ConnectorContext = { logger, policy: this.#deps.httpPolicy, observer: this.#deps.observer };
+    const context: ConnectorContext = { logger, policy: this.#deps.httpPolicy, observer: this.#deps.observer, throttle: new ThrottleBudget(this.#deps.httpPolicy.rateLimitBudgetMs) };
     return { psa: connector.displayName, reader: connector.createReader(settings, context) };
   }
 

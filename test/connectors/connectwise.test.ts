@@ -104,6 +104,37 @@ describe('ConnectWise connector', () => {
     expect(memberCalls()).toHaveLength(2);
   });
 
+  it.each([
+    ['Retry-After: 0', { 'retry-after': '0' }],
+    ['Retry-After: a date in the past', { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }],
+    ['no Retry-After at all', {}],
+  ] as [string, Record<string, string>][])('backs off exponentially on 429s with %s, and fails as rate_limited within the budget', async (_label, headers) => {
+    const f = new ConnectWiseFake(cwMembers(5));
+    f.intercept(() => ({ status: 429, headers, body: '{"error":"ConnectWiseAPI","message":"Too many requests."}' }));
+    use(f);
+    const policy = { ...FAST_POLICY, rateLimitBackoffMs: 40, rateLimitBackoffMaxMs: 320, rateLimitBudgetMs: 1_500 };
+    const started = Date.now();
+    const err = await failure(readAll(reader({}, policy)));
+    const elapsed = Date.now() - started;
+    expect(err.kind).toBe('rate_limited');
+    // Waits of 20–40, 40–80, 80–160, 160–320, then 160–320 each until 1.5 s are used: a handful of requests, never a flood.
+    expect(memberCalls().length).toBeGreaterThanOrEqual(5);
+    expect(memberCalls().length).toBeLessThanOrEqual(16);
+    expect(elapsed).toBeLessThan(1_500 + 1_000);
+  });
+
+  it('fails at once when a Retry-After alone exceeds the throttle budget', async () => {
+    const f = new ConnectWiseFake(cwMembers(5));
+    f.intercept(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: '{"message":"Too many requests."}' }));
+    use(f);
+    const started = Date.now();
+    const err = await failure(readAll(reader({}, { ...FAST_POLICY, rateLimitBudgetMs: 180_000 })));
+    expect(err.kind).toBe('rate_limited');
+    expect(err.message).toContain('asked for 3600 s');
+    expect(memberCalls()).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('retries a 500 with backoff, then fails as remote_error when it persists', async () => {
     const f = new ConnectWiseFake(cwMembers(5));
     f.intercept(() => ({ status: 500, body: '{"code":"ConnectWiseApi","message":"A timeout has occured. Please try again."}' }));

@@ -145,7 +145,7 @@ describe('HaloPSA connector', () => {
         return { status: 429, headers, body: 'Rate Limit Reached - 300 Requests per rolling 5 minute window' };
       });
       const started = Date.now();
-      const pages = await readAll(reader(site, {}, { ...FAST_POLICY, defaultRateLimitWaitMs: 200 }));
+      const pages = await readAll(reader(site, {}, { ...FAST_POLICY, rateLimitBackoffMs: 400, rateLimitBackoffMaxMs: 400 }));
       expect(pages.flatMap((p) => p.members)).toHaveLength(4);
       expect(Date.now() - started).toBeGreaterThanOrEqual(headers['retry-after'] ? 950 : 190);
     }

@@ -13,7 +13,8 @@ export const FAST_POLICY: HttpPolicy = {
   retries: 2,
   minBackoffMs: 5,
   maxBackoffMs: 20,
-  defaultRateLimitWaitMs: 50,
+  rateLimitBackoffMs: 20,
+  rateLimitBackoffMaxMs: 200,
   rateLimitBudgetMs: 5_000,
 };
 

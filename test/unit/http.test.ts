@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs } from '../../src/connector/http.js';
 import { parseEnv } from '../../src/config/env.js';
 import { SecretBox, generateSecretKey } from '../../src/core/secret-box.js';
-
-describe('retryAfterMs', () => {
-  it('reads delta-seconds and HTTP dates', () => {
-    expect(retryAfterMs('30')).toBe(30_000);
-    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:30 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(30_000);
-    expect(retryAfterMs(undefined)).toBeUndefined();
-    expect(retryAfterMs('soon')).toBeUndefined();
-  });
-});
 
 describe('parseEnv', () => {
   it('lists every bad variable in one message', () => {
