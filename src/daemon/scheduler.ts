@@ -61,6 +61,7 @@ export class Scheduler {
     const { orm, engine, clock, logger, maxConcurrent } = this.#opts;
     try {
       await engine.recoverExpired();
+      await engine.expireHeld();
       const claim = { claimant: engine.claimant, leaseMs: engine.leaseMs };
       const queued = await claimQueuedRuns(orm.em.fork(), { ...claim, now: clock.now(), limit: maxConcurrent - this.#inFlight.size });
       for (const run of queued) this.#start(run);

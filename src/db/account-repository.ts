@@ -16,6 +16,8 @@ export interface AccountRecord {
   breakerPercent: number;
   breakerMinMembers: number;
   membersVersion: number;
+  /** Bumped by every complete read of the PSA (applied, unchanged or held): a held plan read at an older version is stale. */
+  readVersion: number;
   lastFullReadAt: Date | null;
   /** When the scheduler next runs a sync (daily time, or a back-off retry). */
   nextSyncAt: Date | null;
@@ -50,6 +52,7 @@ function toRecord(r: Row): AccountRecord {
     breakerPercent: r.breaker_percent,
     breakerMinMembers: r.breaker_min_members,
     membersVersion: Number(r.members_version),
+    readVersion: Number(r.read_version ?? 0),
     lastFullReadAt: date(r.last_full_read_at),
     nextSyncAt: date(r.next_sync_at),
     consecutiveFailures: r.consecutive_failures,
@@ -67,7 +70,7 @@ function toRecord(r: Row): AccountRecord {
 
 export type NewAccount = Omit<
   AccountRecord,
-  'membersVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion'
+  'membersVersion' | 'readVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion'
 >;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
@@ -98,18 +101,24 @@ export async function bumpMembersVersion(em: EntityManager, id: string, now: Dat
 }
 
 /**
- * Records a complete, applied read. With `rosterHash`, also remembers what was read, valid for the
- * members version this transaction leaves (any later member write makes it stale); without it,
- * forgets any remembered roster.
+ * Records a complete, applied read (never moving the last full read back in time) and bumps the
+ * read version. With `rosterHash`, also remembers what was read, valid for the members version this
+ * transaction leaves (any later member write makes it stale); without it, forgets any remembered roster.
  */
 export async function recordFullRead(em: EntityManager, id: string, at: Date, rosterHash: string | null = null): Promise<void> {
   await exec(
     em,
-    `update account set last_full_read_at = ?, roster_hash = ?::text,
+    `update account set last_full_read_at = greatest(last_full_read_at, ?::timestamptz), read_version = read_version + 1, roster_hash = ?::text,
             roster_hash_version = case when ?::text is null then null else members_version end
       where id = ?`,
     [at, rosterHash, rosterHash, id],
   );
+}
+
+/** Records a complete read that was not applied (a held plan); returns the new read version. */
+export async function bumpReadVersion(em: EntityManager, id: string): Promise<number> {
+  const [row]: Row[] = await exec(em, 'update account set read_version = read_version + 1 where id = ? returning read_version', [id]);
+  return Number(row!.read_version);
 }
 
 /** The few members an unchanged roster still reports on: Active unchecked by an admin, on All Staff. */

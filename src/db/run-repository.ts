@@ -76,13 +76,15 @@ export interface RunOutcome {
   errorMessage?: string;
   holdReason?: string;
   planMembersVersion?: number;
+  /** The account's read version the held plan was read at. */
+  planReadVersion?: number;
 }
 
 /** Records how a run ended; only the claimant that runs it can finish it. */
 export async function finishRun(em: EntityManager, runId: string, claimant: string, outcome: RunOutcome, now: Date): Promise<RunView | undefined> {
   const rows: Row[] = await exec(em, 
     `update sync_run set status = ?, finished_at = ?, counts = ?::jsonb, error_kind = ?, error_message = ?,
-            hold_reason = ?, plan_members_version = ?, claimed_by = null, lease_expires_at = null
+            hold_reason = ?, plan_members_version = ?, plan_read_version = ?, claimed_by = null, lease_expires_at = null
       where id = ? and claimed_by = ? and status = 'running' returning *`,
     [
       outcome.status,
@@ -92,6 +94,7 @@ export async function finishRun(em: EntityManager, runId: string, claimant: stri
       outcome.errorMessage ?? null,
       outcome.holdReason ?? null,
       outcome.planMembersVersion ?? null,
+      outcome.planReadVersion ?? null,
       runId,
       claimant,
     ],
@@ -133,7 +136,7 @@ export async function finishUnchangedRun(em: EntityManager, o: UnchangedRunOutco
         where id = ? and claimed_by = ? and status = 'running' and exists (select 1 from account_row)
         returning *),
      full_read as (
-       update account set last_full_read_at = ?, consecutive_failures = 0, backoff_until = null, blocked_reason = null
+       update account set last_full_read_at = greatest(last_full_read_at, ?::timestamptz), read_version = read_version + 1, consecutive_failures = 0, backoff_until = null, blocked_reason = null
         where id = ? and exists (select 1 from run)),
      entries as (
        insert into member_change (run_id, account_id, member_id, external_id, identifier, name, email, action, reason, changes, state, actor, created_at)
@@ -166,9 +169,30 @@ export async function getRun(em: EntityManager, runId: string, forUpdate = false
   return rows[0] ? toRunView(rows[0]) : undefined;
 }
 
-export async function getPlanVersion(em: EntityManager, runId: string): Promise<number | null> {
-  const [row]: Row[] = await exec(em, 'select plan_members_version from sync_run where id = ?', [runId]);
-  return row?.plan_members_version == null ? null : Number(row.plan_members_version);
+/** The members and read versions a held run's plan was made at. */
+export async function getPlanVersions(em: EntityManager, runId: string): Promise<{ members: number | null; read: number | null }> {
+  const [row]: Row[] = await exec(em, 'select plan_members_version, plan_read_version from sync_run where id = ?', [runId]);
+  const n = (v: unknown) => (v == null ? null : Number(v));
+  return { members: n(row?.plan_members_version), read: n(row?.plan_read_version) };
+}
+
+/** How long a held run waits for a decision before it expires. */
+export const HELD_RUN_TTL_MS = 7 * 24 * 3600_000;
+
+/** Ends held runs older than the TTL as `expired`, discarding their planned changes; returns them. */
+export async function expireHeldRuns(em: EntityManager, now: Date, runId?: string): Promise<RunView[]> {
+  const rows: Row[] = await exec(
+    em,
+    `with expired as (
+       update sync_run set status = 'expired', decided_by = 'psa-sync (held for 7 days without a decision)', decided_at = ?
+        where status = 'held' and finished_at < ? ${runId ? 'and id = ?' : ''}
+        returning *),
+     discarded as (
+       update member_change set state = 'discarded' where state = 'planned' and run_id in (select id from expired))
+     select * from expired`,
+    runId ? [now, new Date(now.getTime() - HELD_RUN_TTL_MS), runId] : [now, new Date(now.getTime() - HELD_RUN_TTL_MS)],
+  );
+  return rows.map(toRunView);
 }
 
 export async function listRuns(em: EntityManager, accountId: string, limit = 50): Promise<RunView[]> {

@@ -19,7 +19,7 @@ export interface MemberView {
   updatedAt: string;
 }
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'rejected';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'rejected' | 'expired';
 export type RunTrigger = 'schedule' | 'manual' | 'setup' | 'retry';
 
 /** A sync run (product.md §5). */

@@ -31,7 +31,7 @@ export const openApiDocument = {
           id: { type: ['string', 'null'], format: 'uuid', description: 'null for a dry run' },
           accountId: { type: 'string', format: 'uuid' },
           trigger: { enum: ['schedule', 'manual', 'setup', 'retry'] },
-          status: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected'] },
+          status: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] },
           requestedBy: { type: 'string' },
           dryRun: { type: 'boolean' },
           createdAt: { type: 'string', format: 'date-time' },

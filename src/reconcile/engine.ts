@@ -9,11 +9,11 @@ import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type 
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { APP_VERSION } from '../core/version.js';
-import { getAccount, lockAccount, recordFullRead, rosterSummary, type AccountRecord } from '../db/account-repository.js';
+import { bumpReadVersion, getAccount, lockAccount, recordFullRead, rosterSummary, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
 import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { decideRun, finishRun, finishUnchangedRun, getPlanVersion, getRun, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import { decideRun, expireHeldRuns, finishRun, finishUnchangedRun, getPlanVersions, getRun, HELD_RUN_TTL_MS, renewLease, startOrJoinRun } from '../db/run-repository.js';
 import { clearFailureStreak, enqueueRun, expireRuns, recordFailure } from '../db/schedule-repository.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
@@ -213,7 +213,9 @@ export class SyncEngine {
       await clearFailureStreak(tem, locked);
       if (plan.hold) {
         await insertChanges(tem, account.id, runId, plan.entries, 'planned', `run:${runId}`, now);
-        return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion }, now);
+        // A held read is still a complete read: it makes any older held plan stale.
+        const planReadVersion = await bumpReadVersion(tem, account.id);
+        return this.#finish(tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion, planReadVersion }, now);
       }
       await applyMemberStates(tem, account.id, 'psa', plan.entries, now);
       await insertChanges(tem, account.id, runId, plan.entries, 'applied', `run:${runId}`, now);
@@ -395,14 +397,29 @@ export class SyncEngine {
     }
   }
 
-  /** Applies exactly the stored plan of a held run, if nothing changed since it was planned. */
+  /**
+   * Applies exactly the stored plan of a held run, if it is still the newest word on the account:
+   * refused once a later run has read the PSA completely (the roster may have changed, as when an
+   * empty read was held and the next sync read everyone), once members changed, and after 7 days.
+   */
   async approve(runId: string, actor: string): Promise<SyncResult> {
     const { clock, orm } = this.#deps;
+    const expired = await expireHeldRuns(orm.em.fork(), clock.now(), runId);
+    if (expired.length > 0) {
+      this.#deps.logger.info({ runId, accountId: expired[0]!.accountId }, 'held run expired undecided');
+      throw new ConflictError(`run ${runId} was held more than 7 days ago and has expired; its plan was discarded. Run Sync Members to get a current plan`);
+    }
     const run = await orm.em.fork().transactional(async (tem) => {
       const held = await this.#heldRun(tem, runId, 'approve');
       const account = await lockAccount(tem, held.accountId);
-      const planVersion = await getPlanVersion(tem, runId);
-      if (!account || account.membersVersion !== planVersion) {
+      if (!account) throw new NotFoundError(`account ${held.accountId} not found`);
+      const plan = await getPlanVersions(tem, runId);
+      if (plan.read === null || account.readVersion !== plan.read) {
+        throw new ConflictError(
+          `a later sync read this account's PSA after run ${runId} was held, so the held plan may no longer match the PSA; reject it, and look at the later run (or run Sync Members) for the current state`,
+        );
+      }
+      if (account.membersVersion !== plan.members) {
         throw new ConflictError(`members of this account changed after run ${runId} was held, so its plan is stale; reject it and sync again`);
       }
       const entries = await loadPlannedEntries(tem, runId);
@@ -414,6 +431,13 @@ export class SyncEngine {
     });
     this.#deps.logger.info({ runId, accountId: run.accountId, actor }, 'held run approved and applied');
     return { run, changes: await listRunChanges(orm.em.fork(), runId), joined: false };
+  }
+
+  /** Ends held runs left undecided for 7 days (`expired`); the scheduler calls this every tick. */
+  async expireHeld(): Promise<RunView[]> {
+    const expired = await expireHeldRuns(this.#deps.orm.em.fork(), this.#deps.clock.now());
+    for (const run of expired) this.#deps.logger.info({ runId: run.id, accountId: run.accountId, ttlMs: HELD_RUN_TTL_MS }, 'held run expired undecided');
+    return expired;
   }
 
   /** Discards a held run's plan; nothing is applied. */

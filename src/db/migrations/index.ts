@@ -4,6 +4,7 @@ import { Migration20261126000001_daemon } from './Migration20261126000001_daemon
 import { Migration20261126000002_survey } from './Migration20261126000002_survey.js';
 import { Migration20261126000003_change_log_fks } from './Migration20261126000003_change_log_fks.js';
 import { Migration20261126000004_roster_hash } from './Migration20261126000004_roster_hash.js';
+import { Migration20261130000001_hardening } from './Migration20261130000001_hardening.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000002_survey', class: Migration20261126000002_survey },
   { name: 'Migration20261126000003_change_log_fks', class: Migration20261126000003_change_log_fks },
   { name: 'Migration20261126000004_roster_hash', class: Migration20261126000004_roster_hash },
+  { name: 'Migration20261130000001_hardening', class: Migration20261130000001_hardening },
 ];
