@@ -35,6 +35,8 @@ export interface AppOptions {
    */
   migrations?: 'auto' | 'check' | 'skip';
   leaseMs?: number;
+  /** How long a caller waits for a run another process is running before giving up (default 30 min). */
+  joinTimeoutMs?: number;
   /** This process's name in run claims (default host:pid). */
   claimant?: string;
 }
@@ -123,6 +125,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     onRunFinished: metrics.onRunFinished,
     claimant: options.claimant ?? env.daemon.replica ?? `${hostname()}:${process.pid}`,
     leaseMs: options.leaseMs ?? env.daemon.leaseMs,
+    joinTimeoutMs: options.joinTimeoutMs,
   });
 
   return {

@@ -35,38 +35,74 @@ export interface ClaimRequest {
 }
 
 /**
- * Starts a run unless the account already has one queued or running; the partial unique index
- * decides, so replicas and CLI processes cannot both start one. Returns the run now running
- * under this claimant, or the existing active run to join.
+ * Leases are judged by the database's clock, never a replica's: a lease runs `leaseMs` from the
+ * database's `now()`, and expires when the database's `now()` passes it. (Bind the lease length.)
  */
-export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Promise<{ run: RunView; started: boolean }> {
-  const lease = new Date(req.now.getTime() + req.leaseMs);
-  const inserted: Row[] = await exec(em, 
+export const LEASE_UNTIL = `now() + (?::bigint * interval '1 millisecond')`;
+
+/**
+ * Inserts the account's one active run — `running` under `claimant`, or `queued` for any replica —
+ * unless it has one already; the partial unique index decides, so replicas and CLI processes
+ * cannot both start one. Undefined when another run is active.
+ */
+export async function insertActiveRun(
+  em: EntityManager,
+  r: { id: string; accountId: string; trigger: RunTrigger; requestedBy: string; now: Date } & ({ status: 'queued' } | { status: 'running'; claimant: string; leaseMs: number }),
+): Promise<RunView | undefined> {
+  const running = r.status === 'running';
+  const rows: Row[] = await exec(
+    em,
     `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
-     values (?, ?, ?, 'running', ?, ?, ?, ?, ?)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ${running ? LEASE_UNTIL : 'null'})
      on conflict (account_id) where status in ('queued', 'running') do nothing
      returning *`,
-    [req.id, req.accountId, req.trigger, req.requestedBy, req.now, req.now, req.claimant, lease],
+    [r.id, r.accountId, r.trigger, r.status, r.requestedBy, r.now, running ? r.now : null, running ? r.claimant : null, ...(running ? [r.leaseMs] : [])],
   );
-  if (inserted[0]) return { run: toRunView(inserted[0]), started: true };
-  // A queued run (e.g. Sync Members pressed in the API) is taken over; a running one is joined.
-  const claimed: Row[] = await exec(em, 
-    `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ?
-      where account_id = ? and status = 'queued' returning *`,
-    [req.now, req.claimant, lease, req.accountId],
-  );
-  if (claimed[0]) return { run: toRunView(claimed[0]), started: true };
-  const active: Row[] = await exec(em, `select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
-  if (active[0]) return { run: toRunView(active[0]), started: false };
-  return startOrJoinRun(em, req); // the active run finished between statements: try again
+  return rows[0] ? toRunView(rows[0]) : undefined;
 }
 
-export async function renewLease(em: EntityManager, runId: string, claimant: string, until: Date): Promise<boolean> {
-  const rows: Row[] = await exec(em, 
-    `update sync_run set lease_expires_at = ? where id = ? and claimed_by = ? and status = 'running' returning id`,
-    [until, runId, claimant],
+/** The account's queued or running run, if any. */
+export async function findActiveRun(em: EntityManager, accountId: string): Promise<RunView | undefined> {
+  const rows: Row[] = await exec(em, `select * from sync_run where account_id = ? and status in ('queued', 'running')`, [accountId]);
+  return rows[0] ? toRunView(rows[0]) : undefined;
+}
+
+/**
+ * Starts a run unless the account already has one queued or running. Returns the run now running
+ * under this claimant (a queued one, e.g. Sync Members pressed in the API, is taken over), or
+ * the existing running run to join.
+ */
+export async function startOrJoinRun(em: EntityManager, req: ClaimRequest): Promise<{ run: RunView; started: boolean }> {
+  for (;;) {
+    const inserted = await insertActiveRun(em, { ...req, status: 'running' });
+    if (inserted) return { run: inserted, started: true };
+    const claimed: Row[] = await exec(
+      em,
+      `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ${LEASE_UNTIL}
+        where account_id = ? and status = 'queued' returning *`,
+      [req.now, req.claimant, req.leaseMs, req.accountId],
+    );
+    if (claimed[0]) return { run: toRunView(claimed[0]), started: true };
+    const active = await findActiveRun(em, req.accountId);
+    if (active) return { run: active, started: false };
+    // The active run finished between statements: try again.
+  }
+}
+
+/** Extends this claimant's lease on a running run; false when the claim is lost (expired and taken, or finished). */
+export async function renewLease(em: EntityManager, runId: string, claimant: string, leaseMs: number): Promise<boolean> {
+  const rows: Row[] = await exec(
+    em,
+    `update sync_run set lease_expires_at = ${LEASE_UNTIL} where id = ? and claimed_by = ? and status = 'running' returning id`,
+    [leaseMs, runId, claimant],
   );
   return rows.length === 1;
+}
+
+/** A run and whether it is running on a lease that has lapsed (by the database's clock). */
+export async function getRunLease(em: EntityManager, runId: string): Promise<{ run: RunView; lapsed: boolean } | undefined> {
+  const rows: Row[] = await exec(em, `select *, (status = 'running' and lease_expires_at < now()) as lapsed from sync_run where id = ?`, [runId]);
+  return rows[0] ? { run: toRunView(rows[0]), lapsed: rows[0].lapsed === true } : undefined;
 }
 
 export interface RunOutcome {

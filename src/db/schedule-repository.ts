@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { healthAfter, type AccountHealth } from '../schedule/backoff.js';
 import type { SyncErrorKind } from '../core/errors.js';
 import { exec } from './sql.js';
-import { toRunView } from './run-repository.js';
+import { findActiveRun, insertActiveRun, LEASE_UNTIL, toRunView } from './run-repository.js';
 import type { AccountRecord } from './account-repository.js';
 import type { RunTrigger, RunView } from './views.js';
 
@@ -34,14 +34,8 @@ export async function claimDueAccounts(
     const next = opts.nextSyncAt({ id: a.id, syncAt: a.sync_at, timezone: a.timezone }, now);
     await exec(tem, 'update account set next_sync_at = ? where id = ?', [next, a.id]);
     const trigger: RunTrigger = a.consecutive_failures > 0 ? 'retry' : 'schedule';
-    const inserted: Row[] = await exec(
-      tem,
-      `insert into sync_run (id, account_id, trigger, status, requested_by, created_at, started_at, claimed_by, lease_expires_at)
-       values (?, ?, ?, 'running', 'scheduler', ?, ?, ?, ?)
-       on conflict (account_id) where status in ('queued', 'running') do nothing returning *`,
-      [opts.newId(), a.id, trigger, now, now, claimant, new Date(now.getTime() + leaseMs)],
-    );
-    if (inserted[0]) runs.push(toRunView(inserted[0]));
+    const run = await insertActiveRun(tem, { id: opts.newId(), accountId: a.id, trigger, requestedBy: 'scheduler', now, status: 'running', claimant, leaseMs });
+    if (run) runs.push(run);
   }
   return runs;
 }
@@ -51,10 +45,10 @@ export async function claimQueuedRuns(em: EntityManager, opts: { now: Date; limi
   if (opts.limit <= 0) return [];
   const rows: Row[] = await exec(
     em,
-    `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ?
+    `update sync_run set status = 'running', started_at = ?, claimed_by = ?, lease_expires_at = ${LEASE_UNTIL}
       where id in (select id from sync_run where status = 'queued' order by created_at limit ? for update skip locked)
       returning *`,
-    [opts.now, opts.claimant, new Date(opts.now.getTime() + opts.leaseMs), opts.limit],
+    [opts.now, opts.claimant, opts.leaseMs, opts.limit],
   );
   return rows.map(toRunView);
 }
@@ -68,16 +62,10 @@ export async function enqueueRun(
   req: { id: string; accountId: string; trigger: RunTrigger; requestedBy: string; now: Date },
 ): Promise<{ run: RunView; created: boolean }> {
   for (;;) {
-    const inserted: Row[] = await exec(
-      em,
-      `insert into sync_run (id, account_id, trigger, status, requested_by, created_at)
-       values (?, ?, ?, 'queued', ?, ?)
-       on conflict (account_id) where status in ('queued', 'running') do nothing returning *`,
-      [req.id, req.accountId, req.trigger, req.requestedBy, req.now],
-    );
-    if (inserted[0]) return { run: toRunView(inserted[0]), created: true };
-    const active: Row[] = await exec(em, `select * from sync_run where account_id = ? and status in ('queued', 'running')`, [req.accountId]);
-    if (active[0]) return { run: toRunView(active[0]), created: false };
+    const inserted = await insertActiveRun(em, { ...req, status: 'queued' });
+    if (inserted) return { run: inserted, created: true };
+    const active = await findActiveRun(em, req.accountId);
+    if (active) return { run: active, created: false };
     // The active run finished between the two statements: try again.
   }
 }
@@ -115,16 +103,16 @@ export async function clearFailureStreak(tem: EntityManager, locked: Pick<Accoun
   await exec(tem, 'update account set consecutive_failures = 0, backoff_until = null, blocked_reason = null where id = ?', [locked.id]);
 }
 
-/** Marks runs whose claimant stopped renewing its lease as failed (`interrupted`); returns them. */
+/** Marks runs whose claimant stopped renewing its lease (by the database's clock) as failed (`interrupted`); returns them. */
 export async function expireRuns(em: EntityManager, now: Date, accountId?: string): Promise<RunView[]> {
   const rows: Row[] = await exec(
     em,
     `update sync_run set status = 'failed', finished_at = ?, error_kind = 'interrupted',
             error_message = 'the process running this sync stopped before it finished (its lease expired); nothing was applied',
             claimed_by = null, lease_expires_at = null
-      where status = 'running' and lease_expires_at < ? ${accountId ? 'and account_id = ?' : ''}
+      where status = 'running' and lease_expires_at < now() ${accountId ? 'and account_id = ?' : ''}
       returning *`,
-    accountId ? [now, now, accountId] : [now, now],
+    accountId ? [now, accountId] : [now],
   );
   return rows.map(toRunView);
 }

@@ -13,7 +13,7 @@ import { bumpReadVersion, getAccount, lockAccount, recordFullRead, rosterSummary
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
 import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { decideRun, expireHeldRuns, finishRun, finishUnchangedRun, getPlanVersions, getRun, HELD_RUN_TTL_MS, renewLease, startOrJoinRun } from '../db/run-repository.js';
+import { decideRun, expireHeldRuns, finishRun, finishUnchangedRun, getPlanVersions, getRun, getRunLease, HELD_RUN_TTL_MS, renewLease, startOrJoinRun } from '../db/run-repository.js';
 import { clearFailureStreak, enqueueRun, expireRuns, recordFailure } from '../db/schedule-repository.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
 import { applyMemberStates } from './apply.js';
@@ -178,11 +178,14 @@ export class SyncEngine {
         now: clock.now(),
         leaseMs,
       });
-    let { run, started } = await claim();
-    // A run to join may belong to a process that died; if its lease expired, fail it and claim afresh.
-    if (!started && (await this.recoverExpired(account.id)).length > 0) ({ run, started } = await claim());
-    if (!started) return { ...(await this.#waitFor(run.id!)), joined: true };
-    return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges, account });
+    for (;;) {
+      const { run, started } = await claim();
+      if (started) return this.executeClaimed(account.id, run.id!, { signal: req.signal, withChanges: req.withChanges, account });
+      const joined = await this.#waitFor(run.id!);
+      if (joined) return { ...joined, joined: true };
+      // The run we joined belongs to a process that died (its lease lapsed): fail it, then claim afresh.
+      await this.recoverExpired(account.id);
+    }
   }
 
   /**
@@ -226,13 +229,22 @@ export class SyncEngine {
 
   /** Executes a run this process has claimed (status `running`, `claimed_by` = this claimant). */
   async executeClaimed(accountId: string, runId: string, opts: { signal?: AbortSignal; withChanges?: boolean; account?: AccountRecord } = {}): Promise<SyncResult> {
-    const { signal, withChanges = true } = opts;
+    const { withChanges = true } = opts;
     const { clock, claimant, leaseMs, orm } = this.#deps;
     const log = this.#deps.logger.child({ runId, accountId });
     const em = orm.em.fork();
+    // A run stops at once when its claim is lost (its lease lapsed and another process took the
+    // account over): two readers must never hammer the PSA for one account.
+    const claimLost = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, claimLost.signal]) : claimLost.signal;
     const heartbeat = setInterval(() => {
-      renewLease(orm.em.fork(), runId, claimant, new Date(clock.now().getTime() + leaseMs)).catch((err: unknown) =>
-        log.warn({ err }, 'could not renew run lease'),
+      renewLease(orm.em.fork(), runId, claimant, leaseMs).then(
+        (held) => {
+          if (held || claimLost.signal.aborted) return;
+          log.warn('lost the claim on this run (lease lapsed); stopping it');
+          claimLost.abort(new SyncError('interrupted', 'this process lost its claim on the run (its lease lapsed) and stopped; nothing was applied'));
+        },
+        (err: unknown) => log.warn({ err }, 'could not renew run lease'),
       );
     }, Math.max(50, Math.floor(leaseMs / 3)));
     heartbeat.unref();
@@ -262,13 +274,15 @@ export class SyncEngine {
       this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
     } catch (err) {
-      const e = toSyncError(err);
+      const e = toSyncError(signal.aborted && signal.reason instanceof SyncError ? signal.reason : err);
       log.error({ kind: e.kind, error: e.message }, 'sync failed; nothing was changed');
-      const failed = await finishRun(em, runId, claimant, { status: 'failed', counts: null, errorKind: e.kind, errorMessage: e.message }, clock.now());
-      if (failed) {
-        await this.#afterFailure(failed);
-        this.#deps.onRunFinished?.(failed);
-      }
+      // Ending the run and counting it in the account's failure streak are one transaction.
+      const failed = await orm.em.fork().transactional(async (tem) => {
+        const run = await finishRun(tem, runId, claimant, { status: 'failed', counts: null, errorKind: e.kind, errorMessage: e.message }, clock.now());
+        if (run) await this.#recordFailure(tem, run);
+        return run;
+      });
+      if (failed) this.#deps.onRunFinished?.(failed);
       const run = failed ?? (await getRun(em, runId));
       if (!run) throw e;
       return { run, changes: [], joined: false };
@@ -282,10 +296,13 @@ export class SyncEngine {
    * interrupted run is retried at once a couple of times, then backs off like any failure.
    */
   async recoverExpired(accountId?: string): Promise<RunView[]> {
-    const expired = await expireRuns(this.#deps.orm.em.fork(), this.#deps.clock.now(), accountId);
+    const expired = await this.#deps.orm.em.fork().transactional(async (tem) => {
+      const runs = await expireRuns(tem, this.#deps.clock.now(), accountId);
+      for (const run of runs) await this.#recordFailure(tem, run);
+      return runs;
+    });
     for (const run of expired) {
       this.#deps.logger.warn({ runId: run.id, accountId: run.accountId }, 'run lease expired; marked interrupted');
-      await this.#afterFailure(run);
       this.#deps.onRunFinished?.(run);
     }
     return expired;
@@ -302,13 +319,13 @@ export class SyncEngine {
     return enqueueRun(em, { id: randomUUID(), accountId, trigger: this.#triggerFor(account, trigger), requestedBy, now: this.#deps.clock.now() });
   }
 
-  async #afterFailure(run: RunView): Promise<void> {
-    const em = this.#deps.orm.em.fork();
+  /** Counts a failed run in its account's streak and back-off, in the caller's transaction (the one that failed the run). */
+  async #recordFailure(tem: EntityManager, run: RunView): Promise<void> {
     const now = this.#deps.clock.now();
     const error = run.error ?? { kind: 'internal', message: 'unknown failure' };
-    const health = await recordFailure(em, run.accountId, { kind: error.kind as SyncErrorKind, message: error.message }, now);
+    const health = await recordFailure(tem, run.accountId, { kind: error.kind as SyncErrorKind, message: error.message }, now);
     if (error.kind === 'interrupted' && health && health.consecutiveFailures <= INTERRUPTED_RETRIES) {
-      const { run: retry, created } = await enqueueRun(em, { id: randomUUID(), accountId: run.accountId, trigger: 'retry', requestedBy: 'scheduler', now });
+      const { run: retry, created } = await enqueueRun(tem, { id: randomUUID(), accountId: run.accountId, trigger: 'retry', requestedBy: 'scheduler', now });
       if (created) this.#deps.logger.info({ runId: retry.id, accountId: run.accountId, after: run.id }, 'queued a retry of an interrupted run');
     }
   }
@@ -385,14 +402,24 @@ export class SyncEngine {
     return { psa: connector.displayName, reader: connector.createReader(settings, context) };
   }
 
-  async #waitFor(runId: string): Promise<Omit<SyncResult, 'joined'>> {
+  /**
+   * Waits for a run another process is running. Undefined as soon as its lease lapses (that
+   * process died: the caller recovers the run and claims the account); an error when it neither
+   * finishes nor lapses in time, since a run still `running` is no outcome.
+   */
+  async #waitFor(runId: string): Promise<Omit<SyncResult, 'joined'> | undefined> {
     const em = this.#deps.orm.em.fork();
-    const deadline = Date.now() + (this.#deps.joinTimeoutMs ?? 30 * 60_000);
+    const timeoutMs = this.#deps.joinTimeoutMs ?? 30 * 60_000;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const run = await getRun(em, runId);
-      if (!run) throw new NotFoundError(`run ${runId} not found`);
+      const found = await getRunLease(em, runId);
+      if (!found) throw new NotFoundError(`run ${runId} not found`);
+      const { run, lapsed } = found;
       if (run.status !== 'queued' && run.status !== 'running') return { run, changes: await listRunChanges(em, runId) };
-      if (Date.now() > deadline) return { run, changes: [] };
+      if (lapsed) return undefined;
+      if (Date.now() > deadline) {
+        throw new SyncError('interrupted', `run ${runId}, started by ${run.requestedBy}, was still ${run.status} after ${Math.round(timeoutMs / 60_000)} minutes of waiting; see psa-sync runs show ${runId}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -25,10 +25,10 @@ export interface TestApp {
 }
 
 /** The real composition root on a fresh database. */
-export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number } = {}): Promise<TestApp> {
+export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
-  const app = await createApp({ env, logger: createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs });
+  const app = await createApp({ env, logger: createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs });
   return {
     app,
     url: db.url,
