@@ -3,7 +3,9 @@ import { CommanderError } from 'commander';
 import { createApp } from './app.js';
 import { buildProgram } from './cli/program.js';
 import { parseEnv } from './config/env.js';
-import { AppError, ConflictError, InputError, NotFoundError } from './core/errors.js';
+import { AppError, ConflictError, InputError, internalErrorMessage, NotFoundError } from './core/errors.js';
+import { newErrorId } from './core/error-id.js';
+import { createLogger } from './core/logger.js';
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof InputError) return 2;
@@ -33,7 +35,14 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    const message = err instanceof AppError ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`;
+    let message: string;
+    if (err instanceof AppError) message = err.message;
+    else {
+      // The detail (perhaps SQL and row data) goes to the log line marked with the id, not the one-line reason.
+      const errorId = newErrorId();
+      createLogger('error').error({ err, errorId }, 'command failed');
+      message = internalErrorMessage(errorId, 'an internal error stopped this command');
+    }
     process.stderr.write(`psa-sync: ${message.split('\n')[0]}\n`);
     return exitCodeFor(err);
   }

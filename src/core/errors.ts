@@ -77,16 +77,28 @@ export type SyncErrorKind = (typeof SYNC_ERROR_KINDS)[number];
  */
 export class SyncError extends AppError {
   readonly kind: SyncErrorKind;
-  constructor(kind: SyncErrorKind, message: string, options?: { cause?: unknown }) {
+  /** For an `internal` failure: the id of the server log line that holds the detail. */
+  readonly errorId?: string;
+  constructor(kind: SyncErrorKind, message: string, options?: { cause?: unknown; errorId?: string }) {
     super(`sync_${kind}`, message, options);
     this.kind = kind;
+    if (options?.errorId) this.errorId = options.errorId;
   }
 }
 
-/** Reduces any thrown value to a SyncError, keeping known kinds and hiding internals' detail. */
-export function toSyncError(err: unknown): SyncError {
+/** The words shown for an unexpected failure: what to do, and the id that finds the detail in the server log. */
+export function internalErrorMessage(errorId: string, what = 'an internal error stopped this'): string {
+  return `${what} (error id ${errorId}); nothing was changed. It is not caused by the account's settings: retry, and if it persists give support the error id, which marks the server log line with the detail`;
+}
+
+/**
+ * Reduces any thrown value to a SyncError, keeping known kinds. An unexpected error (a database
+ * failure, a bug) keeps its detail only as the `cause`, which is logged under `errorId`: its
+ * message may quote SQL and row data, so it never reaches the run, the API or the CLI.
+ */
+export function toSyncError(err: unknown, errorId: () => string): SyncError {
   if (err instanceof SyncError) return err;
   if (err instanceof InputError) return new SyncError('config', err.message, { cause: err });
-  const message = err instanceof Error ? err.message : String(err);
-  return new SyncError('internal', `internal error: ${message}`, { cause: err });
+  const id = errorId();
+  return new SyncError('internal', internalErrorMessage(id, 'an internal error stopped this sync'), { cause: err, errorId: id });
 }

@@ -1,4 +1,6 @@
-import { AppError } from '../core/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { newErrorId } from '../core/error-id.js';
+import { AppError, internalErrorMessage, RateLimitedError } from '../core/errors.js';
 
 export { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 
@@ -12,14 +14,32 @@ const STATUS_BY_CODE: Record<string, number> = {
   conflict: 409,
 };
 
-/** Maps an error to the HTTP status and JSON body of the API (`{error: {code, message}}`). */
-export function httpError(err: unknown): { status: number; body: { error: { code: string; message: string } } } {
-  if (err instanceof AppError) {
-    return { status: STATUS_BY_CODE[err.code] ?? 500, body: { error: { code: err.code, message: err.message } } };
+/** The API's error body. `errorId` (5xx only) marks the server log line that holds the detail. */
+export interface ErrorBody {
+  error: { code: string; message: string; errorId?: string };
+}
+
+/**
+ * Maps an error to the HTTP status and JSON body of the API (`{error: {code, message}}`). A 5xx
+ * carries no detail of its own (it could quote SQL or row data): only `errorId`, which the caller
+ * logs beside the error.
+ */
+export function httpError(err: unknown, errorId: () => string = newErrorId): { status: number; body: ErrorBody } {
+  if (err instanceof AppError && STATUS_BY_CODE[err.code] !== undefined) {
+    return { status: STATUS_BY_CODE[err.code]!, body: { error: { code: err.code, message: err.message } } };
   }
   const fastify = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
-  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+  if (!(err instanceof AppError) && fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     return { status: fastify.statusCode, body: { error: { code: fastify.validation ? 'invalid_input' : (fastify.code ?? 'bad_request').toLowerCase(), message: fastify.message ?? 'bad request' } } };
   }
-  return { status: 500, body: { error: { code: 'internal', message: 'internal error; see the server log' } } };
+  const id = errorId();
+  return { status: 500, body: { error: { code: 'internal', message: internalErrorMessage(id, 'an internal error stopped this request'), errorId: id } } };
+}
+
+/** Answers a failed request; a 5xx is logged with its error id and detail. Returns the body sent. */
+export function replyError(req: FastifyRequest, reply: FastifyReply, err: unknown): { status: number; body: ErrorBody } {
+  const result = httpError(err);
+  if (result.body.error.errorId) req.log.error({ err, errorId: result.body.error.errorId }, 'request failed');
+  if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterS));
+  return result;
 }

@@ -7,7 +7,7 @@ import { Metrics } from '../daemon/metrics.js';
 import { STALE_AFTER_MS } from '../schedule/backoff.js';
 import { registerApiRoutes } from './api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
-import { httpError, UnauthenticatedError } from './errors.js';
+import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
 /** Bodies on this API are tiny; anything larger is refused before parsing. */
@@ -27,8 +27,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   });
 
   server.setErrorHandler((err, req, reply) => {
-    const { status, body } = httpError(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    const { status, body } = replyError(req, reply, err);
     void reply.code(status).send(body);
   });
   server.setNotFoundHandler((req, reply) => {

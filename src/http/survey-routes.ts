@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { AppError, ForbiddenError, InputError, NotFoundError, RateLimitedError } from '../core/errors.js';
 import type { SurveyOutcome } from '../services/survey.js';
 import { parseSurveyInput, type SurveyInput } from '../services/survey-input.js';
-import { httpError } from './errors.js';
+import { replyError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
 
 /** Limits of the public survey routes (per minute). */
@@ -36,15 +36,13 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
       if (!acc.ok) throw new RateLimitedError('too many survey submissions for this account; try again shortly', acc.retryAfterS);
     }
   };
-  const sendError = (reply: FastifyReply, err: unknown, html: boolean) => {
-    const { status, body } = httpError(err);
-    if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterS));
-    if (status >= 500) reply.log.error({ err }, 'survey request failed');
+  const sendError = (req: FastifyRequest, reply: FastifyReply, err: unknown, html: boolean) => {
+    const { status, body } = replyError(req, reply, err);
     if (!html) return reply.code(status).send(body);
     return reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(page(status === 429 ? 'Please try again in a moment' : 'This rating link did not work', status >= 500 ? 'Something went wrong on our side.' : body.error.message));
+      .send(page(status === 429 ? 'Please try again in a moment' : 'This rating link did not work', status >= 500 ? `Something went wrong on our side (error id ${body.error.errorId}).` : body.error.message));
   };
 
   server.get<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', async (req, reply) => {
@@ -61,7 +59,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
         .header('cache-control', 'no-store')
         .send(page('Thank you!', `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`));
     } catch (err) {
-      return sendError(reply, err, true);
+      return sendError(req, reply, err, true);
     }
   });
 
@@ -95,7 +93,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
         events: outcomes.map((o) => ({ ...o.event, addedMember: o.addedMember })),
       });
     } catch (err) {
-      return sendError(reply, err, false);
+      return sendError(req, reply, err, false);
     }
   });
 }

@@ -9,6 +9,7 @@ import { ConflictError, InputError, NotFoundError, SyncError, toSyncError, type 
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { APP_VERSION } from '../core/version.js';
+import { newErrorId } from '../core/error-id.js';
 import { bumpReadVersion, getAccount, lockAccount, recordFullRead, rosterSummary, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, listRunChanges, loadPlannedEntries, setChangeState } from '../db/change-repository.js';
 import { keptInactiveMembers, loadLocalMembers } from '../db/member-repository.js';
@@ -161,7 +162,8 @@ export class SyncEngine {
         joined: false,
       };
     } catch (err) {
-      const e = toSyncError(err);
+      const e = toSyncError(err, newErrorId);
+      if (e.errorId) this.#deps.logger.error({ accountId: account.id, errorId: e.errorId, err: e.cause }, 'preview failed');
       return { run: { ...run, status: 'failed', error: { kind: e.kind, message: e.message }, finishedAt: clock.now().toISOString() }, changes: [], joined: false };
     }
   }
@@ -274,8 +276,8 @@ export class SyncEngine {
       this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
     } catch (err) {
-      const e = toSyncError(signal.aborted && signal.reason instanceof SyncError ? signal.reason : err);
-      log.error({ kind: e.kind, error: e.message }, 'sync failed; nothing was changed');
+      const e = toSyncError(signal.aborted && signal.reason instanceof SyncError ? signal.reason : err, newErrorId);
+      log.error({ kind: e.kind, error: e.message, ...(e.errorId ? { errorId: e.errorId, err: e.cause } : {}) }, 'sync failed; nothing was changed');
       // Ending the run and counting it in the account's failure streak are one transaction.
       const failed = await orm.em.fork().transactional(async (tem) => {
         const run = await finishRun(tem, runId, claimant, { status: 'failed', counts: null, errorKind: e.kind, errorMessage: e.message }, clock.now());

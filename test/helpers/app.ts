@@ -2,7 +2,14 @@ import { createApp, type App } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
 import type { HttpPolicy } from '../../src/connector/http.js';
 import type { Clock } from '../../src/core/clock.js';
-import { createLogger } from '../../src/core/logger.js';
+import { createLogger, type Logger } from '../../src/core/logger.js';
+
+/** A logger whose JSON lines are kept in memory, for tests that read what was logged. */
+export function memoryLogger(level = 'info'): { logger: Logger; lines: () => Record<string, any>[] } {
+  const out: string[] = [];
+  const logger = createLogger(level, { write: (chunk: string) => void out.push(chunk) });
+  return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>) };
+}
 import { createTestDatabase } from './db.js';
 
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -25,10 +32,10 @@ export interface TestApp {
 }
 
 /** The real composition root on a fresh database. */
-export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number } = {}): Promise<TestApp> {
+export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
-  const app = await createApp({ env, logger: createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs });
+  const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs });
   return {
     app,
     url: db.url,
