@@ -378,8 +378,19 @@ export class SyncEngine {
   }
 
   #plan(account: AccountRecord, read: RosterRead, local: LocalMember[]): Plan {
-    if (this.#deps.registry.get(account.integration).rosterPolicy === 'directory') {
-      return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup: account.lastFullReadAt === null, newId: randomUUID });
+    const connector = this.#deps.registry.get(account.integration);
+    if (connector.rosterPolicy === 'directory') {
+      const setup = account.lastFullReadAt === null;
+      // Setup happens once and for good, so it needs proof: a complete read (counted where the PSA
+      // reports a count, see read-roster.ts) that found someone to import. An empty answer is far
+      // more likely a PSA or permission fault than a help desk with no agents.
+      if (setup && !read.remote.some((r) => r.active)) {
+        throw new SyncError(
+          'incomplete_read',
+          `${connector.displayName} returned no enabled agents on the setup sync, so nothing was imported; check that the API application may read agents. Setup is tried again at the next sync`,
+        );
+      }
+      return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup, newId: randomUUID });
     }
     return planAuthoritative({
       remote: read.remote,

@@ -93,3 +93,31 @@ describe('HaloPSA accounts (product.md §2)', () => {
     expect(await t.app.members.list(account.id, 'all')).toHaveLength(0);
   });
 });
+
+describe('HaloPSA setup needs proof (issue 9, item 7)', () => {
+  it('an empty first read fails as incomplete_read, imports nobody, and setup is tried again next time', async () => {
+    const roster = fake.agents;
+    fake.agents = roster.filter((a) => a.id === 1); // only the built-in Unassigned agent
+    const account = await addHalo();
+    const first = await sync(account.id);
+    expect(first.run).toMatchObject({ trigger: 'setup', status: 'failed', error: { kind: 'incomplete_read' } });
+    expect(first.run.error!.message).toMatch(/no enabled agents.*tried again/);
+    expect(await byExternal(account.id)).toEqual({});
+    expect((await query(t.url, 'select last_full_read_at from account where id = $1', [account.id]))[0]!.last_full_read_at).toBeNull();
+
+    fake.agents = roster;
+    const second = await sync(account.id);
+    expect(second.run).toMatchObject({ trigger: 'setup', status: 'succeeded', counts: { added: 5 } });
+  });
+
+  it('a short first read (fewer agents than Halo counts) fails as incomplete_read and imports nobody', async () => {
+    fake.intercept((req) => {
+      if (req.url.pathname !== '/api/Agent') return undefined;
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ page_no: 1, page_size: 100, record_count: 40, results: fake.agents.filter((a) => a.id !== 1 && !a.isdisabled).slice(0, 2) }) };
+    });
+    const account = await addHalo();
+    const { run } = await sync(account.id);
+    expect(run).toMatchObject({ trigger: 'setup', status: 'failed', error: { kind: 'incomplete_read' } });
+    expect(await byExternal(account.id)).toEqual({});
+  });
+});
