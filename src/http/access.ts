@@ -2,13 +2,7 @@ import { NotFoundError } from '../core/errors.js';
 import type { Principal } from '../services/tokens.js';
 import { ForbiddenError } from './errors.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids in paths are UUIDs; anything else names nothing (404, not a database error). */
-export function requireId(kind: string, id: string): string {
-  if (!UUID.test(id)) throw new NotFoundError(`${kind} ${id} not found`);
-  return id;
-}
+export { requireId } from '../core/ids.js';
 
 /**
  * Read access (product.md §7): support reads every account; admin and account_manager only their

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchemaValidationError } from 'fastify';
+import { InputError } from '../core/errors.js';
+import { PUBLIC, type RouteAuthConfig } from './route-auth.js';
 import type { App } from '../app.js';
 import { INTEGRATIONS } from '../connector/contract.js';
 import { accountHealthCounts } from '../db/account-repository.js';
@@ -9,6 +11,32 @@ import { registerApiRoutes } from './api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
 import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+
+/** A registered route and who may call it. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: 'public' | 'token';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its access rule, for the OpenAPI check and the access tests. */
+    routeTable: RouteEntry[];
+  }
+}
+
+/** "body.active must be boolean; body has unknown field \"extra\"": every problem, each naming its field. */
+function describeSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): string {
+  const problems = errors.map((e) => {
+    const at = `${dataVar}${e.instancePath.replace(/\//g, '.')}`;
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'additionalProperties') return `${at} has unknown field "${String(params.additionalProperty)}"`;
+    if (e.keyword === 'required') return `${at}.${String(params.missingProperty)} is required`;
+    return `${at} ${e.message ?? 'is invalid'}`;
+  });
+  return [...new Set(problems)].join('; ');
+}
 
 /** Bodies on this API are tiny; anything larger is refused before parsing. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -22,6 +50,9 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   const server = Fastify({
     loggerInstance: app.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Bodies are taken as sent: no type coercion ("false" is not false), no silently dropped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    schemaErrorFormatter: (errors, dataVar) => new InputError(describeSchemaErrors(errors, dataVar)),
     // Probes and scrapes would drown the log; every other request is logged (never its headers' tokens).
     logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req as { url?: string }).url?.split('?')[0] ?? '') }),
   });
@@ -34,8 +65,18 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
+  // Who may call a route is part of the route (config.auth), decided for the route Fastify matched,
+  // never from the raw URL: an encoded or odd path either matches a route and is checked, or is a 404.
+  // A route that does not say it is public needs a bearer token.
+  const routes: RouteEntry[] = [];
+  server.decorate('routeTable', routes);
+  server.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as RouteAuthConfig;
+    if (config.auth !== 'public' && config.auth !== 'token') route.config = { ...config, auth: 'token' };
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, auth: (route.config as RouteAuthConfig).auth! });
+  });
   server.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/') || req.url.split('?')[0] === '/api/v1/survey-events') return;
+    if (req.is404 || (req.routeOptions.config as RouteAuthConfig).auth === 'public') return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthenticatedError('send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)');
@@ -44,8 +85,8 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     req.principal = principal;
   });
 
-  server.get('/healthz', async () => ({ status: 'ok' }));
-  server.get('/readyz', async (_req, reply) => {
+  server.get('/healthz', PUBLIC, async () => ({ status: 'ok' }));
+  server.get('/readyz', PUBLIC, async (_req, reply) => {
     try {
       const pending = await pendingMigrations(app.orm);
       if (pending.length > 0) return reply.code(503).send({ status: 'not_ready', reason: `${pending.length} database migrations pending` });
@@ -54,13 +95,13 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
       return reply.code(503).send({ status: 'not_ready', reason: 'database unreachable' });
     }
   });
-  server.get('/metrics', async (_req, reply) => {
+  server.get('/metrics', PUBLIC, async (_req, reply) => {
     const now = app.clock.now();
     const scheduledIntegrations = INTEGRATIONS.filter((i) => app.registry.has(i) && app.registry.get(i).rosterPolicy !== 'none');
     const fleet = await accountHealthCounts(app.orm.em.fork(), { now, staleBefore: new Date(now.getTime() - STALE_AFTER_MS), scheduledIntegrations });
     return reply.type('text/plain; version=0.0.4').send(app.metrics.text() + Metrics.fleetText(fleet));
   });
-  server.get('/docs/openapi.json', async () => openApiDocument);
+  server.get('/docs/openapi.json', PUBLIC, async () => openApiDocument);
 
   registerApiRoutes(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });

@@ -4,6 +4,7 @@ import { AppError, ForbiddenError, InputError, NotFoundError, RateLimitedError }
 import type { SurveyOutcome } from '../services/survey.js';
 import { parseSurveyInput, type SurveyInput } from '../services/survey-input.js';
 import { replyError } from './errors.js';
+import { PUBLIC } from './route-auth.js';
 import { RateLimiter } from './rate-limit.js';
 
 /** Limits of the public survey routes (per minute). */
@@ -45,7 +46,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
       .send(page(status === 429 ? 'Please try again in a moment' : 'This rating link did not work', status >= 500 ? `Something went wrong on our side (error id ${body.error.errorId}).` : body.error.message));
   };
 
-  server.get<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', async (req, reply) => {
+  server.get<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', PUBLIC, async (req, reply) => {
     try {
       if (req.url.length > limits.maxUrlLength) throw new AppError('too_large', `the link is longer than ${limits.maxUrlLength} characters`);
       const key = req.params.accountKey;
@@ -63,7 +64,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
     }
   });
 
-  server.post<{ Body: unknown }>('/api/v1/survey-events', async (req, reply) => {
+  server.post<{ Body: unknown }>('/api/v1/survey-events', PUBLIC, async (req, reply) => {
     try {
       const body = req.body;
       const list: unknown[] = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events) ? (body as { events: unknown[] }).events : [body];

@@ -23,6 +23,7 @@ import { planDirectory } from './plan-directory.js';
 import { readRoster, type ConnectorReader, type RosterRead } from './read-roster.js';
 import { RosterHasher } from './roster-hash.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
+import { requireId } from '../core/ids.js';
 
 export interface EngineDeps {
   orm: Orm;
@@ -114,6 +115,7 @@ export class SyncEngine {
   }
 
   async sync(accountId: string, req: SyncRequest): Promise<SyncResult> {
+    requireId('account', accountId);
     const em = this.#deps.orm.em.fork();
     const account = this.#syncable(await getAccount(em, accountId), accountId);
     return req.dryRun ? this.#preview(em, account, req) : this.#run(em, account, req);
@@ -315,6 +317,7 @@ export class SyncEngine {
    * the run already queued or running for the account.
    */
   async queue(accountId: string, trigger: RunTrigger, requestedBy: string): Promise<{ run: RunView; created: boolean }> {
+    requireId('account', accountId);
     const em = this.#deps.orm.em.fork();
     const account = this.#syncable(await getAccount(em, accountId), accountId);
     await this.recoverExpired(accountId);
@@ -443,6 +446,7 @@ export class SyncEngine {
    * empty read was held and the next sync read everyone), once members changed, and after 7 days.
    */
   async approve(runId: string, actor: string): Promise<SyncResult> {
+    requireId('run', runId);
     const { clock, orm } = this.#deps;
     const expired = await expireHeldRuns(orm.em.fork(), clock.now(), runId);
     if (expired.length > 0) {
@@ -482,6 +486,7 @@ export class SyncEngine {
 
   /** Discards a held run's plan; nothing is applied. */
   async reject(runId: string, actor: string): Promise<SyncResult> {
+    requireId('run', runId);
     const { clock, orm } = this.#deps;
     const run = await orm.em.fork().transactional(async (tem) => {
       await this.#heldRun(tem, runId, 'reject');

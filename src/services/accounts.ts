@@ -9,6 +9,7 @@ import { getAccount, insertAccount, listAccountsWithLastRun, updateAccount, type
 import { nextDailySync } from '../schedule/daily.js';
 import { isStale, scheduleState } from '../schedule/backoff.js';
 import { iso, type AccountView } from '../db/views.js';
+import { requireId } from '../core/ids.js';
 
 export interface AddAccountInput {
   name: string;
@@ -113,6 +114,7 @@ export class AccountService {
    * configuration block; the account then syncs at the next scheduler tick.
    */
   async update(accountId: string, input: UpdateAccountInput): Promise<AccountView> {
+    requireId('account', accountId);
     const em = this.orm.em.fork();
     const current = await getAccount(em, accountId);
     if (!current) throw new NotFoundError(`account ${accountId} not found`);

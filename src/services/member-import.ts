@@ -9,6 +9,7 @@ import type { Orm } from '../db/orm.js';
 import { addedEntry, diffState } from '../reconcile/plan.js';
 import type { LocalMember, MemberState, PlanEntry } from '../reconcile/types.js';
 import { parseMemberFile, type ImportRow } from './member-file.js';
+import { requireId } from '../core/ids.js';
 
 export interface ImportResult {
   added: number;
@@ -52,6 +53,7 @@ export class MemberImportService {
   ) {}
 
   async import(accountId: string, text: string, format: 'csv' | 'json', actor: string): Promise<ImportResult> {
+    requireId('account', accountId);
     const rows = parseMemberFile(text, format);
     return this.orm.em.fork().transactional(async (tem) => {
       const account = await lockAccount(tem, accountId);

@@ -8,6 +8,7 @@ import { countActive, getMember, listMembers, updateMembers } from '../db/member
 import type { ChangeView, MemberView } from '../db/views.js';
 import { diffState, stateOf } from '../reconcile/plan.js';
 import type { MemberState } from '../reconcile/types.js';
+import { requireId } from '../core/ids.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
@@ -25,6 +26,7 @@ export class MemberService {
   ) {}
 
   async list(accountId: string, list: string = 'staff'): Promise<MemberView[]> {
+    requireId('account', accountId);
     if (!(LISTS as readonly string[]).includes(list)) throw new InputError(`list must be one of ${LISTS.join(', ')} (got "${list}")`);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
@@ -32,6 +34,8 @@ export class MemberService {
   }
 
   async explain(accountId: string, memberId: string): Promise<{ member: MemberView; history: ChangeView[] }> {
+    requireId('account', accountId);
+    requireId('member', memberId);
     const em = this.orm.em.fork();
     const member = await getMember(em, accountId, memberId);
     if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
@@ -43,6 +47,8 @@ export class MemberService {
    * a member the PSA reports inactive, or beyond the account's seat limit (product.md §2 rule 8).
    */
   async setActive(accountId: string, memberId: string, active: boolean, actor: string): Promise<MemberView> {
+    requireId('account', accountId);
+    requireId('member', memberId);
     return this.orm.em.fork().transactional(async (tem) => {
       const account = await lockAccount(tem, accountId);
       if (!account) throw new NotFoundError(`account ${accountId} not found`);

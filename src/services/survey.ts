@@ -13,6 +13,7 @@ import type { MemberView } from '../db/views.js';
 import { addedEntry } from '../reconcile/plan.js';
 import type { MemberState } from '../reconcile/types.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
+import { requireId } from '../core/ids.js';
 
 /** What recording a survey event did. */
 export interface SurveyOutcome {
@@ -148,6 +149,7 @@ export class SurveyService {
   }
 
   async list(accountId: string, unmatchedOnly: boolean, limit = 100): Promise<SurveyEventView[]> {
+    requireId('account', accountId);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
     return listEvents(em, accountId, { unmatchedOnly, limit });
@@ -155,6 +157,7 @@ export class SurveyService {
 
   /** The HTML rating row for an account, with its PSA's merge fields (`psa-sync accounts snippet`). */
   async snippet(accountId: string, baseUrl: string, fixedAgent?: { id?: string; email?: string; name?: string }): Promise<{ html: string; note: string | null; signed: boolean }> {
+    requireId('account', accountId);
     const account = await getAccount(this.orm.em.fork(), accountId);
     if (!account) throw new NotFoundError(`account ${accountId} not found`);
     const merge = this.registry.get(account.integration).mergeFields;

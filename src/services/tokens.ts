@@ -4,6 +4,7 @@ import { InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
 import type { Orm } from '../db/orm.js';
 import { findTokenByHash, insertToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
+import { requireId } from '../core/ids.js';
 
 /** Who is calling the API: a token's role and, except for support, its one account. */
 export interface Principal {
@@ -30,6 +31,7 @@ export class TokenService {
     const role = input.role as Role;
     if (role === 'support' && input.accountId) throw new InputError('a support token reads every account; do not give --account');
     if (role !== 'support' && !input.accountId) throw new InputError(`an ${role} token belongs to one account; give --account ACCOUNT`);
+    if (input.accountId) requireId('account', input.accountId);
     const em = this.orm.em.fork();
     if (input.accountId && !(await getAccount(em, input.accountId))) throw new NotFoundError(`account ${input.accountId} not found`);
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');

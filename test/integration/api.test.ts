@@ -142,7 +142,9 @@ describe('members over HTTP', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_input');
     expect((await call('GET', `/api/v1/accounts/${accountA}/members?list=bogus`, tokens.adminA)).statusCode).toBe(400);
-    expect((await call('GET', `/api/v1/accounts/not-a-uuid/members`, tokens.adminA)).statusCode).toBe(404);
+    const malformed = await call('GET', `/api/v1/accounts/not-a-uuid/members`, tokens.adminA);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.message).toContain('"not-a-uuid" is not a valid account id');
   });
 
   it('refuses to check Active beyond the seat limit with 409 naming the limit', async () => {

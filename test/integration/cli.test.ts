@@ -183,3 +183,45 @@ describe('psa-sync CLI, end to end', () => {
     }
   }, 120_000);
 });
+
+describe('CLI input and pipes (issue 9, items 4 and 12)', () => {
+  it('every command that takes an id exits 2 with a one-line reason for a malformed one', async () => {
+    const good = '3f2a9c1e-0000-4000-8000-000000000000';
+    const commands: string[][] = [
+      ['accounts', 'update', 'nope', '--seat-limit', '3'],
+      ['accounts', 'snippet', 'nope'],
+      ['survey-events', 'nope'],
+      ['sync', 'nope'],
+      ['sync', 'nope', '--dry-run'],
+      ['runs', 'nope'],
+      ['runs', 'show', 'nope'],
+      ['runs', 'approve', 'nope'],
+      ['runs', 'reject', 'nope'],
+      ['members', 'nope'],
+      ['members', 'set-active', 'nope', good, 'false'],
+      ['members', 'set-active', good, 'nope', 'false'],
+      ['members', 'explain', good, 'nope'],
+      ['members', 'import', 'nope', '-', '--format', 'json'],
+      ['tokens', 'create', '--role', 'admin', '--account', 'nope'],
+    ];
+    const results = await Promise.all(commands.map((args) => runCli(args, env, { stdin: '[]' })));
+    results.forEach((r, i) => {
+      const label = commands[i]!.join(' ');
+      expect(r.code, `${label}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.trim().split('\n'), label).toHaveLength(1);
+      expect(r.stderr, label).toMatch(/^psa-sync: "nope" is not a valid (account|member|run) id/);
+      expect(r.stdout, label).toBe('');
+    });
+  });
+
+  it('a reader that closes the pipe early ends the output quietly, not with an EPIPE stack', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', 'accounts', 'list'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    child.stdout.destroy(); // like `| head` exiting before the output is written
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(0);
+  });
+});
