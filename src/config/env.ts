@@ -24,6 +24,10 @@ const envSchema = z.object({
   PSA_SYNC_PUBLIC_URL: z.string().url('must be a URL such as https://reviews.example.com').optional(),
   PSA_SYNC_SURVEY_RATE_PER_IP: z.coerce.number().int().min(1).default(60),
   PSA_SYNC_SURVEY_RATE_PER_ACCOUNT: z.coerce.number().int().min(1).default(600),
+  PSA_SYNC_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges')
+    .default('false'),
   PSA_SYNC_RATE_LIMIT_BUDGET_MS: z.coerce.number().int().min(1_000).default(180_000),
 });
 
@@ -53,8 +57,19 @@ export interface Env {
   /** The public base URL of survey links (default http://HOST:PORT). */
   publicUrl: string;
   survey: { perIpPerMinute: number; perAccountPerMinute: number };
+  /**
+   * Whom to believe about the client's address (X-Forwarded-For), for the survey rate limits: off
+   * by default; behind a reverse proxy, `true`, a hop count, or the proxies' addresses.
+   */
+  trustProxy: boolean | number | string[];
   /** Total time one sync may spend waiting on a PSA's throttling (429s) before it fails as `rate_limited`. */
   rateLimitBudgetMs: number;
+}
+
+function trustProxyOf(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim());
 }
 
 /** Parses the environment once; a failure lists every bad variable in one message. */
@@ -83,5 +98,6 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     publicUrl: (e.PSA_SYNC_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
     rateLimitBudgetMs: e.PSA_SYNC_RATE_LIMIT_BUDGET_MS,
+    trustProxy: trustProxyOf(e.PSA_SYNC_TRUST_PROXY),
   };
 }

@@ -40,13 +40,6 @@ const toView = (r: Row): SurveyEventView => ({
   updatedAt: iso(r.updated_at)!,
 });
 
-/** The first member matching on one key: `external_id`, or case-insensitive `identifier` / `email`. */
-export async function findMemberBy(em: EntityManager, accountId: string, key: 'external_id' | 'identifier' | 'email', value: string): Promise<string | undefined> {
-  const where = key === 'external_id' ? 'external_id = ?' : `lower(${key}) = lower(?)`;
-  const rows: Row[] = await exec(em, `select id from member where account_id = ? and ${where} order by first_seen_at limit 2`, [accountId, value]);
-  return rows.length === 1 ? rows[0]!.id : undefined;
-}
-
 export async function memberNames(em: EntityManager, accountId: string): Promise<{ id: string; name: string }[]> {
   return exec(em, 'select id, name from member where account_id = ?', [accountId]);
 }
@@ -74,17 +67,11 @@ export interface EventWrite {
   now: Date;
 }
 
-/**
- * One event per account, ticket and respondent: a repeated click updates the rating (and counts
- * the click) instead of adding an event. Returns the stored event and whether it is new.
- */
-export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ event: SurveyEventView; inserted: boolean }> {
-  const [row]: Row[] = await exec(
-    em,
-    `insert into survey_event (id, account_id, ticket, respondent, rating, agent_external_id, agent_identifier, agent_email, agent_name,
-                               member_id, matched_by, unmatched_reason, channel, signed, clicks, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-     on conflict (account_id, ticket, respondent) do update set
+const EVENT_COLUMNS = `id, account_id, ticket, respondent, rating, agent_external_id, agent_identifier, agent_email, agent_name,
+                       member_id, matched_by, unmatched_reason, channel, signed, clicks, created_at, updated_at`;
+
+/** A repeated click updates the rating (and counts the click) instead of adding an event. */
+const ON_REPEAT = `on conflict (account_id, ticket, respondent) do update set
        rating = excluded.rating, updated_at = excluded.updated_at, clicks = survey_event.clicks + 1,
        agent_external_id = excluded.agent_external_id, agent_identifier = excluded.agent_identifier,
        agent_email = excluded.agent_email, agent_name = excluded.agent_name, signed = excluded.signed,
@@ -93,10 +80,48 @@ export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ e
                          when survey_event.member_id = excluded.member_id and survey_event.matched_by = 'added' then 'added'
                          else excluded.matched_by end,
        unmatched_reason = case when coalesce(excluded.member_id, survey_event.member_id) is null then excluded.unmatched_reason end
-     returning *, (xmax = 0) as inserted`,
+     returning *, (xmax = 0) as inserted`;
+
+/**
+ * One event per account, ticket and respondent: a repeated click updates the rating (and counts
+ * the click) instead of adding an event. Returns the stored event and whether it is new.
+ */
+export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ event: SurveyEventView; inserted: boolean }> {
+  const [row]: Row[] = await exec(
+    em,
+    `insert into survey_event (${EVENT_COLUMNS})
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+     ${ON_REPEAT}`,
     [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.now],
   );
   return { event: toView(row!), inserted: row!.inserted === true };
+}
+
+/**
+ * The common click, in one statement: when exactly one member matches the agent by PSA id, else
+ * by identifier, else by email (the first of these that names exactly one member), the event is
+ * stored crediting that member. Undefined when none does (nothing is written): the caller then
+ * matches by name or adds the agent, under the account's lock.
+ */
+export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ event: SurveyEventView; memberName: string } | undefined> {
+  const rows: Row[] = await exec(
+    em,
+    `with hits as (
+       select id, 1 as pri from member where account_id = ? and external_id = ?::text
+       union all select id, 2 from member where account_id = ? and lower(identifier) = lower(?::text)
+       union all select id, 3 from member where account_id = ? and lower(email) = lower(?::text)),
+     chosen as (select (array_agg(id))[1] as id, pri from hits group by pri having count(*) = 1 order by pri limit 1),
+     stored as (
+       insert into survey_event (${EVENT_COLUMNS})
+       select ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, ?, ?, 1, ?, ? from chosen
+       ${ON_REPEAT})
+     select stored.*, m.name as member_name from stored join member m on m.id = stored.member_id`,
+    [
+      e.accountId, e.agentId, e.accountId, e.agentIdentifier, e.accountId, e.agentEmail,
+      e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.now,
+    ],
+  );
+  return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
 }
 
 export async function listEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; limit: number }): Promise<SurveyEventView[]> {

@@ -12,6 +12,9 @@ import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from '
 import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 
+/** Trusts the nearest `hops` proxies in X-Forwarded-For. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** A registered route and who may call it. */
 export interface RouteEntry {
   method: string;
@@ -50,11 +53,24 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   const server = Fastify({
     loggerInstance: app.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: typeof app.env.trustProxy === 'number' ? trustHops(app.env.trustProxy) : app.env.trustProxy,
     // Bodies are taken as sent: no type coercion ("false" is not false), no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     schemaErrorFormatter: (errors, dataVar) => new InputError(describeSchemaErrors(errors, dataVar)),
-    // Probes and scrapes would drown the log; every other request is logged (never its headers' tokens).
-    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req as { url?: string }).url?.split('?')[0] ?? '') }),
+    // Requests are logged by the onResponse hook below, which decides what a log line may hold.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  // One line per request, without the query string: survey links carry respondents' and agents'
+  // emails, and no header (tokens, cookies) is ever logged. Probes and scrapes would drown the log.
+  server.addHook('onResponse', async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    if (QUIET_PATHS.has(path)) return;
+    req.log.info({ method: req.method, path, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  // The no-script button of a survey page posts an (empty) form.
+  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
   server.setErrorHandler((err, req, reply) => {

@@ -1,76 +1,138 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { AppError, ForbiddenError, InputError, NotFoundError, RateLimitedError } from '../core/errors.js';
-import type { SurveyOutcome } from '../services/survey.js';
-import { parseSurveyInput, type SurveyInput } from '../services/survey-input.js';
+import type { AuthorizedInput } from '../services/survey.js';
+import { parseSurveyInput } from '../services/survey-input.js';
 import { replyError } from './errors.js';
-import { PUBLIC } from './route-auth.js';
 import { RateLimiter } from './rate-limit.js';
+import { PUBLIC } from './route-auth.js';
+import { RECORD_JS, SURVEY_CSS } from './survey-assets.js';
 
-/** Limits of the public survey routes (per minute). */
+/**
+ * Limits of the public survey routes, per minute. The per-address limit counts requests (a batch
+ * is one request); the per-account limit counts events. A batch can therefore never be larger
+ * than the per-account limit, or a full batch would always be refused.
+ */
 export interface SurveyLimits {
   perIpPerMinute: number;
   perAccountPerMinute: number;
   /** Longest accepted link (path and query), in characters. */
   maxUrlLength: number;
-  /** Most events in one POST. */
+  /** Most events in one POST (at most `perAccountPerMinute`). */
   maxBatch: number;
 }
 
 export const DEFAULT_SURVEY_LIMITS: SurveyLimits = { perIpPerMinute: 60, perAccountPerMinute: 600, maxUrlLength: 2048, maxBatch: 100 };
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/**
+ * Clients that fetch links without a person behind them: mail security scanners (Safe Links,
+ * Mimecast, Proofpoint, Barracuda), link previews and crawlers. They see the page; they record nothing.
+ */
+const AUTOMATED_AGENT = /bot\b|crawl|spider|slurp|preview|scanner|safelinks|mimecast|proofpoint|urldefense|barracuda|headless|phantomjs|python-requests|go-http-client|okhttp|java\//i;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;text-align:center"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p></body></html>`;
+/** True when the request is a prefetch, or comes from a client that announces itself as automated. */
+export function isAutomated(req: FastifyRequest): boolean {
+  const purpose = `${req.headers['sec-purpose'] ?? ''} ${req.headers.purpose ?? ''} ${req.headers['x-moz'] ?? ''}`;
+  if (/prefetch|preview/i.test(purpose)) return true;
+  return AUTOMATED_AGENT.test(req.headers['user-agent'] ?? '');
 }
 
-/** The public survey routes of product.md §3: the rating link and server-side submissions. */
-export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: SurveyLimits): void {
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Survey pages load only their own stylesheet and script. */
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function page(title: string, body: string, extra = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/s/assets/survey.css">${extra}</head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+const sendPage = (reply: FastifyReply, status: number, html: string) =>
+  reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).header('x-robots-tag', 'noindex').send(html);
+
+const ratingWords = (rating: number) => (rating >= 8 ? 'a good rating' : rating >= 4 ? 'an OK rating' : 'a poor rating');
+
+/**
+ * The public survey routes of product.md §3. A rating link (`GET /s/:key`) only shows a page:
+ * the page records the rating by a POST its script sends on load, or its button sends without
+ * scripts. Mail scanners fetch every link of a message (GET or HEAD) and so record nothing, nor
+ * does a POST from a client marked as automated. Servers submit through `POST /api/v1/survey-events`.
+ */
+export function registerSurveyRoutes(server: FastifyInstance, app: App, configured: SurveyLimits): void {
+  const limits = { ...configured, maxBatch: Math.min(configured.maxBatch, configured.perAccountPerMinute) };
   const perIp = new RateLimiter(limits.perIpPerMinute, 60_000);
   const perAccount = new RateLimiter(limits.perAccountPerMinute, 60_000);
-  const admit = (req: FastifyRequest, accountKeys: string[]) => {
-    const ip = perIp.take(req.ip, accountKeys.length);
-    if (!ip.ok) throw new RateLimitedError('too many survey submissions from this address; try again shortly', ip.retryAfterS);
-    for (const key of new Set(accountKeys)) {
-      const acc = perAccount.take(key, accountKeys.filter((k) => k === key).length);
+  const admitAddress = (req: FastifyRequest) => {
+    const ip = perIp.take(req.ip);
+    if (!ip.ok) throw new RateLimitedError('too many survey requests from this address; try again shortly', ip.retryAfterS);
+  };
+  const admitEvents = (accountKeys: string[]) => {
+    const perKey = new Map<string, number>();
+    for (const key of accountKeys) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    for (const [key, n] of perKey) {
+      const acc = perAccount.take(key, n);
       if (!acc.ok) throw new RateLimitedError('too many survey submissions for this account; try again shortly', acc.retryAfterS);
     }
   };
-  const sendError = (req: FastifyRequest, reply: FastifyReply, err: unknown, html: boolean) => {
+  const checkLink = async (req: FastifyRequest<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>) => {
+    if (req.url.length > limits.maxUrlLength) throw new AppError('too_large', `the link is longer than ${limits.maxUrlLength} characters`);
+    admitAddress(req);
+    return app.survey.authorize(parseSurveyInput(req.query, req.params.accountKey));
+  };
+  const sendHtmlError = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const { status, body } = replyError(req, reply, err);
-    if (!html) return reply.code(status).send(body);
-    return reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(page(status === 429 ? 'Please try again in a moment' : 'This rating link did not work', status >= 500 ? `Something went wrong on our side (error id ${body.error.errorId}).` : body.error.message));
+    const title = status === 429 ? 'Please try again in a moment' : 'This rating link did not work';
+    const text = status >= 500 ? `Something went wrong on our side (error id ${body.error.errorId}).` : body.error.message;
+    return sendPage(reply, status, page(title, `<p>${escapeHtml(text)}</p>`));
   };
 
+  server.get('/s/assets/survey.css', PUBLIC, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SURVEY_CSS));
+  server.get('/s/assets/record.js', PUBLIC, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(RECORD_JS));
+
+  // The link itself: checks it and shows the page that records it; stores nothing.
   server.get<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', PUBLIC, async (req, reply) => {
     try {
-      if (req.url.length > limits.maxUrlLength) throw new AppError('too_large', `the link is longer than ${limits.maxUrlLength} characters`);
-      const key = req.params.accountKey;
-      admit(req, [key]);
-      const input = parseSurveyInput(req.query, key);
-      const outcome = await app.survey.record(input, 'link');
-      const who = outcome.event.agent.name ?? outcome.member?.name;
-      return reply
-        .code(200)
-        .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(page('Thank you!', `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`));
+      const { input } = await checkLink(req);
+      const who = input.agentName ?? input.agentEmail ?? null;
+      const status = `You are giving ${ratingWords(input.rating)} (${input.rating} of 10)${who ? ` for ${who}` : ''}. Press the button to record it.`;
+      const form =
+        `<form id="rating-form" method="post" action="${escapeHtml(req.url)}">` +
+        `<p id="rating-status" role="status" aria-live="polite">${escapeHtml(status)}</p>` +
+        `<button type="submit">Record my rating</button></form>`;
+      return sendPage(reply, 200, page('Thank you for your feedback', form, '<script src="/s/assets/record.js" defer></script>'));
     } catch (err) {
-      return sendError(req, reply, err, true);
+      return sendHtmlError(req, reply, err);
+    }
+  });
+
+  // A person's confirmation (the page's script, or its button): records the rating.
+  server.post<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', PUBLIC, async (req, reply) => {
+    const wantsJson = (req.headers.accept ?? '').includes('application/json');
+    try {
+      const checked = await checkLink(req);
+      if (isAutomated(req)) {
+        const message = 'Automated clients cannot record ratings; nothing was recorded.';
+        return wantsJson ? reply.code(202).send({ recorded: false, message }) : sendPage(reply, 202, page('Nothing was recorded', `<p>${escapeHtml(message)}</p>`));
+      }
+      admitEvents([checked.input.accountKey]);
+      const outcome = await app.survey.record(checked, 'link');
+      const who = outcome.event.agent.name ?? outcome.member?.name;
+      const message = `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`;
+      return wantsJson ? reply.code(200).send({ recorded: true, message }) : sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>`));
+    } catch (err) {
+      if (!wantsJson) return sendHtmlError(req, reply, err);
+      const { status, body } = replyError(req, reply, err);
+      return reply.code(status).send(body);
     }
   });
 
   server.post<{ Body: unknown }>('/api/v1/survey-events', PUBLIC, async (req, reply) => {
     try {
+      admitAddress(req);
       const body = req.body;
       const list: unknown[] = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events) ? (body as { events: unknown[] }).events : [body];
       if (list.length === 0) throw new InputError('no survey events in the body');
       if (list.length > limits.maxBatch) throw new InputError(`at most ${limits.maxBatch} survey events per request (got ${list.length})`);
-      const inputs: SurveyInput[] = list.map((item, i) => {
+      const inputs = list.map((item, i) => {
         if (!item || typeof item !== 'object' || Array.isArray(item)) throw new InputError(`event ${i}: must be a JSON object`);
         try {
           return parseSurveyInput(item as Record<string, unknown>);
@@ -78,23 +140,21 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, limits: 
           throw new InputError(`event ${i}: ${(err as Error).message}`, { cause: err });
         }
       });
-      admit(req, inputs.map((i) => i.accountKey));
-      // Every event is checked (key, signature) before any is stored: a batch is all or nothing.
-      const authorized = [];
+      admitEvents(inputs.map((i) => i.accountKey));
+      // Every event is checked (key, signature) before any is stored, and all are stored in one transaction.
+      const checked: AuthorizedInput[] = [];
       for (const [i, input] of inputs.entries()) {
-        authorized.push(
+        checked.push(
           await app.survey.authorize(input).catch((err: unknown) => {
             throw err instanceof NotFoundError || err instanceof ForbiddenError ? new (err.constructor as typeof NotFoundError)(`event ${i}: ${err.message}`, { cause: err }) : err;
           }),
         );
       }
-      const outcomes: SurveyOutcome[] = [];
-      for (const [i, input] of inputs.entries()) outcomes.push(await app.survey.record(input, 'api', authorized[i]));
-      return reply.code(201).send({
-        events: outcomes.map((o) => ({ ...o.event, addedMember: o.addedMember })),
-      });
+      const outcomes = await app.survey.recordAll(checked, 'api');
+      return reply.code(201).send({ events: outcomes.map((o) => ({ ...o.event, addedMember: o.addedMember })) });
     } catch (err) {
-      return sendError(req, reply, err, false);
+      const { status, body } = replyError(req, reply, err);
+      return reply.code(status).send(body);
     }
   });
 }

@@ -69,9 +69,16 @@ export function parseSurveyInput(raw: Record<string, unknown>, accountKeyFromPat
   return { accountKey: accountKey!, rating, ticket, respondent, agentId, agentIdentifier, agentEmail, agentName, sig };
 }
 
-/** The signed text: the account key and the agent fields (ratings and tickets vary per link). */
-export function signedText(i: Pick<SurveyInput, 'accountKey' | 'agentId' | 'agentIdentifier' | 'agentEmail' | 'agentName'>): string {
-  return ['v1', i.accountKey, i.agentId ?? '', i.agentIdentifier ?? '', i.agentEmail ?? '', i.agentName ?? ''].join('\n');
+/** The values a link carries, all of which its signature covers. */
+export type SignedValues = Pick<SurveyInput, 'accountKey' | 'rating' | 'ticket' | 'respondent' | 'agentId' | 'agentIdentifier' | 'agentEmail' | 'agentName'>;
+
+/**
+ * The signed text: every value the link carries (account, rating, ticket, respondent, agent), so
+ * a signed link cannot be replayed with another rating, ticket or agent. Values are
+ * JSON-encoded, so no value can imitate a field boundary.
+ */
+export function signedText(i: SignedValues): string {
+  return JSON.stringify(['v2', i.accountKey, i.rating, i.ticket, i.respondent, i.agentId ?? '', i.agentIdentifier ?? '', i.agentEmail ?? '', i.agentName ?? '']);
 }
 
 export function signLink(secret: string, i: Parameters<typeof signedText>[0]): string {

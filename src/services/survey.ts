@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
@@ -6,10 +7,9 @@ import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges } from '../db/change-repository.js';
-import { countActive, getMember, insertMembers } from '../db/member-repository.js';
+import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { countSurveyAddsSince, findMemberBy, listEvents, memberNames, upsertEvent, type SurveyEventView } from '../db/survey-repository.js';
-import type { MemberView } from '../db/views.js';
+import { countSurveyAddsSince, listEvents, memberNames, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
 import { addedEntry } from '../reconcile/plan.js';
 import type { MemberState } from '../reconcile/types.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
@@ -18,11 +18,18 @@ import { requireId } from '../core/ids.js';
 /** What recording a survey event did. */
 export interface SurveyOutcome {
   event: SurveyEventView;
-  /** The credited member, if any. */
-  member: MemberView | null;
+  /** The credited member's id and name, if any. */
+  member: { id: string; name: string } | null;
   /** True when this event added the member (halopsa and snippet accounts). */
   addedMember: boolean;
   accountName: string;
+}
+
+/** An event whose account key and signature were checked (`authorize`). */
+export interface AuthorizedInput {
+  input: SurveyInput;
+  account: AccountRecord;
+  signed: boolean;
 }
 
 const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
@@ -42,104 +49,108 @@ export class SurveyService {
   ) {}
 
   /** Checks the account key and the link signature; throws NotFound or Forbidden, storing nothing. */
-  async authorize(input: SurveyInput): Promise<{ account: AccountRecord; signed: boolean }> {
+  async authorize(input: SurveyInput): Promise<AuthorizedInput> {
     const account = await getAccountByPublicKey(this.orm.em.fork(), input.accountKey);
     if (!account) throw new NotFoundError('unknown survey link: no account has this key');
     const secret = account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null;
     const signed = secret !== null && input.sig !== null && validSignature(secret, input);
     if (input.sig !== null && !signed) throw new ForbiddenError('the survey link signature does not match; the link was changed or is not from this account');
     if (account.requireSignedLinks && !signed) throw new ForbiddenError('this account accepts signed survey links only, and this link is not signed');
-    return { account, signed };
+    return { input, account, signed };
   }
 
-  /** Records an event; `authorized` is the result of `authorize` when the caller already checked it. */
-  async record(input: SurveyInput, channel: 'link' | 'api', authorized?: { account: AccountRecord; signed: boolean }): Promise<SurveyOutcome> {
+  /**
+   * Records one checked event. The usual click (an agent we know by id, identifier or email) is a
+   * single statement; anything else is matched by name or added under the account's lock.
+   */
+  async record(checked: AuthorizedInput, channel: 'link' | 'api'): Promise<SurveyOutcome> {
     const em = this.orm.em.fork();
-    const { account: found, signed } = authorized ?? (await this.authorize(input));
+    const quick = await upsertMatchedEvent(em, this.#eventWrite(checked, channel, this.clock.now()));
+    if (quick) return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: checked.account.name };
+    return (await this.recordAll([checked], channel))[0]!;
+  }
 
-    // The account row lock serialises events per account, so 50 identical clicks add one member.
-    const outcome = await em.fork().transactional(async (tem) => {
-      const account = (await lockAccount(tem, found.id))!;
-      const now = this.clock.now();
-      let memberId: string | null = null;
-      let matchedBy: SurveyEventView['matchedBy'] = null;
-      const tries: ['id' | 'identifier' | 'email', 'external_id' | 'identifier' | 'email', string | null][] = [
-        ['id', 'external_id', input.agentId],
-        ['identifier', 'identifier', input.agentIdentifier],
-        ['email', 'email', input.agentEmail],
-      ];
-      for (const [how, column, value] of tries) {
-        if (memberId || !value) continue;
-        const id = await findMemberBy(tem, account.id, column, value);
-        if (id) [memberId, matchedBy] = [id, how];
-      }
-      if (!memberId && input.agentName) {
-        const wanted = normaliseName(input.agentName);
-        const hits = (await memberNames(tem, account.id)).filter((m) => normaliseName(m.name) === wanted);
-        if (hits.length === 1) [memberId, matchedBy] = [hits[0]!.id, 'name'];
-      }
-
-      let unmatchedReason: string | null = null;
-      let newMember: { id: string; state: MemberState } | null = null;
-      if (!memberId) {
-        unmatchedReason = await this.#whyNotAdd(tem, account, input, now);
-        if (!unmatchedReason) {
-          newMember = await this.#newMemberState(tem, account, input);
-          memberId = newMember.id;
-          matchedBy = 'added';
-          await insertMembers(tem, account.id, 'survey', [newMember], now);
-        }
-      }
-      const { event } = await upsertEvent(tem, {
-        id: randomUUID(),
-        accountId: account.id,
-        ticket: input.ticket === '' ? `no-ticket:${randomUUID()}` : input.ticket,
-        respondent: input.respondent,
-        rating: input.rating,
-        agentId: input.agentId,
-        agentIdentifier: input.agentIdentifier,
-        agentEmail: input.agentEmail,
-        agentName: input.agentName,
-        memberId,
-        matchedBy,
-        unmatchedReason,
-        channel,
-        signed,
-        now,
-      });
-      if (newMember) {
-        const s = newMember.state;
-        await insertChanges(
-          tem,
-          account.id,
-          null,
-          [addedEntry(newMember.id, s, s.active ? 'seen_in_survey' : 'seat_limit_reached')],
-          'applied',
-          `survey:${channel}`,
-          now,
-          event.id,
-        );
-        await bumpMembersVersion(tem, account.id, now);
-      }
-      return { event, memberId, added: newMember !== null, account };
+  /** Records checked events all or nothing, in one transaction (a batch from `POST /api/v1/survey-events`). */
+  async recordAll(batch: readonly AuthorizedInput[], channel: 'link' | 'api'): Promise<SurveyOutcome[]> {
+    const outcomes = await this.orm.em.fork().transactional(async (tem) => {
+      // Account rows are locked in one order, so two batches naming the same accounts cannot deadlock.
+      const locked = new Map<string, AccountRecord>();
+      for (const id of [...new Set(batch.map((b) => b.account.id))].sort()) locked.set(id, (await lockAccount(tem, id))!);
+      const results: SurveyOutcome[] = [];
+      for (const checked of batch) results.push(await this.#recordLocked(tem, locked.get(checked.account.id)!, checked, channel));
+      return results;
     });
+    for (const o of outcomes) {
+      const log = this.logger.child({ accountId: o.event.accountId, surveyEventId: o.event.id });
+      if (o.addedMember) log.info({ memberId: o.member?.id }, 'added a member seen in survey activity');
+      else if (!o.member) log.warn({ reason: o.event.unmatchedReason }, 'survey event matched no member');
+    }
+    return outcomes;
+  }
 
-    const member = outcome.memberId ? ((await getMember(em, outcome.account.id, outcome.memberId)) ?? null) : null;
-    const log = this.logger.child({ accountId: outcome.account.id, surveyEventId: outcome.event.id });
-    if (outcome.added) log.info({ memberId: outcome.memberId }, 'added a member seen in survey activity');
-    else if (!outcome.memberId) log.warn({ reason: outcome.event.unmatchedReason }, 'survey event matched no member');
-    return { event: outcome.event, member, addedMember: outcome.added, accountName: outcome.account.name };
+  #eventWrite(checked: AuthorizedInput, channel: 'link' | 'api', now: Date) {
+    const { input, account, signed } = checked;
+    return {
+      id: randomUUID(),
+      accountId: account.id,
+      // Without a ticket every click is its own event.
+      ticket: input.ticket === '' ? `no-ticket:${randomUUID()}` : input.ticket,
+      respondent: input.respondent,
+      rating: input.rating,
+      agentId: input.agentId,
+      agentIdentifier: input.agentIdentifier,
+      agentEmail: input.agentEmail,
+      agentName: input.agentName,
+      channel,
+      signed,
+      now,
+    };
+  }
+
+  /** Records one event with its account row locked by the caller: the lock serialises additions, so 50 identical clicks add one member. */
+  async #recordLocked(tem: EntityManager, account: AccountRecord, checked: AuthorizedInput, channel: 'link' | 'api'): Promise<SurveyOutcome> {
+    const { input } = checked;
+    const now = this.clock.now();
+    const write = this.#eventWrite(checked, channel, now);
+    const quick = await upsertMatchedEvent(tem, write);
+    if (quick) return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: account.name };
+
+    let member: { id: string; name: string } | null = null;
+    let matchedBy: SurveyEventView['matchedBy'] = null;
+    if (input.agentName) {
+      const wanted = normaliseName(input.agentName);
+      const hits = (await memberNames(tem, account.id)).filter((m) => normaliseName(m.name) === wanted);
+      if (hits.length === 1) [member, matchedBy] = [hits[0]!, 'name'];
+    }
+    let unmatchedReason: string | null = null;
+    let newMember: { id: string; state: MemberState } | null = null;
+    if (!member) {
+      unmatchedReason = await this.#whyNotAdd(tem, account, input, now);
+      if (!unmatchedReason) {
+        newMember = await this.#newMemberState(tem, account, input);
+        member = { id: newMember.id, name: newMember.state.name };
+        matchedBy = 'added';
+        await insertMembers(tem, account.id, 'survey', [newMember], now);
+      }
+    }
+    const { event } = await upsertEvent(tem, { ...write, memberId: member?.id ?? null, matchedBy, unmatchedReason });
+    if (newMember) {
+      const s = newMember.state;
+      await insertChanges(tem, account.id, null, [addedEntry(newMember.id, s, s.active ? 'seen_in_survey' : 'seat_limit_reached')], 'applied', `survey:${channel}`, now, event.id);
+      await bumpMembersVersion(tem, account.id, now);
+    }
+    return { event, member, addedMember: newMember !== null, accountName: account.name };
   }
 
   /** Null when an unknown agent may be added to this account; otherwise the recorded reason. */
-  async #whyNotAdd(tem: Parameters<typeof lockAccount>[0], account: AccountRecord, input: SurveyInput, now: Date): Promise<string | null> {
+  async #whyNotAdd(tem: EntityManager, account: AccountRecord, input: SurveyInput, now: Date): Promise<string | null> {
     if (account.integration === 'connectwise') return 'connectwise_is_source_of_truth';
     if (account.integration === 'halopsa' && input.agentId === '1') return 'unassigned_agent';
     if ((await countSurveyAddsSince(tem, account.id, startOfUtcDay(now))) >= account.surveyAutoAddCap) return 'auto_add_cap_reached';
     return null;
   }
 
-  async #newMemberState(tem: Parameters<typeof lockAccount>[0], account: AccountRecord, input: SurveyInput): Promise<{ id: string; state: MemberState }> {
+  async #newMemberState(tem: EntityManager, account: AccountRecord, input: SurveyInput): Promise<{ id: string; state: MemberState }> {
     const name = input.agentName ?? input.agentEmail?.split('@')[0] ?? input.agentIdentifier ?? `Agent ${input.agentId}`;
     const active = account.seatLimit === null || (await countActive(tem, account.id)) < account.seatLimit;
     return {
@@ -166,8 +177,11 @@ export class SurveyService {
       ? { agentId: fixed.id ?? null, agentIdentifier: null, agentEmail: fixed.email ?? null, agentName: fixed.name ?? null }
       : { agentId: merge.agentId ?? null, agentIdentifier: merge.agentIdentifier ?? null, agentEmail: merge.agentEmail ?? null, agentName: merge.agentName ?? null };
     // Only a fixed agent (an email-signature snippet) can be signed ahead of time: merge fields are filled in later by the PSA.
-    const sig = fixed && account.surveySecretSealed ? signLink(this.secretBox().open(account.surveySecretSealed), { accountKey: account.publicKey, ...agent }) : null;
+    const secret = fixed && account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null;
+    // Each face is signed for its own rating; a fixed-agent snippet carries no ticket or respondent.
+    const sigFor = (rating: number) => (secret ? signLink(secret, { accountKey: account.publicKey, rating, ticket: '', respondent: '', ...agent }) : null);
     const params = (rating: number) => {
+      const sig = sigFor(rating);
       const parts = [`rating=${rating}`, ...(fixed ? [] : [`ticket=${merge.ticket}`])];
       if (agent.agentId) parts.push(`agent_id=${agent.agentId}`);
       if (agent.agentIdentifier) parts.push(`agent_identifier=${agent.agentIdentifier}`);
@@ -188,6 +202,6 @@ export class SurveyService {
       '<p style="font-family:sans-serif;margin:0 0 6px">How did we do?</p>',
       `<p style="margin:0">${faces.map(([r, c, l]) => link(r, c, l)).join('')}</p>`,
     ].join('\n');
-    return { html, note: fixed ? null : (merge.note ?? null), signed: sig !== null };
+    return { html, note: fixed ? null : (merge.note ?? null), signed: secret !== null };
   }
 }

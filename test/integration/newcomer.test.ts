@@ -62,9 +62,12 @@ describe('a newcomer, with the CLI alone (issue: HaloPSA and the survey snippet)
       .replace('{{agent_id}}', 'G7')
       .replace('{{agent_email}}', 'grace%40acme.test')
       .replace('{{agent_name}}', 'Grace%20Hopper');
-    const res = await fetch(href); // the customer clicks
+    const page = await fetch(href); // the customer clicks: a page that asks the browser to confirm
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Record my rating');
+    const res = await fetch(href, { method: 'POST' }); // what the page's script (or button) sends
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('Thank you');
+    expect(await res.text()).toContain('was recorded');
 
     const staff = await cli('members', account.id);
     const grace = staff.find((m: { email: string }) => m.email === 'grace@acme.test');

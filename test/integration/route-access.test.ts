@@ -66,7 +66,9 @@ describe('access is decided per route', () => {
     const tokenRoutes = server.routeTable.filter((r) => r.auth === 'token').map((r) => `${r.method} ${r.url}`).sort();
     expect(tokenRoutes).toEqual(TOKEN_ROUTES.map((r) => `${r.method} ${r.url}`).sort());
     const publicRoutes = server.routeTable.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`).sort();
-    expect(publicRoutes).toEqual(['GET /docs/openapi.json', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'GET /s/:accountKey', 'POST /api/v1/survey-events'].sort());
+    expect(publicRoutes).toEqual(
+      ['GET /docs/openapi.json', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'GET /s/:accountKey', 'POST /s/:accountKey', 'GET /s/assets/record.js', 'GET /s/assets/survey.css', 'POST /api/v1/survey-events'].sort(),
+    );
   });
 
   for (const route of TOKEN_ROUTES) {

@@ -22,8 +22,14 @@ afterAll(async () => {
 const halo = () => t.app.accounts.add({ name: `Halo survey ${++n}`, integration: 'halopsa', settings: { baseUrl: 'https://acme.halopsa.test', ...HALO_CREDENTIALS } });
 const cw = () => t.app.accounts.add({ name: `CW survey ${++n}`, integration: 'connectwise', settings: { site: 'https://cw.test', ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
 const snippet = (settings: Record<string, unknown> = {}) => t.app.accounts.add({ name: `Snippet ${++n}`, integration: 'snippet', settings });
-const click = (key: string, params: Record<string, string>, ip = '10.0.0.1') =>
-  server.inject({ method: 'GET', url: `/s/${key}?${new URLSearchParams(params).toString()}`, remoteAddress: ip });
+/** A person's click: the link's page, then the confirmation its script (or button) posts. */
+async function follow(url: string, ip = '10.0.0.1', via = server) {
+  const page = await via.inject({ method: 'GET', url, remoteAddress: ip });
+  if (page.statusCode !== 200) return page;
+  const action = /<form id="rating-form" method="post" action="([^"]+)"/.exec(page.body)![1]!.replaceAll('&amp;', '&');
+  return via.inject({ method: 'POST', url: action, remoteAddress: ip, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' } });
+}
+const click = (key: string, params: Record<string, string>, ip = '10.0.0.1') => follow(`/s/${key}?${new URLSearchParams(params).toString()}`, ip);
 const stored = async () => ({
   events: (await query(t.url, 'select count(*)::int as n from survey_event'))[0]!.n,
   members: (await query(t.url, 'select count(*)::int as n from member'))[0]!.n,
@@ -108,7 +114,7 @@ describe('survey links (product.md §3)', () => {
     tampered.searchParams.set('agent_email', 'mallory@evil.test');
     expect((await server.inject({ method: 'GET', url: `${tampered.pathname}${tampered.search}` })).statusCode).toBe(403);
     expect(await stored()).toEqual(before);
-    const ok = await server.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+    const ok = await follow(`${url.pathname}${url.search}`);
     expect(ok.statusCode).toBe(200);
     expect((await t.app.survey.list(account.id, false))[0]).toMatchObject({ signed: true, agent: { email: 'lee@acme.test' } });
   });
@@ -173,7 +179,7 @@ describe('bad input and abuse: a clear 4xx and nothing stored', () => {
     const limited = await buildServer(t.app, { surveyLimits: { perIpPerMinute: 3, perAccountPerMinute: 5 } });
     try {
       const account = await snippet();
-      const get = (ip: string, ticket: string) => limited.inject({ method: 'GET', url: `/s/${account.publicKey}?rating=5&agent_email=r@acme.test&ticket=${ticket}`, remoteAddress: ip });
+      const get = (ip: string, ticket: string) => limited.inject({ method: 'POST', url: `/s/${account.publicKey}?rating=5&agent_email=r@acme.test&ticket=${ticket}`, remoteAddress: ip });
       for (const i of [1, 2, 3]) expect((await get('10.1.1.1', `a${i}`)).statusCode).toBe(200);
       const overIp = await get('10.1.1.1', 'a4');
       expect(overIp.statusCode).toBe(429);

@@ -48,11 +48,16 @@ describe('survey input', () => {
     expect(() => parseSurveyInput({ rating: '4', agent_id: '[memberid]' }, 'key')).toThrow(/unfilled merge field/);
   });
 
-  it('signs the account key and agent fields, and checks signatures in constant time', () => {
-    const base = parseSurveyInput({ rating: '5', agent_email: 'a@x.test' }, 'key');
+  it('signs every value the link carries, and checks signatures in constant time', () => {
+    const base = parseSurveyInput({ rating: '5', ticket: '4711', respondent: 'r@c.test', agent_email: 'a@x.test' }, 'key');
     const sig = signLink('secret', base);
     expect(validSignature('secret', { ...base, sig })).toBe(true);
     expect(validSignature('secret', { ...base, sig, agentEmail: 'b@x.test' })).toBe(false);
+    // A signed link replayed with other values is refused: rating, ticket and respondent are signed too.
+    expect(validSignature('secret', { ...base, sig, rating: 0 })).toBe(false);
+    expect(validSignature('secret', { ...base, sig, ticket: '4712' })).toBe(false);
+    expect(validSignature('secret', { ...base, sig, respondent: 'other@c.test' })).toBe(false);
+    expect(validSignature('secret', { ...base, sig, accountKey: 'key2' })).toBe(false);
     expect(validSignature('other', { ...base, sig })).toBe(false);
     expect(validSignature('secret', { ...base, sig: 'zz' })).toBe(false);
   });
