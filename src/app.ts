@@ -56,6 +56,8 @@ export interface App {
   survey: SurveyService;
   imports: MemberImportService;
   metrics: Metrics;
+  /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
+  embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     survey: new SurveyService(orm, registry, secretBox, clock, logger),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
+    embedded,
     migrate: () => migrate(orm),
     async close() {
       await orm.close(true);

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
 import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents } from './format.js';
 import { APP_VERSION } from '../core/version.js';
@@ -91,13 +92,24 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .description('run the daemon: migrations, scheduler, HTTP API; stops gracefully on SIGTERM/SIGINT')
     .action(async () => {
       const app = await makeApp('daemon');
+      let daemon: Awaited<ReturnType<typeof startDaemon>>;
       try {
-        const daemon = await startDaemon(app);
-        const signal = await stopSignal();
-        app.logger.info({ signal }, 'stopping: no new claims; letting running syncs finish');
-        await daemon.stop();
-      } finally {
+        daemon = await startDaemon(app);
+      } catch (err) {
         await app.close();
+        throw err;
+      }
+      const signal = await stopSignal();
+      app.logger.info({ signal }, 'stopping: no new claims; letting running syncs finish');
+      // The whole stop, database included, fits in the grace period, even with the database gone.
+      const deadline = Date.now() + Math.max(500, app.env.daemon.shutdownGraceMs);
+      const stopped = await within(
+        daemon.stop().finally(() => app.close()),
+        deadline,
+      );
+      if (!stopped) {
+        app.logger.error('could not close cleanly within the shutdown grace period (is the database reachable?); exiting anyway');
+        setExitCode(1);
       }
     });
 

@@ -3,7 +3,30 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { InputError } from '../core/errors.js';
 import { buildServer } from '../http/server.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, within } from './scheduler.js';
+
+/**
+ * In embedded mode nothing else would bring the database back: every 2 s the daemon checks that
+ * its PostgreSQL runs, and starts it again (same data, same address) if it died.
+ */
+function watchEmbedded(app: App): NodeJS.Timeout {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    app
+      .embedded!.ensureRunning()
+      .then(
+        (state) => {
+          if (state === 'restarted') app.logger.warn('embedded PostgreSQL had stopped; started it again');
+        },
+        (err: unknown) => app.logger.error({ err }, 'embedded PostgreSQL had stopped and could not be started again; will retry'),
+      )
+      .finally(() => (busy = false));
+  }, 2_000);
+  timer.unref();
+  return timer;
+}
 
 export interface DaemonOptions {
   /** Overrides of the environment's settings (`Env.daemon`). */
@@ -37,6 +60,7 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
   }
   const task: ScheduledTask = cron.schedule(settings.tickCron, () => scheduler.tick(), { name: 'psa-sync-tick', noOverlap: true });
   void scheduler.tick();
+  const watchdog = app.embedded ? watchEmbedded(app) : undefined;
   app.logger.info({ url, claimant: app.engine.claimant }, 'psa-sync daemon started');
 
   let stopping: Promise<void> | undefined;
@@ -46,10 +70,13 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
     url,
     stop() {
       stopping ??= (async () => {
+        const deadline = Date.now() + settings.shutdownGraceMs;
+        if (watchdog) clearInterval(watchdog);
         await task.stop();
         await task.destroy();
-        await scheduler.stop(settings.shutdownGraceMs);
-        await server?.close();
+        // Keep a little of the grace period for closing the API and the database.
+        await scheduler.stop(Math.max(0, settings.shutdownGraceMs - Math.min(2_000, settings.shutdownGraceMs / 4)));
+        if (server) await within(server.close(), deadline);
         app.logger.info('psa-sync daemon stopped');
       })();
       return stopping;

