@@ -70,6 +70,15 @@ interface UnchangedRosterState {
   summary: { withPsaId: number; active: number };
 }
 
+/**
+ * How a run was applied, logged with it: `one-statement` for an unchanged roster finished by one
+ * statement, `locked` for the general path; and how many of our members it had to load.
+ */
+interface ApplyStats {
+  path: 'one-statement' | 'locked';
+  membersLoaded: number;
+}
+
 /** Two small queries, one after the other: they run beside the PSA read, so one connection serves. */
 async function loadUnchangedRosterState(em: EntityManager, accountId: string): Promise<UnchangedRosterState> {
   const kept = await keptInactiveMembers(em, accountId);
@@ -203,6 +212,7 @@ export class SyncEngine {
     runId: string,
     read: RosterRead,
     loaded: { rosterHash: string | null; unchanged: UnchangedRosterState | null; local: LocalMember[] | null },
+    stats: ApplyStats,
   ): Promise<RunView> {
     const { rosterHash, unchanged, local } = loaded;
     return em.fork().transactional(async (tem) => {
@@ -211,10 +221,14 @@ export class SyncEngine {
       const unmoved = locked.membersVersion === account.membersVersion;
       let plan: Plan;
       if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
-        plan = this.#planUnchangedRoster(locked, read, unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, account.id));
+        const state = unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, account.id);
+        if (state !== unchanged) stats.membersLoaded += state.kept.length;
+        plan = this.#planUnchangedRoster(locked, read, state);
       } else {
         // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
-        plan = this.#plan(locked, read, local !== null && unmoved ? local : await loadLocalMembers(tem, account.id));
+        const members = local !== null && unmoved ? local : await loadLocalMembers(tem, account.id);
+        if (members !== local) stats.membersLoaded += members.length;
+        plan = this.#plan(locked, read, members);
       }
       const now = this.#deps.clock.now();
       await clearFailureStreak(tem, locked);
@@ -266,15 +280,18 @@ export class SyncEngine {
         ? loadUnchangedRosterState(em, accountId).then((unchanged) => ({ unchanged, local: null }))
         : loadLocalMembers(em, accountId).then((local) => ({ unchanged: null, local }));
       const [read, { unchanged, local }] = await Promise.all([reading, ours]);
+      const stats: ApplyStats = { path: 'locked', membersLoaded: (unchanged?.kept.length ?? 0) + (local?.length ?? 0) };
       const rosterHash = hasher?.digest() ?? null;
       log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
       const applyStarted = Date.now();
-      const run =
-        (unchanged !== null && rosterHash !== null && rosterHash === account.rosterHash
+      let run =
+        unchanged !== null && rosterHash !== null && rosterHash === account.rosterHash
           ? await this.#finishUnchanged(em, account, runId, read, unchanged, rosterHash)
-          : undefined) ?? (await this.#applyLocked(em, account, runId, read, { rosterHash, unchanged, local }));
-      log.info({ status: run.status, counts: run.counts, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
+          : undefined;
+      if (run) stats.path = 'one-statement';
+      else run = await this.#applyLocked(em, account, runId, read, { rosterHash, unchanged, local }, stats);
+      log.info({ status: run.status, counts: run.counts, ...stats, ms: Date.now() - applyStarted }, run.status === 'held' ? 'run held for approval' : 'applied plan');
       this.#deps.onRunFinished?.(run);
       return { run, changes: withChanges ? await listRunChanges(em, runId) : [], joined: false };
     } catch (err) {

@@ -34,7 +34,8 @@ export interface TestApp {
 /** The real composition root on a fresh database. */
 export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
+  // Port 0: a test never takes the configured port (a developer may have a daemon on 8080).
+  const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PORT: '0' });
   const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs });
   return {
     app,

@@ -8,10 +8,11 @@ import type { MemberView } from '../../src/db/views.js';
 import { ConnectWiseFake, cwMember, cwMembers } from '../fakes/connectwise-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { addCwAccount } from '../helpers/accounts.js';
-import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/app.js';
+import { createTestApp, memoryLogger, TEST_SECRET_KEY, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
 
 const server = setupServer();
+const log = memoryLogger('info');
 let t: TestApp;
 let fake: ConnectWiseFake;
 let site: string;
@@ -19,7 +20,7 @@ let siteNo = 0;
 
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: 'error' });
-  t = await createTestApp();
+  t = await createTestApp({ logger: log.logger });
 });
 afterAll(async () => {
   server.close();
@@ -33,6 +34,8 @@ beforeEach(() => {
 });
 afterEach(() => server.resetHandlers());
 
+/** How the engine says it applied a run: which path, and how many of our members it loaded. */
+const applied = (runId: string | null) => log.lines().find((l) => l.runId === runId && (l.msg === 'applied plan' || l.msg === 'run held for approval')) as { path: string; membersLoaded: number } | undefined;
 const sync = (accountId: string, dryRun = false) => t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test', dryRun });
 const byExternal = async (accountId: string) => {
   const all = await t.app.members.list(accountId, 'all');
@@ -336,21 +339,10 @@ describe('runs (product.md §5)', () => {
     await sync(account.id);
     const admin = (await t.app.members.list(account.id)).find((m) => m.active)!;
     await t.app.members.setActive(account.id, admin.id, false, 'admin'); // a member write: the stored roster is stale now
-    const knex = t.app.orm.em.getKnex();
-    const loadsAllMembers = async (run: () => Promise<Awaited<ReturnType<typeof sync>>>) => {
-      const statements: string[] = [];
-      const listen = (q: { sql: string }) => statements.push(q.sql.trim());
-      knex.on('query', listen);
-      try {
-        return { result: await run(), loaded: statements.some((q) => /as "externalId"[\s\S]*from member where account_id = \$1$/.test(q)) };
-      } finally {
-        knex.off('query', listen);
-      }
-    };
-    const { result: full, loaded: fullLoaded } = await loadsAllMembers(() => sync(account.id));
-    expect(fullLoaded).toBe(true);
-    const { result: quick, loaded: quickLoaded } = await loadsAllMembers(() => sync(account.id));
-    expect(quickLoaded).toBe(false);
+    const full = await sync(account.id);
+    expect(applied(full.run.id)!.membersLoaded).toBe(31); // every member with a PSA id
+    const quick = await sync(account.id);
+    expect(applied(quick.run.id)!.membersLoaded).toBe(1); // only the one an admin unchecked
     expect(quick.run.counts).toEqual(full.run.counts);
     expect(quick.run.counts).toMatchObject({ fetched: 32, unchanged: 30, keptInactiveByAdmin: 1, skipped: 1, added: 0, updated: 0 });
     expect(quick.changes.map((c) => [c.action, c.memberId ?? c.externalId])).toEqual(full.changes.map((c) => [c.action, c.memberId ?? c.externalId]));
@@ -361,16 +353,6 @@ describe('runs (product.md §5)', () => {
   });
 
   describe('an unchanged resync', () => {
-    const statementsDuring = async <T>(fn: () => Promise<T>) => {
-      const statements: string[] = [];
-      const listen = (q: { sql: string }) => statements.push(q.sql.replace(/\s+/g, ' ').trim());
-      t.app.orm.em.getKnex().on('query', listen);
-      try {
-        return { result: await fn(), statements };
-      } finally {
-        t.app.orm.em.getKnex().off('query', listen);
-      }
-    };
     /** Runs `during` when the read asks for the member count, i.e. after the last page and before anything is written. */
     const beforeReadEnds = (during: () => Promise<unknown>) =>
       server.use(http.get(`${site}/*/apis/3.0/system/members/count`, async () => void (await during())));
@@ -390,9 +372,8 @@ describe('runs (product.md §5)', () => {
       const { account, unchecked } = await settled();
       const before = await snapshot(account.id);
       const readBefore = await lastFullRead(account.id);
-      const { result, statements } = await statementsDuring(() => sync(account.id));
-      expect(statements.some((q) => q.startsWith('with account_row as'))).toBe(true);
-      expect(statements.some((q) => /^select \* from account where id = \$1 for update$/.test(q))).toBe(false);
+      const result = await sync(account.id);
+      expect(applied(result.run.id)).toMatchObject({ path: 'one-statement', membersLoaded: 1 });
       expect(result.run).toMatchObject({ status: 'succeeded', counts: { fetched: 21, unchanged: 19, keptInactiveByAdmin: 1, skipped: 1, added: 0, updated: 0 } });
       expect(result.changes.map((c) => [c.action, c.memberId ?? c.externalId, c.state])).toEqual([
         ['kept_inactive_by_admin', unchecked.id, 'applied'],
@@ -412,9 +393,9 @@ describe('runs (product.md §5)', () => {
       const health = () => query(t.url, 'select consecutive_failures, blocked_reason from account where id = $1', [account.id]);
       expect((await health())[0]).toMatchObject({ consecutive_failures: 1 });
       down = false;
-      const { result, statements } = await statementsDuring(() => sync(account.id));
+      const result = await sync(account.id);
       expect(result.run.status).toBe('succeeded');
-      expect(statements.some((q) => q.startsWith('with account_row as'))).toBe(true);
+      expect(applied(result.run.id)).toMatchObject({ path: 'one-statement' });
       expect(await health()).toEqual([{ consecutive_failures: 0, blocked_reason: null }]);
       expect(await query(t.url, 'select backoff_until from account where id = $1', [account.id])).toEqual([{ backoff_until: null }]);
     });
@@ -424,6 +405,7 @@ describe('runs (product.md §5)', () => {
       const other = (await t.app.members.list(account.id)).find((m) => m.externalId === '9')!;
       beforeReadEnds(() => t.app.members.setActive(account.id, other.id, false, 'admin'));
       const { run, changes } = await sync(account.id);
+      expect(applied(run.id)).toMatchObject({ path: 'locked' });
       expect(run).toMatchObject({ status: 'succeeded', counts: { unchanged: 18, keptInactiveByAdmin: 2 } });
       expect(changes.filter((c) => c.action === 'kept_inactive_by_admin').map((c) => c.memberId)).toContain(other.id);
       expect((await byExternal(account.id))['9']).toMatchObject({ active: false, adminInactive: true });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
@@ -52,6 +53,25 @@ async function tickUntilIdle(scheduler: Scheduler): Promise<number> {
 }
 
 describe('schedule (product.md §6)', () => {
+  it('a daemon under test listens on a free port, so a daemon already on 8080 does not break the suite', async () => {
+    const blocker = createServer();
+    // Take 8080 as a developer's running daemon would (if something already has it, so much the better).
+    await new Promise<void>((resolve) => blocker.once('error', () => resolve()).listen(8080, '127.0.0.1', () => resolve()));
+    try {
+      await withApp('2026-11-20T00:30:00Z', async (t) => {
+        const daemon = await startDaemon(t.app, { tickCron: '0 0 1 1 *', shutdownGraceMs: 1_000 });
+        try {
+          expect(new URL(daemon.url!).port).not.toBe('8080');
+          expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
+        } finally {
+          await daemon.stop();
+        }
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('psa-sync start serves /healthz and syncs an account at its own time in its time zone', async () => {
     await withApp('2026-11-20T00:30:00Z', async (t, clock) => {
       const account = await addAccount(t, 'Paris MSP', { syncAt: '02:00', timezone: 'Europe/Paris' });
