@@ -92,6 +92,19 @@ function briefDetail(body: string): string {
   return text.replace(/\s+/g, ' ').slice(0, 200);
 }
 
+/** Header and form field names that carry credentials. */
+const CREDENTIAL_NAME = /authorization|client_?id|secret|password|token|api-?key|cookie/i;
+
+/**
+ * Removes credentials a PSA echoed back in an error body (a debugging proxy, a verbose gateway),
+ * so they cannot reach a run's error message. Short values (a content type, "all") are left alone.
+ */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...new Set(secrets)].filter((v) => v.length >= 8).sort((a, b) => b.length - a.length)) out = out.split(s).join('[redacted]');
+  return out;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -181,7 +194,8 @@ export class PsaHttp {
           );
         }
       }
-      const failure = new HttpFailure(method, path, res.status, briefDetail(body), res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? 0) : undefined);
+      const detail = scrubSecrets(briefDetail(body), this.#secretsOf(req));
+      const failure = new HttpFailure(method, path, res.status, detail, res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? 0) : undefined);
       if (res.status === 429 || res.status === 408 || res.status >= 500) throw failure;
       throw new AbortError(this.#classify(failure));
     };
@@ -211,6 +225,21 @@ export class PsaHttp {
       if (err instanceof HttpFailure) throw this.#classify(err);
       throw new SyncError('internal', `unexpected failure calling ${this.#options.psa}`, { cause: err });
     }
+  }
+
+  /** Every credential this request carried: header values, the parts of Basic credentials, form fields. */
+  #secretsOf(req: { headers?: Record<string, string>; data?: string }): string[] {
+    const values = Object.entries({ ...this.#options.headers, ...req.headers })
+      .filter(([name]) => CREDENTIAL_NAME.test(name))
+      .map(([, value]) => value);
+    for (const v of [...values]) {
+      const basic = /^Basic\s+(\S+)$/i.exec(v);
+      if (basic) values.push(...Buffer.from(basic[1]!, 'base64').toString('utf8').split(/[:+]/));
+      const bearer = /^Bearer\s+(\S+)$/i.exec(v);
+      if (bearer) values.push(bearer[1]!);
+    }
+    if (req.data) for (const [name, value] of new URLSearchParams(req.data)) if (CREDENTIAL_NAME.test(name)) values.push(value);
+    return values;
   }
 
   #classify(failure: HttpFailure): SyncError {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/daemon/scheduler.js';
 import { buildServer } from '../../src/http/server.js';
-import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
+import { ConnectWiseFake, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
@@ -169,8 +169,44 @@ describe('operations endpoints', () => {
     expect(metrics).toContain('psa_sync_run_duration_seconds_count');
   });
 
-  it('never returns connector secrets', async () => {
-    const res = await call('GET', `/api/v1/accounts/${accountA}/runs`, tokens.support);
-    expect(res.body).not.toContain('privSECRETkey987');
+  it('never returns connector secrets, even when the PSA echoes the credentials back in an error', async () => {
+    // A verbose gateway in front of ConnectWise that quotes the request's credentials in its 400 body.
+    const echo = new ConnectWiseFake(cwMembers(2));
+    echo.intercept((req) =>
+      req.url.pathname.endsWith('/system/members')
+        ? { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'InvalidObject', message: `bad request; auth=${req.headers.authorization} clientId=${req.headers.clientid} key=${FAKE_CREDENTIALS.privateKey}` }) }
+        : undefined,
+    );
+    const echoing = await serveFake(echo);
+    try {
+      const account = await addCwAccount(t.app, echoing.url);
+      const failed = await t.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
+      expect(failed.run.status).toBe('failed');
+      expect(failed.run.error!.message).toContain('[redacted]');
+      const basic = Buffer.from(`${FAKE_CREDENTIALS.companyId}+${FAKE_CREDENTIALS.publicKey}:${FAKE_CREDENTIALS.privateKey}`).toString('base64');
+      const secrets = [FAKE_CREDENTIALS.privateKey, FAKE_CREDENTIALS.publicKey, FAKE_CREDENTIALS.clientId, basic];
+      const member = (await t.app.members.list(accountA))[0]!;
+      // Every route that answers with account data: runs (with their errors), members, history, survey events, docs, metrics.
+      const urls = [
+        `/api/v1/accounts/${account.id}/runs`,
+        `/api/v1/runs/${failed.run.id}`,
+        `/api/v1/accounts/${account.id}/members?list=all`,
+        `/api/v1/accounts/${account.id}/survey-events`,
+        `/api/v1/accounts/${accountA}/runs`,
+        `/api/v1/accounts/${accountA}/members?list=all`,
+        `/api/v1/accounts/${accountA}/members/${member.id}/explain`,
+        '/docs/openapi.json',
+        '/metrics',
+      ];
+      for (const url of urls) {
+        const res = await call('GET', url, tokens.support);
+        expect(res.statusCode, url).toBe(200);
+        for (const secret of secrets) expect(res.body, `${url} leaks a credential`).not.toContain(secret);
+      }
+      const preview = await call('POST', `/api/v1/accounts/${accountA}/sync?dryRun=true`, tokens.adminA);
+      for (const secret of secrets) expect(preview.body).not.toContain(secret);
+    } finally {
+      await echoing.close();
+    }
   });
 });
