@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -25,14 +26,23 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
-/** Creates the process logger. Logs go to stderr so that stdout carries only command output. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** Readable one-line logs for a person at a terminal: time, level, message, then the fields. */
+export function readableLogStream(destination: NodeJS.WritableStream | number = 2): DestinationStream {
+  return PinoPretty({ destination, sync: true, colorize: typeof destination === 'number' && process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', singleLine: true });
+}
+
+/**
+ * Creates the process logger. Logs go to stderr so that stdout carries only command output: as
+ * readable lines when stderr is a terminal, as JSON (one object a line) otherwise.
+ */
+export function createLogger(level: string, destination?: DestinationStream, options: { readable?: boolean } = {}): Logger {
+  const readable = options.readable ?? (destination === undefined && process.stderr.isTTY === true);
   return pino(
     {
       level,
       base: { service: 'psa-sync' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
-    destination ?? pino.destination(2),
+    destination ?? (readable ? readableLogStream(2) : pino.destination(2)),
   );
 }
