@@ -1,8 +1,7 @@
 import { copyRows } from './copy.js';
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { diffState } from '../reconcile/plan.js';
-import type { FieldChange, MemberState, PlanEntry } from '../reconcile/types.js';
+import { diffState, type FieldChange, type MemberState, type PlanEntry } from '../domain/member.js';
 import { iso, type ChangeView } from './views.js';
 
 type Row = Record<string, any>;

@@ -1,7 +1,7 @@
 import { copyRows } from './copy.js';
 import { exec, inChunks } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { LocalMember, MemberSource, MemberState } from '../reconcile/types.js';
+import type { LocalMember, MemberSource, MemberState } from '../domain/member.js';
 import { iso, type MemberView } from './views.js';
 
 type Row = Record<string, any>;

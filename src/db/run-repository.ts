@@ -1,6 +1,6 @@
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PlanEntry, RunCounts } from '../reconcile/types.js';
+import type { PlanEntry, RunCounts } from '../domain/member.js';
 import { iso, type RunStatus, type RunTrigger, type RunView } from './views.js';
 
 type Row = Record<string, any>;

@@ -1,4 +1,4 @@
-import type { RunCounts } from '../reconcile/types.js';
+import type { RunCounts } from '../domain/member.js';
 
 /** A member as printed by the CLI and returned by the API (product.md §8). */
 export interface MemberView {

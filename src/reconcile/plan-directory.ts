@@ -1,3 +1,4 @@
+import { Seats } from '../domain/seats.js';
 import { deriveCounts } from './counts.js';
 import { addedEntry, diffState, stateOf } from './plan.js';
 import type { DirectoryPlanInput, LocalMember, MemberState, Plan, PlanEntry } from './types.js';
@@ -17,7 +18,7 @@ export function planDirectory(input: DirectoryPlanInput): Plan {
     if (m.externalId !== null) byExternal.set(m.externalId, m);
     else if (m.email) byEmail.set(m.email.toLowerCase(), m);
   }
-  let activeAfter = local.reduce((n, m) => n + (m.active ? 1 : 0), 0);
+  const seats = new Seats(seatLimit, local.reduce((n, m) => n + (m.active ? 1 : 0), 0));
   const entries: PlanEntry[] = [];
   let unchanged = 0;
 
@@ -25,8 +26,7 @@ export function planDirectory(input: DirectoryPlanInput): Plan {
     const l = byExternal.get(r.externalId) ?? (r.email ? byEmail.get(r.email.toLowerCase()) : undefined);
     if (!l) {
       if (!input.setup || !r.active) continue;
-      const active = seatLimit === null || activeAfter < seatLimit;
-      if (active) activeAfter++;
+      const active = seats.take();
       const after: MemberState = {
         externalId: r.externalId,
         identifier: r.identifier,

@@ -1,52 +1,10 @@
 import type { RemoteMember } from '../connector/contract.js';
 import { deriveCounts } from './counts.js';
-import type {
-  ChangeAction,
-  ChangeReason,
-  FieldChange,
-  LocalMember,
-  MemberState,
-  Plan,
-  PlanEntry,
-  PlanInput,
-} from './types.js';
+import { addedEntry, diffState, stateOf, type ChangeAction, type ChangeReason, type FieldChange, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
+import { Seats } from '../domain/seats.js';
+import type { Plan, PlanInput } from './types.js';
 
-const STATE_FIELDS: (keyof MemberState)[] = [
-  'externalId',
-  'identifier',
-  'name',
-  'email',
-  'active',
-  'list',
-  'psaActive',
-  'inactiveReason',
-  'adminInactive',
-];
-
-/** The field-by-field difference between two states. */
-export function diffState(before: MemberState | null, after: MemberState): FieldChange[] {
-  const changes: FieldChange[] = [];
-  for (const field of STATE_FIELDS) {
-    const b = before ? before[field] : null;
-    if (b !== after[field]) changes.push({ field, before: b, after: after[field] });
-  }
-  return changes;
-}
-
-/** The changeable state of a member (its id and source left out). */
-export function stateOf(m: MemberState): MemberState {
-  return {
-    externalId: m.externalId,
-    identifier: m.identifier,
-    name: m.name,
-    email: m.email,
-    active: m.active,
-    list: m.list,
-    psaActive: m.psaActive,
-    inactiveReason: m.inactiveReason,
-    adminInactive: m.adminInactive,
-  };
-}
+export { addedEntry, diffState, stateOf } from '../domain/member.js';
 
 /** Builds a state as one literal, so every state has the same shape (spreads made this the hot spot). */
 function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' | 'identifier' | 'name' | 'email'> | null, over: Partial<MemberState>): MemberState {
@@ -62,42 +20,6 @@ function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' 
     inactiveReason: 'inactiveReason' in over ? over.inactiveReason! : base!.inactiveReason,
     adminInactive: over.adminInactive ?? base!.adminInactive,
   };
-}
-
-/**
- * The entry that creates a member. Its field changes are the new state's non-null fields, computed
- * when read rather than held: a first sync of 100,000 members would otherwise keep 900,000 small
- * objects alive until the run ends. A class, so the getter lives once on the prototype.
- */
-class AddedEntry implements PlanEntry {
-  readonly action = 'added' as const;
-  readonly isNew = true;
-  readonly externalId: string | null;
-  readonly identifier: string | null;
-  readonly name: string;
-  readonly email: string | null;
-  constructor(
-    readonly memberId: string,
-    readonly after: MemberState,
-    readonly reason: ChangeReason,
-  ) {
-    this.externalId = after.externalId;
-    this.identifier = after.identifier;
-    this.name = after.name;
-    this.email = after.email;
-  }
-  get changes(): FieldChange[] {
-    return diffState(null, this.after);
-  }
-  /** Plain data for JSON (dry-run output), with the field list spelled out. */
-  toJSON(): PlanEntry {
-    const { memberId, externalId, identifier, name, email, action, reason, changes, after, isNew } = this;
-    return { memberId, externalId, identifier, name, email, action, reason, changes, after, isNew };
-  }
-}
-
-export function addedEntry(memberId: string, after: MemberState, reason: ChangeReason): PlanEntry {
-  return new AddedEntry(memberId, after, reason);
 }
 
 function entry(memberId: string, after: MemberState, action: ChangeAction, reason: ChangeReason, changes: FieldChange[]): PlanEntry {
@@ -133,13 +55,13 @@ export function planAuthoritative(input: PlanInput): Plan {
   for (const m of local) if (m.externalId !== null) byExternal.set(m.externalId, m);
 
   const activeBefore = input.setAside?.activeBefore ?? local.reduce((n, m) => n + (m.active ? 1 : 0), 0);
+  const seats = new Seats(seatLimit, activeBefore);
   const entries: PlanEntry[] = [];
   let unchanged = input.setAside?.unchanged ?? 0;
 
   // Deactivations first, so seats they free count toward activations in the same run.
   const seen = new Set<string>();
   const pendingActivation: { local: LocalMember | null; remote: RemoteMember }[] = [];
-  let activeAfter = activeBefore;
 
   for (const r of remote) {
     seen.add(r.externalId);
@@ -181,7 +103,7 @@ export function planAuthoritative(input: PlanInput): Plan {
     // Inactive in the PSA.
     if (l.list === 'staff') {
       const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' });
-      if (l.active) activeAfter--;
+      if (l.active) seats.release();
       entries.push(entry(l.id, after, 'moved_to_inactive', 'inactive_in_psa', diffState(before, after)));
     } else {
       const after = makeState(before, r, { psaActive: false, inactiveReason: 'psa_inactive' });
@@ -196,7 +118,7 @@ export function planAuthoritative(input: PlanInput): Plan {
     if (l.list === 'staff') {
       const before = stateOf(l);
       const after = makeState(before, null, { active: false, list: 'inactive_synced', psaActive: null, inactiveReason: 'vanished' });
-      if (l.active) activeAfter--;
+      if (l.active) seats.release();
       entries.push(entry(l.id, after, 'moved_to_inactive', 'vanished', diffState(before, after)));
     } else {
       unchanged++;
@@ -206,9 +128,7 @@ export function planAuthoritative(input: PlanInput): Plan {
   // Additions and reactivations take seats in PSA order until the plan's limit is reached.
   for (const { local: l, remote: r } of pendingActivation) {
     const adminInactive = l?.adminInactive ?? false;
-    const seatFree = seatLimit === null || activeAfter < seatLimit;
-    const active = !adminInactive && seatFree;
-    if (active) activeAfter++;
+    const active = !adminInactive && seats.take();
     const after = makeState(null, r, { active, list: 'staff', psaActive: true, inactiveReason: active ? null : adminInactive ? 'admin' : 'seat_limit', adminInactive });
     if (l) {
       entries.push(entry(l.id, after, 'reactivated', !active && !adminInactive ? 'seat_limit_reached' : 'active_again_in_psa', diffState(stateOf(l), after)));

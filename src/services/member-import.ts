@@ -6,8 +6,8 @@ import { bumpMembersVersion, lockAccount } from '../db/account-repository.js';
 import { insertChanges } from '../db/change-repository.js';
 import { insertMembers, loadLocalMembers, updateMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { addedEntry, diffState } from '../reconcile/plan.js';
-import type { LocalMember, MemberState, PlanEntry } from '../reconcile/types.js';
+import { addedEntry, diffState, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
+import { Seats } from '../domain/seats.js';
 import { parseMemberFile, type ImportRow } from './member-file.js';
 import { requireId } from '../core/ids.js';
 
@@ -23,7 +23,7 @@ export interface ImportResult {
 export function planImport(rows: ImportRow[], local: LocalMember[], seatLimit: number | null, newId: () => string): { entries: PlanEntry[]; unchanged: number } {
   const byExternal = new Map(local.filter((m) => m.externalId !== null).map((m) => [m.externalId!, m]));
   const byEmail = new Map(local.filter((m) => m.email).map((m) => [m.email!.toLowerCase(), m]));
-  let active = local.filter((m) => m.active).length;
+  const seats = new Seats(seatLimit, local.filter((m) => m.active).length);
   const entries: PlanEntry[] = [];
   let unchanged = 0;
   for (const r of rows) {
@@ -36,8 +36,7 @@ export function planImport(rows: ImportRow[], local: LocalMember[], seatLimit: n
       else entries.push({ memberId: existing.id, externalId: after.externalId, identifier: after.identifier, name: after.name, email: after.email, action: 'updated', reason: 'imported_from_file', changes, after });
       continue;
     }
-    const isActive = seatLimit === null || active < seatLimit;
-    if (isActive) active++;
+    const isActive = seats.take();
     const after: MemberState = { externalId: r.agentId, identifier: null, name: r.name, email: r.email, active: isActive, list: 'staff', psaActive: null, inactiveReason: isActive ? null : 'seat_limit', adminInactive: false };
     entries.push(addedEntry(newId(), after, isActive ? 'imported_from_file' : 'seat_limit_reached'));
   }

@@ -6,8 +6,8 @@ import { bumpMembersVersion, getAccount, lockAccount } from '../db/account-repos
 import { insertChanges, memberHistory } from '../db/change-repository.js';
 import { countActive, getMember, listMembers, updateMembers } from '../db/member-repository.js';
 import type { ChangeView, MemberView } from '../db/views.js';
-import { diffState, stateOf } from '../reconcile/plan.js';
-import type { MemberState } from '../reconcile/types.js';
+import { diffState, stateOf, type MemberState } from '../domain/member.js';
+import { Seats } from '../domain/seats.js';
 import { requireId } from '../core/ids.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
@@ -63,8 +63,9 @@ export class MemberService {
           throw new ConflictError(`member ${member.name} is no longer returned by ${psa}, so it cannot be made Active`);
         }
         if (member.psaActive === false) throw new ConflictError(`member ${member.name} is inactive in ${psa}, so it cannot be made Active`);
-        if (account.seatLimit !== null && (await countActive(tem, accountId)) >= account.seatLimit) {
-          throw new ConflictError(`seat limit of ${account.seatLimit} Active members reached; uncheck another member or raise the plan's limit`);
+        if (account.seatLimit !== null) {
+          const seats = new Seats(account.seatLimit, await countActive(tem, accountId));
+          if (!seats.take()) throw new ConflictError(seats.refusal());
         }
         after = { ...before, active: true, adminInactive: false, inactiveReason: null };
       } else {

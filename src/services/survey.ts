@@ -10,8 +10,8 @@ import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { countSurveyAddsSince, listEvents, memberNames, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
-import { addedEntry } from '../reconcile/plan.js';
-import type { MemberState } from '../reconcile/types.js';
+import { addedEntry, type MemberState } from '../domain/member.js';
+import { Seats } from '../domain/seats.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
 import { requireId } from '../core/ids.js';
 
@@ -152,7 +152,7 @@ export class SurveyService {
 
   async #newMemberState(tem: EntityManager, account: AccountRecord, input: SurveyInput): Promise<{ id: string; state: MemberState }> {
     const name = input.agentName ?? input.agentEmail?.split('@')[0] ?? input.agentIdentifier ?? `Agent ${input.agentId}`;
-    const active = account.seatLimit === null || (await countActive(tem, account.id)) < account.seatLimit;
+    const active = account.seatLimit === null || new Seats(account.seatLimit, await countActive(tem, account.id)).take();
     return {
       id: randomUUID(),
       state: { externalId: input.agentId, identifier: input.agentIdentifier, name, email: input.agentEmail, active, list: 'staff', psaActive: null, inactiveReason: active ? null : 'seat_limit', adminInactive: false },
