@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]`: ConnectWise member sync at N members
+ * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]` (or `-- --survey` for the survey intake figure, bench/survey.ts): ConnectWise member sync at N members
  * (default 10,000). Measures first sync, no-change resync and 1% churn resync against floors
  * measured in the same run: fetching all pages only, and one raw bulk upsert of the same rows.
  * Every measured run is in a fresh process (so its peak RSS is its own) that first does the same
@@ -21,6 +21,7 @@ import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/core/logger.js';
 import { FAKE_CREDENTIALS } from '../test/fakes/connectwise-fake.js';
 import { schedulerBench } from './scheduler.js';
+import { surveyBench } from './survey.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
@@ -62,6 +63,23 @@ await admin.connect();
 await admin.query(`create database ${dbName}`);
 const dbUrl = new URL(pgServer.url);
 dbUrl.pathname = `/${dbName}`;
+
+if (process.argv.includes('--survey')) {
+  const lines = await surveyBench({
+    root: ROOT,
+    compiledDir: COMPILED,
+    databaseUrl: dbUrl.toString(),
+    secretKey,
+    seconds: Number(process.env.BENCH_SURVEY_SECONDS ?? 6),
+    concurrency: Number(process.env.BENCH_SURVEY_CONCURRENCY ?? 32),
+    runs: Number(process.env.BENCH_SURVEY_RUNS ?? 5),
+  });
+  await admin.query(`drop database ${dbName} with (force)`);
+  await admin.end();
+  await pgServer.stop();
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
 
 const cw = runCompiled('bench/cw-server.ts', [String(N)]);
 const cwUrl = await firstLine(cw);

@@ -1,4 +1,4 @@
-import { exec } from './sql.js';
+import { exec, execPrepared } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Integration } from '../connector/contract.js';
 
@@ -175,7 +175,8 @@ export async function updateAccount(em: EntityManager, id: string, patch: Accoun
 }
 
 export async function getAccountByPublicKey(em: EntityManager, publicKey: string): Promise<AccountRecord | undefined> {
-  const rows: Row[] = await exec(em, 'select * from account where public_key = ?', [publicKey]);
+  // Every survey click asks this: a prepared statement.
+  const rows: Row[] = await execPrepared(em, 'psa_sync_account_by_key', 'select * from account where public_key = $1', [publicKey]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 

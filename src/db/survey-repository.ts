@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { exec } from './sql.js';
+import { exec, execPrepared } from './sql.js';
 import { iso } from './views.js';
 
 type Row = Record<string, any>;
@@ -87,12 +87,13 @@ const ON_REPEAT = `on conflict (account_id, ticket, respondent) do update set
  * the click) instead of adding an event. Returns the stored event and whether it is new.
  */
 export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ event: SurveyEventView; inserted: boolean }> {
-  const [row]: Row[] = await exec(
+  const [row]: Row[] = await execPrepared(
     em,
+    'psa_sync_survey_event',
     `insert into survey_event (${EVENT_COLUMNS})
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)
      ${ON_REPEAT}`,
-    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.now],
+    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now],
   );
   return { event: toView(row!), inserted: row!.inserted === true };
 }
@@ -104,22 +105,20 @@ export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ e
  * matches by name or adds the agent, under the account's lock.
  */
 export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ event: SurveyEventView; memberName: string } | undefined> {
-  const rows: Row[] = await exec(
+  const rows: Row[] = await execPrepared(
     em,
+    'psa_sync_survey_matched_event',
     `with hits as (
-       select id, 1 as pri from member where account_id = ? and external_id = ?::text
-       union all select id, 2 from member where account_id = ? and lower(identifier) = lower(?::text)
-       union all select id, 3 from member where account_id = ? and lower(email) = lower(?::text)),
+       select id, 1 as pri from member where account_id = $2 and external_id = $6::text
+       union all select id, 2 from member where account_id = $2 and lower(identifier) = lower($7::text)
+       union all select id, 3 from member where account_id = $2 and lower(email) = lower($8::text)),
      chosen as (select (array_agg(id))[1] as id, pri from hits group by pri having count(*) = 1 order by pri limit 1),
      stored as (
        insert into survey_event (${EVENT_COLUMNS})
-       select ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, ?, ?, 1, ?, ? from chosen
+       select $1, $2, $3, $4, $5, $6, $7, $8, $9, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, $10, $11, 1, $12, $12 from chosen
        ${ON_REPEAT})
      select stored.*, m.name as member_name from stored join member m on m.id = stored.member_id`,
-    [
-      e.accountId, e.agentId, e.accountId, e.agentIdentifier, e.accountId, e.agentEmail,
-      e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.now,
-    ],
+    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now],
   );
   return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
 }

@@ -32,6 +32,9 @@ export interface AuthorizedInput {
   signed: boolean;
 }
 
+/** How long an account looked up by its survey key, and an agent's matched member, are reused (see SurveyService). */
+export const ACCOUNT_CACHE_MS = 2_000;
+
 const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 
 /**
@@ -48,11 +51,33 @@ export class SurveyService {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Accounts by survey key, with their opened link secret, for a couple of seconds: a burst of
+   * clicks (a help desk closing many tickets) needs one lookup, and a settings change (signed
+   * links required) takes effect within that time on every replica.
+   */
+  #statements: EntityManager | undefined;
+  readonly #byKey = new Map<string, { account: AccountRecord; secret: string | null; until: number }>();
+  /** Which member an agent's id, identifier and email matched, for as long: one statement per click instead of a lookup and an upsert. */
+  readonly #matched = new Map<string, { id: string; name: string; matchedBy: SurveyEventView['matchedBy']; until: number }>();
+
+  async #accountByKey(key: string): Promise<{ account: AccountRecord; secret: string | null } | undefined> {
+    const now = Date.now();
+    const cached = this.#byKey.get(key);
+    if (cached && cached.until > now) return cached;
+    const account = await getAccountByPublicKey((this.#statements ??= this.orm.em.fork()), key);
+    if (!account) return undefined;
+    if (this.#byKey.size >= 10_000) this.#byKey.clear();
+    const entry = { account, secret: account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null, until: now + ACCOUNT_CACHE_MS };
+    this.#byKey.set(key, entry);
+    return entry;
+  }
+
   /** Checks the account key and the link signature; throws NotFound or Forbidden, storing nothing. */
   async authorize(input: SurveyInput): Promise<AuthorizedInput> {
-    const account = await getAccountByPublicKey(this.orm.em.fork(), input.accountKey);
-    if (!account) throw new NotFoundError('unknown survey link: no account has this key');
-    const secret = account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null;
+    const found = await this.#accountByKey(input.accountKey);
+    if (!found) throw new NotFoundError('unknown survey link: no account has this key');
+    const { account, secret } = found;
     const signed = secret !== null && input.sig !== null && validSignature(secret, input);
     if (input.sig !== null && !signed) throw new ForbiddenError('the survey link signature does not match; the link was changed or is not from this account');
     if (account.requireSignedLinks && !signed) throw new ForbiddenError('this account accepts signed survey links only, and this link is not signed');
@@ -64,9 +89,22 @@ export class SurveyService {
    * single statement; anything else is matched by name or added under the account's lock.
    */
   async record(checked: AuthorizedInput, channel: 'link' | 'api'): Promise<SurveyOutcome> {
-    const em = this.orm.em.fork();
-    const quick = await upsertMatchedEvent(em, this.#eventWrite(checked, channel, this.clock.now()));
-    if (quick) return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: checked.account.name };
+    // Single statements outside a transaction: no unit of work, so one entity manager serves every click.
+    const em = (this.#statements ??= this.orm.em.fork());
+    const write = this.#eventWrite(checked, channel, this.clock.now());
+    const { input } = checked;
+    const agentKey = [checked.account.id, input.agentId, input.agentIdentifier, input.agentEmail?.toLowerCase()].join('\n');
+    const known = this.#matched.get(agentKey);
+    if (known && known.until > Date.now()) {
+      const { event } = await upsertEvent(em, { ...write, memberId: known.id, matchedBy: known.matchedBy, unmatchedReason: null });
+      return { event, member: { id: known.id, name: known.name }, addedMember: false, accountName: checked.account.name };
+    }
+    const quick = await upsertMatchedEvent(em, write);
+    if (quick) {
+      if (this.#matched.size >= 10_000) this.#matched.clear();
+      this.#matched.set(agentKey, { id: quick.event.memberId!, name: quick.memberName, matchedBy: quick.event.matchedBy, until: Date.now() + ACCOUNT_CACHE_MS });
+      return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: checked.account.name };
+    }
     return (await this.recordAll([checked], channel))[0]!;
   }
 

@@ -1,0 +1,41 @@
+/**
+ * A server for the survey benchmark, in its own process: `psa` runs psa-sync's HTTP server (the
+ * composition root, compiled, as deployed); `floor` is a bare Fastify route that does one INSERT
+ * of the same survey row on the same database. Prints its URL on the first line of stdout.
+ * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_MEMBER_ID.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { createApp } from '../src/app.js';
+import { parseEnv } from '../src/config/env.js';
+import { createLogger } from '../src/core/logger.js';
+import { buildServer } from '../src/http/server.js';
+
+const mode = process.argv[2];
+// Exit normally on SIGTERM, so a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));
+const databaseUrl = process.env.BENCH_DATABASE_URL!;
+
+if (mode === 'psa') {
+  const env = parseEnv({ DATABASE_URL: databaseUrl, PSA_SYNC_SECRET_KEY: process.env.BENCH_SECRET_KEY, LOG_LEVEL: 'warn', PORT: '0' });
+  const app = await createApp({ env, logger: createLogger('warn') });
+  // The limits are per minute and would stop a load test at once; everything else is as deployed.
+  const server = await buildServer(app, { surveyLimits: { perIpPerMinute: 100_000_000, perAccountPerMinute: 100_000_000 } });
+  console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
+} else {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const accountId = process.env.BENCH_ACCOUNT_ID!;
+  const memberId = process.env.BENCH_MEMBER_ID!;
+  const server = Fastify();
+  server.post<{ Params: { key: string }; Querystring: Record<string, string> }>('/s/:key', async (req) => {
+    const now = new Date();
+    await pool.query(
+      `insert into survey_event (id, account_id, ticket, respondent, rating, agent_email, member_id, matched_by, channel, signed, clicks, created_at, updated_at)
+       values ($1, $2, $3, '', $4, $5, $6, 'email', 'link', false, 1, $7, $7)`,
+      [randomUUID(), accountId, req.query.ticket, Number(req.query.rating), req.query.agent_email, memberId, now],
+    );
+    return { recorded: true };
+  });
+  console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
+}

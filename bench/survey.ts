@@ -1,0 +1,134 @@
+/**
+ * `npm run bench -- --survey`: throughput and p99 latency of recording survey ratings, driven from
+ * this process (a second process, on loopback) against psa-sync's compiled HTTP server, beside the
+ * floor measured in the same run: a bare Fastify route doing one INSERT of the same row on the same
+ * database. A rating is recorded by the POST a person's browser sends from the link's page
+ * (`GET /s/:key` only shows that page, so mail scanners record nothing); every request carries a
+ * new ticket and an agent email that matches a member. Runs alternate floor / psa-sync.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createApp } from '../src/app.js';
+import { parseEnv } from '../src/config/env.js';
+import { createLogger } from '../src/core/logger.js';
+
+export interface SurveyBenchOptions {
+  root: string;
+  compiledDir: string;
+  databaseUrl: string;
+  secretKey: string;
+  /** Seconds each measured run lasts. */
+  seconds: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  runs: number;
+}
+
+interface RunResult {
+  eventsPerS: number;
+  p99Ms: number;
+  p50Ms: number;
+  errors: number;
+}
+
+function startServer(o: SurveyBenchOptions, mode: 'psa' | 'floor', env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_SURVEY_PROFILE=DIR writes a CPU profile of each server there (for finding where the time goes).
+  const profile = process.env.BENCH_SURVEY_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SURVEY_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, path.join(o.compiledDir, 'bench/survey-server.js'), mode], {
+    cwd: o.root,
+    env: { ...process.env, BENCH_DATABASE_URL: o.databaseUrl, BENCH_SECRET_KEY: o.secretKey, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (url) => resolve({ child, url }));
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+/** Keeps `concurrency` POSTs in flight for `seconds`; each with a fresh ticket. */
+async function drive(url: string, accountKey: string, emails: string[], o: SurveyBenchOptions, tag: string): Promise<RunResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const end = Date.now() + o.seconds * 1000;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const i = n++;
+      const query = `rating=${i % 11}&ticket=${tag}-${i}&agent_email=${encodeURIComponent(emails[i % emails.length]!)}`;
+      const started = process.hrtime.bigint();
+      const req = http.request(
+        { host: target.hostname, port: target.port, method: 'POST', path: `/s/${accountKey}?${query}`, agent, headers: { accept: 'application/json', 'user-agent': 'Mozilla/5.0 (bench) Firefox/140.0' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 200) errors++;
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end();
+    });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async () => {
+      while (Date.now() < end) await once();
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { eventsPerS: (latencies.length - errors) / elapsed, p99Ms: pct(0.99), p50Ms: pct(0.5), errors };
+}
+
+export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
+  // A snippet account with 500 members, as imported at setup; clicks name them by email.
+  const env = parseEnv({ DATABASE_URL: o.databaseUrl, PSA_SYNC_SECRET_KEY: o.secretKey, LOG_LEVEL: 'warn' });
+  const setup = await createApp({ env, logger: createLogger('warn'), migrations: 'auto' });
+  const account = await setup.accounts.add({ name: 'Survey bench', integration: 'snippet', settings: {} });
+  const emails = Array.from({ length: 500 }, (_, i) => `agent${i}@bench.test`);
+  await setup.imports.import(account.id, JSON.stringify(emails.map((email, i) => ({ name: `Agent ${i}`, email }))), 'json', 'bench');
+  const member = (await setup.members.list(account.id))[0]!;
+  await setup.close();
+
+  const psa = await startServer(o, 'psa', {});
+  const floor = await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_MEMBER_ID: member.id });
+  try {
+    // Warm both up (JIT, connection pools) before measuring.
+    await drive(floor.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-floor');
+    await drive(psa.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-psa');
+    const floorRuns: RunResult[] = [];
+    const psaRuns: RunResult[] = [];
+    for (let r = 0; r < o.runs; r++) {
+      floorRuns.push(await drive(floor.url, account.publicKey, emails, o, `floor${r}`));
+      psaRuns.push(await drive(psa.url, account.publicKey, emails, o, `psa${r}`));
+    }
+    const median = (runs: RunResult[], key: keyof RunResult) => [...runs].map((r) => r[key]).sort((a, b) => a - b)[runs.length >> 1]!;
+    const f = { eps: median(floorRuns, 'eventsPerS'), p99: median(floorRuns, 'p99Ms'), p50: median(floorRuns, 'p50Ms') };
+    const p = { eps: median(psaRuns, 'eventsPerS'), p99: median(psaRuns, 'p99Ms'), p50: median(psaRuns, 'p50Ms') };
+    const errors = psaRuns.reduce((n, r) => n + r.errors, 0);
+    const ratio = p.eps / f.eps;
+    return [
+      `survey intake: ${o.runs} runs of ${o.seconds} s each, ${o.concurrency} requests in flight, from a second process on loopback (medians)`,
+      `  floor (bare Fastify route, one INSERT): ${f.eps.toFixed(0)} events/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
+      `  psa-sync POST /s/:key (records a rating):  ${p.eps.toFixed(0)} events/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, ${errors} errors`,
+      `  all runs: floor ${floorRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; psa-sync ${psaRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')} events/s`,
+      `  throughput ${ratio.toFixed(2)}× the floor (target ≥ 0.7×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
+    ];
+  } finally {
+    const exited = [psa, floor].map(({ child }) => new Promise((r) => child.once('exit', r)));
+    psa.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
+    await Promise.all(exited);
+  }
+}
