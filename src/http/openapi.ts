@@ -13,13 +13,29 @@ const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string'
 const memberId = { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const runWithChanges = json({ type: 'object', properties: { run: ref('Run'), changes: { type: 'array', items: ref('Change') } } });
 
+const linkParameters = [
+  { name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'rating', in: 'query', required: true, schema: { type: 'integer', minimum: 0, maximum: 10 } },
+  ...['ticket', 'respondent', 'agent_id', 'agent_identifier', 'agent_email', 'agent_name', 'sig'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+];
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'psa-sync', version: '1', description: 'Sync Members, runs, held-run decisions, members and their history (product.md §8).' },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `psa-sync tokens create`' } },
     schemas: {
-      Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' }, errorId: { type: 'string', description: 'On a 500: marks the server log line with the detail' } },
+          },
+        },
+      },
       Counts: {
         type: 'object',
         properties: Object.fromEntries(['fetched', 'added', 'updated', 'deactivated', 'movedToInactive', 'reactivated', 'unchanged', 'keptInactiveByAdmin', 'skipped'].map((k) => [k, { type: 'integer' }])),
@@ -173,18 +189,31 @@ export const openApiDocument = {
     },
     '/s/{accountKey}': {
       get: {
-        summary: 'A survey rating link: records the rating and answers a thank-you HTML page',
+        summary: 'A survey rating link: checks it and answers an HTML page whose script (or button) records the rating; stores nothing itself, so mail scanners record nothing',
         security: [],
-        parameters: [
-          { name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'rating', in: 'query', required: true, schema: { type: 'integer', minimum: 0, maximum: 10 } },
-          ...['ticket', 'respondent', 'agent_id', 'agent_identifier', 'agent_email', 'agent_name', 'sig'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
-        ],
-        responses: { '200': { description: 'Thank-you page (text/html)' }, '400': { description: 'Bad input (HTML page)' }, '403': { description: 'Bad or missing required signature' }, '404': { description: 'Unknown account key' }, '413': { description: 'Link too long' }, '429': { description: 'Rate limited' } },
+        parameters: linkParameters,
+        responses: { '200': { description: 'Confirmation page (text/html)' }, '400': { description: 'Bad input (HTML page)' }, '403': { description: 'Bad or missing required signature' }, '404': { description: 'Unknown account key' }, '413': { description: 'Link too long' }, '429': { description: 'Rate limited' } },
+      },
+      post: {
+        summary: "Records the link's rating (sent by the link's page). HTML, or JSON with Accept: application/json. A client marked as automated records nothing (202)",
+        security: [],
+        parameters: linkParameters,
+        responses: {
+          '200': { description: 'Recorded', ...json({ type: 'object', properties: { recorded: { type: 'boolean' }, message: { type: 'string' } } }) },
+          '202': { description: 'Automated client: nothing recorded' },
+          '400': { description: 'Bad input' },
+          '403': { description: 'Bad or missing required signature' },
+          '404': { description: 'Unknown account key' },
+          '413': { description: 'Link too long' },
+          '429': { description: 'Rate limited; see Retry-After' },
+        },
       },
     },
     '/healthz': { get: { summary: 'The process is up', security: [], responses: { '200': { description: 'ok' } } } },
     '/readyz': { get: { summary: 'Database reachable and migrations applied', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics of this replica', security: [], responses: { '200': { description: 'text/plain exposition format' } } } },
+    '/docs/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3 document' } } } },
+    '/s/assets/record.js': { get: { summary: 'The script of the survey page (records the rating on load)', security: [], responses: { '200': { description: 'text/javascript' } } } },
+    '/s/assets/survey.css': { get: { summary: 'The stylesheet of the survey pages', security: [], responses: { '200': { description: 'text/css' } } } },
   },
 } as const;

@@ -71,6 +71,16 @@ describe('access is decided per route', () => {
     );
   });
 
+  it('the OpenAPI document describes every route, with the access it really has', async () => {
+    const doc = (await call('GET', '/docs/openapi.json', 'none')).json() as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    for (const route of server.routeTable) {
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const op = doc.paths[path]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.url} is not in the OpenAPI document`).toBeDefined();
+      expect(Array.isArray(op!.security) && op!.security.length === 0, `${route.method} ${route.url}: documented as ${route.auth === 'public' ? 'needing a token' : 'public'}`).toBe(route.auth === 'public');
+    }
+  });
+
   for (const route of TOKEN_ROUTES) {
     it(`${route.method} ${route.url}: every caller gets what its role allows`, async () => {
       for (const caller of CALLERS) {
