@@ -7,6 +7,8 @@ import type { ConnectWiseSettings, CwCompanyInfo } from './types.js';
 /** ConnectWise's largest page; forward-only paging keeps it cheap at any roster size. */
 export const PAGE_SIZE = 1000;
 const FIELDS = 'id,identifier,firstName,lastName,officeEmail,inactiveFlag,licenseClass';
+/** A bound on paging (a million members), so a misbehaving server cannot keep a run reading forever. */
+export const MAX_PAGES = 1_000;
 
 /** On cloud, bad keys often come back as 404 rather than 401 (psa-api-facts §1.2). */
 function classifyConnectWise(failure: HttpFailure): SyncError | undefined {
@@ -30,7 +32,11 @@ export class ConnectWiseReader implements RosterReader {
   readonly #ctx: ConnectorContext;
   #api: PsaHttp | undefined;
 
-  constructor(settings: ConnectWiseSettings, ctx: ConnectorContext) {
+  constructor(
+    settings: ConnectWiseSettings,
+    ctx: ConnectorContext,
+    private readonly maxPages = MAX_PAGES,
+  ) {
     this.#settings = settings;
     this.#ctx = ctx;
   }
@@ -38,7 +44,8 @@ export class ConnectWiseReader implements RosterReader {
   async *pages(signal?: AbortSignal): AsyncIterable<RosterPage> {
     const api = await this.#client(signal);
     let pageId: number | undefined;
-    for (;;) {
+    for (let pageNo = 1; ; pageNo++) {
+      if (pageNo > this.maxPages) throw new SyncError('bad_response', `ConnectWise kept returning full pages of members past page ${this.maxPages}; the read was stopped`);
       const params: Record<string, string | number> = { pageSize: PAGE_SIZE, fields: FIELDS };
       if (pageId !== undefined) params.pageId = pageId;
       const res = await api.getJson('/system/members', params, { 'pagination-type': 'forward-only' }, signal);

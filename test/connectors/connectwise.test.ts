@@ -1,6 +1,7 @@
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectWiseReader } from '../../connectors/connectwise/client.js';
 import { connectWiseConnector } from '../../connectors/connectwise/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ConnectWiseFake, cwMember, cwMembers, FAKE_CREDENTIALS } from '../fakes/connectwise-fake.js';
@@ -133,6 +134,22 @@ describe('ConnectWise connector', () => {
     expect(err.message).toContain('asked for 3600 s');
     expect(memberCalls()).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('stops a read that never ends (full pages forever) as bad_response', async () => {
+    const f = new ConnectWiseFake(cwMembers(5));
+    let next = 1;
+    f.intercept((req) => {
+      if (!req.url.pathname.endsWith('/system/members')) return undefined;
+      const page = Array.from({ length: 1000 }, () => ({ id: next++, identifier: `u${next}`, firstName: 'A', lastName: 'B', officeEmail: null, inactiveFlag: false, licenseClass: 'F' }));
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(page) };
+    });
+    use(f);
+    const settings = connectWiseConnector.parseSettings({ site: SITE, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' });
+    const err = await failure(readAll(new ConnectWiseReader(settings, { logger: createLogger('silent'), policy: FAST_POLICY }, 3)));
+    expect(err.kind).toBe('bad_response');
+    expect(err.message).toContain('past page 3');
+    expect(memberCalls()).toHaveLength(3);
   });
 
   it('retries a 500 with backoff, then fails as remote_error when it persists', async () => {

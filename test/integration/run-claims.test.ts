@@ -137,3 +137,25 @@ describe('failure bookkeeping (issue 9, item 9)', () => {
     }
   });
 });
+
+describe('throttling ends a run (issue 9, item 1)', () => {
+  it('a PSA answering 429 without Retry-After for good fails the run as rate_limited within its budget, changing nothing', async () => {
+    const throttled = await createTestApp({ httpPolicy: { rateLimitBackoffMs: 40, rateLimitBackoffMaxMs: 160, rateLimitBudgetMs: 1_000 } });
+    try {
+      fake.setMembers(cwMembers(5));
+      const account = await addCwAccount(throttled.app, site);
+      await throttled.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
+      const before = await query(throttled.url, 'select id, active, list, updated_at from member where account_id = $1 order by id', [account.id]);
+      // From now on every members request (pages and count alike) is throttled, with no Retry-After.
+      fake.intercept((req) => (req.url.pathname.includes('/system/members') ? { status: 429, body: '{"message":"Too many requests"}' } : undefined));
+      fake.setMembers([]);
+      const started = Date.now();
+      const { run } = await throttled.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
+      expect(run).toMatchObject({ status: 'failed', error: { kind: 'rate_limited' } });
+      expect(Date.now() - started).toBeLessThan(1_000 + 1_500);
+      expect(await query(throttled.url, 'select id, active, list, updated_at from member where account_id = $1 order by id', [account.id])).toEqual(before);
+    } finally {
+      await throttled.close();
+    }
+  });
+});
