@@ -14,7 +14,13 @@ import { buildServer } from '../src/http/server.js';
 
 const mode = process.argv[2];
 // Exit normally on SIGTERM, so a --cpu-prof profile is written.
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => {
+  if (process.env.BENCH_SURVEY_CPU) {
+    const { user, system } = process.cpuUsage();
+    console.error(`${mode} server CPU: user ${(user / 1e6).toFixed(1)} s, system ${(system / 1e6).toFixed(1)} s`);
+  }
+  process.exit(0);
+});
 const databaseUrl = process.env.BENCH_DATABASE_URL!;
 
 if (mode === 'psa') {

@@ -109,9 +109,9 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
     em,
     'psa_sync_survey_matched_event',
     `with hits as (
-       select id, 1 as pri from member where account_id = $2 and external_id = $6::text
-       union all select id, 2 from member where account_id = $2 and lower(identifier) = lower($7::text)
-       union all select id, 3 from member where account_id = $2 and lower(email) = lower($8::text)),
+       select id, 1 as pri from member where $6::text is not null and account_id = $2 and external_id = $6::text
+       union all select id, 2 from member where $7::text is not null and account_id = $2 and lower(identifier) = lower($7::text)
+       union all select id, 3 from member where $8::text is not null and account_id = $2 and lower(email) = lower($8::text)),
      chosen as (select (array_agg(id))[1] as id, pri from hits group by pri having count(*) = 1 order by pri limit 1),
      stored as (
        insert into survey_event (${EVENT_COLUMNS})

@@ -4,6 +4,14 @@ import type { HttpPolicy } from '../../src/connector/http.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 
+/** The system clock, moved by `offsetMs`: time travel (expiry) or a replica whose clock is wrong. */
+export class OffsetClock implements Clock {
+  offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+}
+
 /** A logger whose JSON lines are kept in memory, for tests that read what was logged. */
 export function memoryLogger(level = 'info'): { logger: Logger; lines: () => Record<string, any>[] } {
   const out: string[] = [];

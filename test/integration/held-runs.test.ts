@@ -1,19 +1,10 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import { ConnectWiseFake, cwMembers } from '../fakes/connectwise-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { addCwAccount } from '../helpers/accounts.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestApp, OffsetClock, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
-
-/** The system clock, moved forward by `offsetMs` (time travel for expiry). */
-class OffsetClock implements Clock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
 
 const server = setupServer();
 const clock = new OffsetClock();

@@ -42,6 +42,17 @@ afterAll(async () => {
 });
 afterEach(() => fake.setMembers(cwMembers(2)));
 
+/** A synced account with one member whose name the database then refuses in any write. */
+async function poisonedMember(name: string) {
+  const account = await addCwAccount(t.app, SITE);
+  await t.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
+  const [member] = await t.app.members.list(account.id);
+  await query(t.url, `alter table member disable trigger poison`);
+  await query(t.url, `update member set name = $2 where id = $1`, [member!.id, name]);
+  await query(t.url, `alter table member enable trigger poison`);
+  return { account, member: member! };
+}
+
 const logged = (errorId: string) => log.lines().filter((l) => l.errorId === errorId);
 
 describe('internal errors never carry SQL or row data (issue 9, item 5)', () => {
@@ -63,14 +74,9 @@ describe('internal errors never carry SQL or row data (issue 9, item 5)', () => 
   });
 
   it('an API request that hits one answers 500 with only an error id and a message to act on', async () => {
-    const account = await addCwAccount(t.app, SITE);
-    await t.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
-    const [member] = await t.app.members.list(account.id);
-    await query(t.url, `alter table member disable trigger poison`);
-    await query(t.url, `update member set name = 'Poison Ivy' where id = $1`, [member!.id]);
-    await query(t.url, `alter table member enable trigger poison`);
+    const { account, member } = await poisonedMember('Poison Ivy');
     const { token } = await t.app.tokens.create({ role: 'admin', accountId: account.id });
-    const res = await api.inject({ method: 'PATCH', url: `/api/v1/accounts/${account.id}/members/${member!.id}`, headers: { authorization: `Bearer ${token}` }, payload: { active: false } });
+    const res = await api.inject({ method: 'PATCH', url: `/api/v1/accounts/${account.id}/members/${member.id}`, headers: { authorization: `Bearer ${token}` }, payload: { active: false } });
     expect(res.statusCode).toBe(500);
     const body = res.json() as { error: { code: string; message: string; errorId: string } };
     expect(body.error.code).toBe('internal');
@@ -81,13 +87,8 @@ describe('internal errors never carry SQL or row data (issue 9, item 5)', () => 
   });
 
   it('the CLI prints one line with the error id and exits 1', async () => {
-    const account = await addCwAccount(t.app, SITE);
-    await t.app.engine.sync(account.id, { trigger: 'manual', requestedBy: 'test' });
-    const [member] = await t.app.members.list(account.id);
-    await query(t.url, `alter table member disable trigger poison`);
-    await query(t.url, `update member set name = 'Poison Oak' where id = $1`, [member!.id]);
-    await query(t.url, `alter table member enable trigger poison`);
-    const res = await runCli(['members', 'set-active', account.id, member!.id, 'false'], { DATABASE_URL: t.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY });
+    const { account, member } = await poisonedMember('Poison Oak');
+    const res = await runCli(['members', 'set-active', account.id, member.id, 'false'], { DATABASE_URL: t.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY });
     expect(res.code).toBe(1);
     const reason = res.stderr.split('\n').filter((l) => l.startsWith('psa-sync: '));
     expect(reason).toHaveLength(1);

@@ -13,12 +13,9 @@ export class Migration20261130000001_hardening extends Migration {
     this.addSql(`alter table sync_run add constraint sync_run_status_check
                    check (status in ('queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'))`);
     this.addSql(`create index sync_run_held_idx on sync_run (finished_at) where status = 'held'`);
-    // Survey clicks match agents by identifier too, in the same statement as by id and email.
-    this.addSql(`create index member_account_identifier_idx on member (account_id, lower(identifier))`);
   }
 
   override async down(): Promise<void> {
-    this.addSql('drop index member_account_identifier_idx');
     this.addSql('drop index sync_run_held_idx');
     this.addSql(`update sync_run set status = 'rejected' where status = 'expired'`);
     this.addSql('alter table sync_run drop constraint sync_run_status_check');
