@@ -1,5 +1,6 @@
 import type { ChangeView, MemberView, RunView, AccountView } from '../db/views.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
+import type { TokenView } from '../services/tokens.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -117,6 +118,24 @@ export function formatSurveyEvents(events: SurveyEventView[]): string {
       [e.agent.id && `id ${e.agent.id}`, e.agent.identifier, e.agent.email, e.agent.name].filter(Boolean).join(' / '),
       e.memberId ?? '-',
       e.matchedBy ?? `unmatched: ${e.unmatchedReason}`,
+    ]),
+  ]);
+}
+
+export function formatTokens(tokens: TokenView[]): string {
+  if (tokens.length === 0) return 'No tokens. Create one with: psa-sync tokens create --role admin --account ACCOUNT';
+  const when = (d: Date | null) => (d ? d.toISOString() : '-');
+  return table([
+    ['ID', 'NAME', 'ROLE', 'ACCOUNT', 'STATE', 'CREATED', 'EXPIRES', 'LAST USED'],
+    ...tokens.map((t) => [
+      t.id,
+      t.name,
+      t.role,
+      t.accountId ?? '(all accounts)',
+      t.state === 'revoked' ? `revoked ${when(t.revokedAt)} by ${t.revokedBy}` : t.state,
+      when(t.createdAt),
+      when(t.expiresAt),
+      when(t.lastUsedAt),
     ]),
   ]);
 }

@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
-import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents } from './format.js';
+import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
 import { APP_VERSION } from '../core/version.js';
 
 /** Where command output goes; stdout only carries this. */
@@ -313,19 +313,43 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       }),
     );
 
-  program
-    .command('tokens')
-    .description('API tokens')
+  const tokens = program.command('tokens').description('API tokens');
+  tokens
+    .command('list')
+    .description('API tokens (never the tokens themselves): role, account, state, expiry, last use')
+    .option('--account <account>', "only this account's tokens")
+    .action((opts: { account?: string }) =>
+      withApp(async (app) => {
+        const list = await app.tokens.list({ accountId: opts.account });
+        print(list, () => formatTokens(list));
+      }),
+    );
+  tokens
+    .command('revoke')
+    .description('revoke a token: from now on it answers 401')
+    .argument('<token>', 'token id, as printed by tokens list')
+    .action((tokenId: string) =>
+      withApp(async (app) => {
+        const revoked = await app.tokens.revoke(tokenId, actor());
+        print(revoked, () => formatTokens([revoked]));
+      }),
+    );
+  tokens
     .command('create')
     .description('create an API token; it is printed once and stored hashed')
     .requiredOption('--role <role>', 'admin | account_manager | support')
     .option('--account <account>', 'the account an admin or account_manager token belongs to')
     .option('--name <name>', 'a label for the token, shown in run logs')
-    .action((opts: { role: string; account?: string; name?: string }) =>
+    .option('--expires-in <days>', 'the token answers 401 after this many days (default: never)', intArg('--expires-in'))
+    .action((opts: { role: string; account?: string; name?: string; expiresIn?: number }) =>
       withApp(async (app) => {
-        const { token, record } = await app.tokens.create({ role: opts.role, accountId: opts.account, name: opts.name });
+        const { token, record } = await app.tokens.create({ role: opts.role, accountId: opts.account, name: opts.name, expiresInDays: opts.expiresIn });
         print({ ...record, token }, () =>
-          [`Token for ${record.role}${record.accountId ? ` of account ${record.accountId}` : ' (all accounts, read only)'}:`, token, 'It is shown only now; store it somewhere safe.'].join('\n'),
+          [
+            `Token ${record.id} for ${record.role}${record.accountId ? ` of account ${record.accountId}` : ' (all accounts, read only)'}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''}:`,
+            token,
+            'It is shown only now; store it somewhere safe.',
+          ].join('\n'),
         );
       }),
     );

@@ -82,6 +82,15 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return { events: await app.survey.list(accountId, req.query.unmatched === 'true') };
   });
 
+  server.get<{ Querystring: { account?: string } }>('/api/v1/tokens', async (req) => ({
+    tokens: await app.tokens.list({ accountId: req.query.account, caller: principalOf(req) }),
+  }));
+
+  server.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', async (req) => {
+    const p = principalOf(req);
+    return { token: await app.tokens.revoke(req.params.id, actorOf(p), p) };
+  });
+
   server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
     const accountId = requireId('account', req.params.id);
     const memberId = requireId('member', req.params.memberId);

@@ -13,6 +13,22 @@ const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string'
 const memberId = { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const runWithChanges = json({ type: 'object', properties: { run: ref('Run'), changes: { type: 'array', items: ref('Change') } } });
 
+const tokenSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    role: { enum: ['admin', 'account_manager', 'support'] },
+    accountId: { type: ['string', 'null'] },
+    state: { enum: ['active', 'expired', 'revoked'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+    revokedAt: { type: ['string', 'null'], format: 'date-time' },
+    revokedBy: { type: ['string', 'null'] },
+  },
+};
+
 const linkParameters = [
   { name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'rating', in: 'query', required: true, schema: { type: 'integer', minimum: 0, maximum: 10 } },
@@ -177,6 +193,20 @@ export const openApiDocument = {
         summary: 'Recorded survey events, newest first; unmatched ones carry unmatchedReason',
         parameters: [accountId, { name: 'unmatched', in: 'query', schema: { type: 'boolean' } }],
         responses: { '200': { description: 'Events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') } } }) }, ...errors },
+      },
+    },
+    '/api/v1/tokens': {
+      get: {
+        summary: "API tokens, never the tokens themselves: an admin's account's, or (support) every one, optionally one account's",
+        parameters: [{ name: 'account', in: 'query', schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'Tokens', ...json({ type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }) }, ...errors },
+      },
+    },
+    '/api/v1/tokens/{id}': {
+      delete: {
+        summary: "Revoke a token (an admin: its account's; support: any); from then on it answers 401",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'The revoked token', ...json({ type: 'object', properties: { token: tokenSchema } }) }, ...errors },
       },
     },
     '/api/v1/survey-events': {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import { InputError, NotFoundError } from '../core/errors.js';
+import { ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
 import type { Orm } from '../db/orm.js';
-import { findTokenByHash, insertToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
+import { findTokenByHash, getToken, insertToken, listTokens, revokeToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
 import { requireId } from '../core/ids.js';
 
 /** Who is calling the API: a token's role and, except for support, its one account. */
@@ -16,6 +16,24 @@ export interface Principal {
 
 const TOKEN_PREFIX = 'psa_';
 
+/** A token as listed: its record and whether it still works. */
+export interface TokenView extends TokenRecord {
+  state: 'active' | 'expired' | 'revoked';
+}
+
+function tokenState(t: TokenRecord, now: Date): TokenView['state'] {
+  if (t.revokedAt) return 'revoked';
+  if (t.expiresAt && t.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+const tokenView = (t: TokenRecord, now: Date): TokenView => ({ ...t, state: tokenState(t, now) });
+
+/** Tokens are managed by an account's admins and by support (product.md §7). */
+function assertManagesTokens(caller: Principal): void {
+  if (caller.role !== 'admin' && caller.role !== 'support') throw new ForbiddenError(`a ${caller.role} token may not list or revoke tokens; an admin token of this account is needed`);
+}
+
 /** SHA-256 is enough here: tokens are 256 random bits, not guessable passwords. */
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -26,7 +44,11 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  async create(input: { role: string; accountId?: string; name?: string }): Promise<{ token: string; record: TokenRecord }> {
+  /** `expiresInDays`: the token answers 401 after that many days (none: it does not expire). */
+  async create(input: { role: string; accountId?: string; name?: string; expiresInDays?: number }): Promise<{ token: string; record: TokenRecord }> {
+    if (input.expiresInDays !== undefined && (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > 3650)) {
+      throw new InputError(`expiry must be a whole number of days from 1 to 3650 (got ${input.expiresInDays})`);
+    }
     if (!(ROLES as readonly string[]).includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')} (got "${input.role}")`);
     const role = input.role as Role;
     if (role === 'support' && input.accountId) throw new InputError('a support token reads every account; do not give --account');
@@ -35,23 +57,52 @@ export class TokenService {
     const em = this.orm.em.fork();
     if (input.accountId && !(await getAccount(em, input.accountId))) throw new NotFoundError(`account ${input.accountId} not found`);
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const now = this.clock.now();
     const record = await insertToken(em, {
       id: randomUUID(),
       name: input.name?.trim() || `${role} token`,
       role,
       accountId: input.accountId ?? null,
-      createdAt: this.clock.now(),
+      createdAt: now,
+      expiresAt: input.expiresInDays === undefined ? null : new Date(now.getTime() + input.expiresInDays * 86_400_000),
       tokenHash: hashToken(token),
     });
     return { token, record };
+  }
+
+  /**
+   * Tokens a caller may see (product.md §7): an admin those of its account, support every one;
+   * the CLI (no caller) every one, or one account's. Never the token itself.
+   */
+  async list(opts: { accountId?: string; caller?: Principal }): Promise<TokenView[]> {
+    if (opts.accountId) requireId('account', opts.accountId);
+    const caller = opts.caller;
+    if (caller) assertManagesTokens(caller);
+    const accountId = caller && caller.role !== 'support' ? caller.accountId : (opts.accountId ?? null);
+    if (caller && caller.role !== 'support' && opts.accountId && opts.accountId !== caller.accountId) throw new NotFoundError(`account ${opts.accountId} not found`);
+    const now = this.clock.now();
+    return (await listTokens(this.orm.em.fork(), accountId)).map((t) => tokenView(t, now));
+  }
+
+  /** Revokes a token: from now on it answers 401. An admin revokes its account's tokens; support any. */
+  async revoke(tokenId: string, actor: string, caller?: Principal): Promise<TokenView> {
+    requireId('token', tokenId);
+    if (caller) assertManagesTokens(caller);
+    const em = this.orm.em.fork();
+    const found = await getToken(em, tokenId);
+    // Another account's token is not found, as everywhere else.
+    if (!found || (caller && caller.role !== 'support' && found.accountId !== caller.accountId)) throw new NotFoundError(`token ${tokenId} not found`);
+    const now = this.clock.now();
+    return tokenView((await revokeToken(em, tokenId, actor, now))!, now);
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
     const em = this.orm.em.fork();
     const record = await findTokenByHash(em, hashToken(token));
-    if (!record) return undefined;
-    await touchToken(em, record.id, this.clock.now());
+    const now = this.clock.now();
+    if (!record || tokenState(record, now) !== 'active') return undefined;
+    await touchToken(em, record.id, now);
     return { tokenId: record.id, name: record.name, role: record.role, accountId: record.accountId };
   }
 }

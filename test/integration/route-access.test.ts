@@ -26,6 +26,7 @@ beforeAll(async () => {
   tokens.otherAdmin = (await t.app.tokens.create({ role: 'admin', accountId: ids.other })).token;
   tokens.manager = (await t.app.tokens.create({ role: 'account_manager', accountId: ids.account })).token;
   tokens.support = (await t.app.tokens.create({ role: 'support' })).token;
+  ids.token = (await t.app.tokens.create({ role: 'admin', accountId: ids.account, name: 'to revoke' })).record.id;
   server = await buildServer(t.app);
 });
 afterAll(async () => {
@@ -38,7 +39,7 @@ type Caller = 'none' | 'admin' | 'otherAdmin' | 'manager' | 'support';
 const CALLERS: Caller[] = ['none', 'admin', 'otherAdmin', 'manager', 'support'];
 
 /** The routes that need a token, how to call them, and whether they change anything. */
-const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; path: () => string; changes: boolean; payload?: object }[] = [
+const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; path: () => string; changes: boolean; payload?: object; except?: Partial<Record<Caller, 'allowed' | 403>> }[] = [
   { method: 'POST', url: '/api/v1/accounts/:id/sync', path: () => `/api/v1/accounts/${ids.account}/sync?dryRun=true`, changes: true },
   { method: 'GET', url: '/api/v1/accounts/:id/runs', path: () => `/api/v1/accounts/${ids.account}/runs`, changes: false },
   { method: 'GET', url: '/api/v1/runs/:id', path: () => `/api/v1/runs/${ids.run}`, changes: false },
@@ -48,6 +49,9 @@ const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; path: () =>
   { method: 'PATCH', url: '/api/v1/accounts/:id/members/:memberId', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}`, changes: true, payload: { active: true } },
   { method: 'GET', url: '/api/v1/accounts/:id/survey-events', path: () => `/api/v1/accounts/${ids.account}/survey-events`, changes: false },
   { method: 'GET', url: '/api/v1/accounts/:id/members/:memberId/explain', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}/explain`, changes: false },
+  // Tokens are managed by an account's admins and by support (product.md §7), not read by managers.
+  { method: 'GET', url: '/api/v1/tokens', path: () => '/api/v1/tokens', changes: false, except: { manager: 403, otherAdmin: 'allowed' } },
+  { method: 'DELETE', url: '/api/v1/tokens/:id', path: () => `/api/v1/tokens/${ids.token}`, changes: true, except: { support: 'allowed' } },
 ];
 
 const call = (method: string, url: string, caller: Caller, payload?: object) =>
@@ -85,7 +89,7 @@ describe('access is decided per route', () => {
     it(`${route.method} ${route.url}: every caller gets what its role allows`, async () => {
       for (const caller of CALLERS) {
         const res = await call(route.method, route.path(), caller, route.payload);
-        const want = expected(caller, route.changes);
+        const want = route.except?.[caller] ?? expected(caller, route.changes);
         if (want === 'allowed') {
           // Allowed through the access check: a success, or a rule's refusal (approving a run that is not held is 409).
           expect([200, 202, 409], `${caller}: ${res.body}`).toContain(res.statusCode);
@@ -151,7 +155,7 @@ describe('strict input (issue 9, item 4)', () => {
     const bad = ['not-a-uuid', '1', "x'or'1'='1", '%00', 'ffffffff-ffff-ffff-ffff-fffffffffffffff'];
     for (const route of TOKEN_ROUTES) {
       for (const id of bad) {
-        for (const slot of [ids.account!, ids.run!, ids.member!]) {
+        for (const slot of [ids.account!, ids.run!, ids.member!, ids.token!]) {
           const path = route.path();
           if (!path.includes(slot)) continue;
           const res = await call(route.method, path.replace(slot, id), 'support', route.payload);

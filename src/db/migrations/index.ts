@@ -5,6 +5,7 @@ import { Migration20261126000002_survey } from './Migration20261126000002_survey
 import { Migration20261126000003_change_log_fks } from './Migration20261126000003_change_log_fks.js';
 import { Migration20261126000004_roster_hash } from './Migration20261126000004_roster_hash.js';
 import { Migration20261130000001_hardening } from './Migration20261130000001_hardening.js';
+import { Migration20261130000002_token_lifecycle } from './Migration20261130000002_token_lifecycle.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000003_change_log_fks', class: Migration20261126000003_change_log_fks },
   { name: 'Migration20261126000004_roster_hash', class: Migration20261126000004_roster_hash },
   { name: 'Migration20261130000001_hardening', class: Migration20261130000001_hardening },
+  { name: 'Migration20261130000002_token_lifecycle', class: Migration20261130000002_token_lifecycle },
 ];
