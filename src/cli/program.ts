@@ -162,7 +162,9 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--timezone <tz>', 'IANA time zone')
     .option('--require-signed-links <yes>', 'true | false: accept only signed survey links')
     .option('--survey-auto-add-cap <n>', 'most members survey activity may add per day', intArg('survey auto-add cap'))
-    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number }) =>
+    .option('--breaker-percent <p>', 'hold a run that deactivates more than this % of Active members', intArg('breaker percent'))
+    .option('--breaker-min <n>', '…and more than this many members', intArg('breaker minimum'))
+    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number; breakerPercent?: number; breakerMin?: number }) =>
       withApp(async (app) => {
         let seatLimit: number | null | undefined;
         if (opts.seatLimit !== undefined) seatLimit = opts.seatLimit === 'none' ? null : intArg('seat limit')(opts.seatLimit);
@@ -173,6 +175,8 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
           timezone: opts.timezone,
           requireSignedLinks: boolArg('--require-signed-links', opts.requireSignedLinks),
           surveyAutoAddCap: opts.surveyAutoAddCap,
+          breakerPercent: opts.breakerPercent,
+          breakerMinMembers: opts.breakerMin,
         });
         print(account, () => formatAccount(account));
       }),

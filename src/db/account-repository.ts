@@ -131,15 +131,18 @@ export async function rosterSummary(em: EntityManager, id: string): Promise<{ wi
   return { withPsaId: row?.with_psa_id ?? 0, active: row?.active ?? 0 };
 }
 
-export async function listAccountsWithLastRun(em: EntityManager): Promise<(AccountRecord & { lastRun: Row | null })[]> {
-  const rows: Row[] = await exec(em, 
-    `select a.*, to_jsonb(r) as last_run
+export async function listAccountsWithLastRun(em: EntityManager, only?: string): Promise<(AccountRecord & { lastRun: Row | null; activeMembers: number })[]> {
+  const rows: Row[] = await exec(em,
+    `select a.*, to_jsonb(r) as last_run,
+            (select count(*)::int from member m where m.account_id = a.id and m.active) as active_members
        from account a
        left join lateral (select id, status, finished_at, error_kind, error_message from sync_run
                            where account_id = a.id order by created_at desc limit 1) r on true
+      ${only ? 'where a.id = ?' : ''}
       order by a.name`,
+    only ? [only] : [],
   );
-  return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null }));
+  return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null, activeMembers: r.active_members }));
 }
 
 /** The changeable fields of an account; absent fields stay as they are. */
@@ -151,6 +154,8 @@ export interface AccountPatch {
   nextSyncAt?: Date | null;
   requireSignedLinks?: boolean;
   surveyAutoAddCap?: number;
+  breakerPercent?: number;
+  breakerMinMembers?: number;
   /** New settings: forget an auth/config block and the failure streak. */
   clearBlock?: boolean;
 }
@@ -169,6 +174,8 @@ export async function updateAccount(em: EntityManager, id: string, patch: Accoun
   if (patch.nextSyncAt !== undefined) set('next_sync_at', patch.nextSyncAt);
   if (patch.requireSignedLinks !== undefined) set('require_signed_links', patch.requireSignedLinks);
   if (patch.surveyAutoAddCap !== undefined) set('survey_auto_add_cap', patch.surveyAutoAddCap);
+  if (patch.breakerPercent !== undefined) set('breaker_percent', patch.breakerPercent);
+  if (patch.breakerMinMembers !== undefined) set('breaker_min_members', patch.breakerMinMembers);
   if (patch.clearBlock) sets.push('blocked_reason = null', 'consecutive_failures = 0', 'backoff_until = null');
   const rows: Row[] = await exec(em, `update account set ${sets.join(', ')} where id = ? returning *`, [...params, id]);
   return rows[0] ? toRecord(rows[0]) : undefined;

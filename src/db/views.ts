@@ -65,6 +65,8 @@ export interface AccountView {
   integration: string;
   settings: Record<string, unknown>;
   seatLimit: number | null;
+  /** Seats in use: members Active now, of the limit (null: no limit). */
+  seats: { active: number; limit: number | null } | null;
   syncAt: string | null;
   timezone: string;
   breaker: { percent: number; minMembers: number };

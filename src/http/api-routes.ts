@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import { InputError } from '../core/errors.js';
 import type { Principal } from '../services/tokens.js';
 import { assertCanChange, assertCanRead, requireId } from './access.js';
+import type { UpdateAccountInput } from '../services/accounts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,7 +16,42 @@ const actorOf = (p: Principal) => `token:${p.name} (${p.tokenId})`;
 const LISTS: Record<string, string> = { staff: 'staff', inactive: 'inactive', inactive_synced: 'inactive', all: 'all' };
 
 /** The `/api/v1` routes of product.md §8; every route needs a bearer token (see server.ts). */
+/** What an admin may change on an account; settings (credentials) are write-only. */
+const ACCOUNT_PATCH = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    seatLimit: { type: ['integer', 'null'], minimum: 0 },
+    syncAt: { type: ['string', 'null'] },
+    timezone: { type: 'string' },
+    breakerPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    breakerMinMembers: { type: 'integer', minimum: 0 },
+    requireSignedLinks: { type: 'boolean' },
+    surveyAutoAddCap: { type: 'integer', minimum: 0 },
+    settings: { type: 'object' },
+  },
+} as const;
+
 export function registerApiRoutes(server: FastifyInstance, app: App): void {
+  server.get('/api/v1/accounts', async (req) => {
+    const p = principalOf(req);
+    // Support sees every account; anyone else only their own.
+    return { accounts: await app.accounts.list(p.role === 'support' ? undefined : p.accountId!) };
+  });
+
+  server.get<{ Params: { id: string } }>('/api/v1/accounts/:id', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    return { account: await app.accounts.get(accountId) };
+  });
+
+  server.patch<{ Params: { id: string }; Body: UpdateAccountInput }>('/api/v1/accounts/:id', { schema: { body: ACCOUNT_PATCH } }, async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanChange(principalOf(req), accountId, `account ${accountId}`, 'change account settings');
+    return { account: await app.accounts.update(accountId, req.body) };
+  });
+
   server.post<{ Params: { id: string }; Querystring: { dryRun?: string } }>('/api/v1/accounts/:id/sync', async (req, reply) => {
     const accountId = requireId('account', req.params.id);
     const p = principalOf(req);

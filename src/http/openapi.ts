@@ -13,6 +13,26 @@ const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string'
 const memberId = { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const runWithChanges = json({ type: 'object', properties: { run: ref('Run'), changes: { type: 'array', items: ref('Change') } } });
 
+const accountSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    integration: { enum: ['connectwise', 'halopsa', 'snippet'] },
+    settings: { type: 'object', description: 'Connector settings without any secret' },
+    seatLimit: { type: ['integer', 'null'] },
+    seats: { type: ['object', 'null'], properties: { active: { type: 'integer' }, limit: { type: ['integer', 'null'] } } },
+    syncAt: { type: ['string', 'null'] },
+    timezone: { type: 'string' },
+    breaker: { type: 'object', properties: { percent: { type: 'integer' }, minMembers: { type: 'integer' } } },
+    publicKey: { type: 'string' },
+    requireSignedLinks: { type: 'boolean' },
+    surveyAutoAddCap: { type: 'integer' },
+    schedule: { type: 'object', description: 'state (ok, backing_off, waiting_for_configuration, not_scheduled), nextAttemptAt, stale, lastCompleteSyncAt' },
+    lastRun: { type: ['object', 'null'] },
+  },
+};
+
 const tokenSchema = {
   type: 'object',
   properties: {
@@ -193,6 +213,34 @@ export const openApiDocument = {
         summary: 'Recorded survey events, newest first; unmatched ones carry unmatchedReason',
         parameters: [accountId, { name: 'unmatched', in: 'query', schema: { type: 'boolean' } }],
         responses: { '200': { description: 'Events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') } } }) }, ...errors },
+      },
+    },
+    '/api/v1/accounts': {
+      get: { summary: 'Accounts with state, STALE flag, seats, schedule and last run: support sees all, anyone else their own', responses: { '200': { description: 'Accounts', ...json({ type: 'object', properties: { accounts: { type: 'array', items: accountSchema } } }) }, ...errors } },
+    },
+    '/api/v1/accounts/{id}': {
+      get: { summary: 'One account', parameters: [accountId], responses: { '200': { description: 'Account', ...json({ type: 'object', properties: { account: accountSchema } }) }, ...errors } },
+      patch: {
+        summary: 'Change seat limit, sync time and time zone, breaker thresholds, survey settings or (write-only) connector settings (admin). Unknown fields are refused',
+        parameters: [accountId],
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              seatLimit: { type: ['integer', 'null'], minimum: 0 },
+              syncAt: { type: ['string', 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+              timezone: { type: 'string' },
+              breakerPercent: { type: 'integer', minimum: 0, maximum: 100 },
+              breakerMinMembers: { type: 'integer', minimum: 0 },
+              requireSignedLinks: { type: 'boolean' },
+              surveyAutoAddCap: { type: 'integer', minimum: 0 },
+              settings: { type: 'object', description: "The connector's settings, secrets included; never returned" },
+            },
+          }),
+        },
+        responses: { '200': { description: 'Account', ...json({ type: 'object', properties: { account: accountSchema } }) }, ...errors },
       },
     },
     '/api/v1/tokens': {

@@ -32,6 +32,15 @@ export interface UpdateAccountInput {
   timezone?: string;
   requireSignedLinks?: boolean;
   surveyAutoAddCap?: number;
+  /** Circuit breaker (product.md §4): hold a run deactivating more than this % of Active members… */
+  breakerPercent?: number;
+  /** …and more than this many. */
+  breakerMinMembers?: number;
+}
+
+function checkBreaker(percent: number | undefined, min: number | undefined): void {
+  if (percent !== undefined && (!Number.isInteger(percent) || percent < 0 || percent > 100)) throw new InputError(`breaker percent must be a whole number from 0 to 100 (got ${percent})`);
+  if (min !== undefined && (!Number.isInteger(min) || min < 0)) throw new InputError(`breaker minimum must be a whole number of members, 0 or more (got ${min})`);
 }
 
 function checkSeatLimit(v: number | null | undefined): void {
@@ -120,6 +129,7 @@ export class AccountService {
     if (!current) throw new NotFoundError(`account ${accountId} not found`);
     checkSeatLimit(input.seatLimit);
     checkSyncAt(input.syncAt);
+    checkBreaker(input.breakerPercent, input.breakerMinMembers);
     if (input.timezone !== undefined && !validTimezone(input.timezone)) throw new InputError(`unknown IANA time zone "${input.timezone}"`);
     const now = this.clock.now();
     if (input.surveyAutoAddCap !== undefined && (!Number.isInteger(input.surveyAutoAddCap) || input.surveyAutoAddCap < 0)) {
@@ -131,6 +141,8 @@ export class AccountService {
       timezone: input.timezone,
       requireSignedLinks: input.requireSignedLinks,
       surveyAutoAddCap: input.surveyAutoAddCap,
+      breakerPercent: input.breakerPercent,
+      breakerMinMembers: input.breakerMinMembers,
     };
     if (input.settings !== undefined) {
       const settings = this.registry.get(current.integration).parseSettings(input.settings);
@@ -146,15 +158,23 @@ export class AccountService {
     if (scheduled && patch.clearBlock && current.blockedReason) patch.nextSyncAt = now;
     const updated = await updateAccount(em, accountId, patch, now);
     if (!updated) throw new NotFoundError(`account ${accountId} not found`);
-    return this.view(updated, null);
+    return this.get(accountId);
   }
 
-  async list(): Promise<AccountView[]> {
-    const rows = await listAccountsWithLastRun(this.orm.em.fork());
-    return rows.map((r) => this.view(r, r.lastRun));
+  /** Accounts with their state and last run; `only` narrows to one account (a caller of one account). */
+  async list(only?: string): Promise<AccountView[]> {
+    const rows = await listAccountsWithLastRun(this.orm.em.fork(), only);
+    return rows.map((r) => this.view(r, r.lastRun, r.activeMembers));
   }
 
-  private view(a: AccountRecord, lastRun: Record<string, any> | null): AccountView {
+  async get(accountId: string): Promise<AccountView> {
+    requireId('account', accountId);
+    const [account] = await this.list(accountId);
+    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    return account;
+  }
+
+  private view(a: AccountRecord, lastRun: Record<string, any> | null, activeMembers: number | null = null): AccountView {
     const now = this.clock.now();
     const scheduled = this.registry.get(a.integration).rosterPolicy !== 'none';
     let settings: Record<string, unknown>;
@@ -170,6 +190,7 @@ export class AccountService {
       integration: a.integration,
       settings,
       seatLimit: a.seatLimit,
+      seats: activeMembers === null ? null : { active: activeMembers, limit: a.seatLimit },
       syncAt: a.syncAt,
       timezone: a.timezone,
       breaker: { percent: a.breakerPercent, minMembers: a.breakerMinMembers },

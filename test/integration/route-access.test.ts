@@ -49,6 +49,10 @@ const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; 
   { method: 'PATCH', url: '/api/v1/accounts/:id/members/:memberId', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}`, changes: true, payload: { active: true } },
   { method: 'GET', url: '/api/v1/accounts/:id/survey-events', path: () => `/api/v1/accounts/${ids.account}/survey-events`, changes: false },
   { method: 'GET', url: '/api/v1/accounts/:id/members/:memberId/explain', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}/explain`, changes: false },
+  // Every caller lists the accounts it may see (support: all; anyone else: its own).
+  { method: 'GET', url: '/api/v1/accounts', path: () => '/api/v1/accounts', changes: false, except: { otherAdmin: 'allowed' } },
+  { method: 'GET', url: '/api/v1/accounts/:id', path: () => `/api/v1/accounts/${ids.account}`, changes: false },
+  { method: 'PATCH', url: '/api/v1/accounts/:id', path: () => `/api/v1/accounts/${ids.account}`, changes: true, payload: { surveyAutoAddCap: 25 } },
   // Tokens are managed by an account's admins and by support (product.md §7), not read by managers.
   { method: 'GET', url: '/api/v1/tokens', path: () => '/api/v1/tokens', changes: false, except: { manager: 403, otherAdmin: 'allowed' } },
   { method: 'DELETE', url: '/api/v1/tokens/:id', path: () => `/api/v1/tokens/${ids.token}`, changes: true, except: { support: 'allowed' } },
