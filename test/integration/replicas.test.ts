@@ -42,8 +42,9 @@ describe('many replicas on one database (product.md §6)', () => {
     const { t, cw } = await setup(25, (req) => (isMembersPage(req) ? 150 : 0));
     const accounts = [];
     for (let i = 0; i < 16; i++) accounts.push(await addCwAccount(t.app, cw.url));
-    const a = track(await startReplica('replica-a', t.url));
-    const b = track(await startReplica('replica-b', t.url));
+    // A lease long enough that a busy machine (the suite runs files in parallel) cannot make a live run look dead.
+    const a = track(await startReplica('replica-a', t.url, { PSA_SYNC_LEASE_MS: '10000' }));
+    const b = track(await startReplica('replica-b', t.url, { PSA_SYNC_LEASE_MS: '10000' }));
     await makeDue(t);
 
     await waitFor('every account synced', async () => (await runs(t)).filter((r) => r.status === 'succeeded').length >= accounts.length, 60_000);
