@@ -6,7 +6,7 @@ import { iso, type MemberView } from './views.js';
 
 type Row = Record<string, any>;
 
-const MEMBER_COLUMNS = `m.id, m.account_id, m.external_id, m.identifier, m.name, m.email, m.source, m.active, m.list,
+export const MEMBER_COLUMNS = `m.id, m.account_id, m.external_id, m.identifier, m.name, m.email, m.source, m.active, m.list,
   m.psa_active, m.inactive_reason, m.admin_inactive, m.first_seen_at, m.updated_at,
   case when m.source = 'psa' and m.inactive_reason is distinct from 'vanished' and a.last_full_read_at is not null
        then greatest(m.last_seen_at, a.last_full_read_at) else m.last_seen_at end as last_seen_at`;

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { InputError } from '../core/errors.js';
 import type { Principal } from '../services/tokens.js';
 import { assertCanChange, assertCanRead, requireId } from './access.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
@@ -13,7 +12,6 @@ declare module 'fastify' {
 
 const principalOf = (req: FastifyRequest): Principal => req.principal!;
 const actorOf = (p: Principal) => `token:${p.name} (${p.tokenId})`;
-const LISTS: Record<string, string> = { staff: 'staff', inactive: 'inactive', inactive_synced: 'inactive', all: 'all' };
 
 /** The `/api/v1` routes of product.md §8; every route needs a bearer token (see server.ts). */
 /** What an admin may change on an account; settings (credentials) are write-only. */
@@ -88,12 +86,10 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     });
   }
 
-  server.get<{ Params: { id: string }; Querystring: { list?: string } }>('/api/v1/accounts/:id/members', async (req) => {
+  server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/members', async (req) => {
     const accountId = requireId('account', req.params.id);
     assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    const list = LISTS[req.query.list ?? 'staff'];
-    if (!list) throw new InputError(`list must be staff, inactive or all (got "${req.query.list}")`);
-    return { members: await app.members.list(accountId, list) };
+    return app.members.page(accountId, req.query);
   });
 
   server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean } }>(

@@ -188,9 +188,34 @@ export const openApiDocument = {
     '/api/v1/runs/{id}/reject': { post: { summary: 'Discard a held run (admin)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
     '/api/v1/accounts/{id}/members': {
       get: {
-        summary: 'All Staff, Inactive Synced Members, or both',
-        parameters: [accountId, { name: 'list', in: 'query', schema: { enum: ['staff', 'inactive', 'all'], default: 'staff' } }],
-        responses: { '200': { description: 'Members', ...json({ type: 'object', properties: { members: { type: 'array', items: ref('Member') } } }) }, ...errors },
+        summary: 'A page of All Staff, Inactive Synced Members, or both: search, filters, sort and cursor pages, with the totals of the whole filter',
+        parameters: [
+          accountId,
+          { name: 'list', in: 'query', schema: { enum: ['staff', 'inactive', 'all'], default: 'staff' } },
+          { name: 'q', in: 'query', description: 'a fragment of the name or email, case-insensitive', schema: { type: 'string', maxLength: 100 } },
+          { name: 'active', in: 'query', schema: { enum: ['true', 'false'] } },
+          { name: 'source', in: 'query', schema: { enum: ['psa', 'import', 'survey', 'manual'] } },
+          { name: 'sort', in: 'query', schema: { enum: ['name', 'email', 'firstSeenAt', 'active', 'source', 'list'], default: 'name' } },
+          { name: 'order', in: 'query', schema: { enum: ['asc', 'desc'], default: 'asc' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          { name: 'cursor', in: 'query', description: 'nextCursor of the previous page', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'Members',
+            ...json({
+              type: 'object',
+              properties: {
+                members: { type: 'array', items: ref('Member') },
+                total: { type: 'integer' },
+                activeCount: { type: 'integer' },
+                seatLimit: { type: ['integer', 'null'] },
+                nextCursor: { type: ['string', 'null'] },
+              },
+            }),
+          },
+          ...errors,
+        },
       },
     },
     '/api/v1/accounts/{id}/members/{memberId}': {

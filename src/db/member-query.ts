@@ -1,0 +1,103 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { InputError } from '../core/errors.js';
+import { exec } from './sql.js';
+import { toMemberView, MEMBER_COLUMNS } from './member-repository.js';
+import type { MemberView } from './views.js';
+
+type Row = Record<string, any>;
+
+/** Columns a member list can be sorted by: the SQL expression and its type (for the cursor). */
+export const MEMBER_SORTS = {
+  name: { expr: 'lower(m.name)', type: 'text' },
+  email: { expr: "lower(coalesce(m.email, ''))", type: 'text' },
+  firstSeenAt: { expr: 'm.first_seen_at', type: 'timestamptz' },
+  active: { expr: 'm.active', type: 'boolean' },
+  source: { expr: 'm.source', type: 'text' },
+  list: { expr: 'm.list', type: 'text' },
+} as const;
+export type MemberSort = keyof typeof MEMBER_SORTS;
+
+/** A page request on an account's members (the console's main table, and the API's). */
+export interface MemberQuery {
+  /** A fragment of the name or email, case-insensitive. */
+  q?: string;
+  active?: boolean;
+  list?: 'staff' | 'inactive_synced' | 'all';
+  source?: 'psa' | 'import' | 'survey' | 'manual';
+  sort: MemberSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Opaque: where the previous page ended. */
+  cursor?: string;
+}
+
+export interface MemberPage {
+  members: MemberView[];
+  /** Members matching the filter, on every page. */
+  total: number;
+  /** Of those, how many are Active. */
+  activeCount: number;
+  /** The next page's cursor, or null on the last page. */
+  nextCursor: string | null;
+}
+
+const likeFragment = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && /^[0-9a-f-]{36}$/i.test(value[1])) return [value[0], value[1]];
+  } catch {
+    // fall through
+  }
+  throw new InputError('cursor is not one this server gave out; start again from the first page');
+}
+
+/** Filters as SQL, shared by the page and the bulk change that acts on "every member matching". */
+export function memberFilterSql(accountId: string, f: Pick<MemberQuery, 'q' | 'active' | 'list' | 'source'>): { where: string; params: unknown[] } {
+  const where = ['m.account_id = ?'];
+  const params: unknown[] = [accountId];
+  if (f.list && f.list !== 'all') (where.push('m.list = ?'), params.push(f.list));
+  if (f.active !== undefined) (where.push('m.active = ?'), params.push(f.active));
+  if (f.source) (where.push('m.source = ?'), params.push(f.source));
+  if (f.q) {
+    where.push(`(lower(m.name) like ? escape '\\' or lower(coalesce(m.email, '')) like ? escape '\\')`);
+    params.push(likeFragment(f.q), likeFragment(f.q));
+  }
+  return { where: where.join(' and '), params };
+}
+
+/**
+ * One page of an account's members, by keyset: the page after the cursor's (sort value, id), so
+ * members added or changed elsewhere while a person pages do not shift the pages (no offsets).
+ */
+export async function queryMembers(em: EntityManager, accountId: string, query: MemberQuery): Promise<MemberPage> {
+  const sort = MEMBER_SORTS[query.sort];
+  const { where, params } = memberFilterSql(accountId, query);
+  const dir = query.order === 'desc' ? 'desc' : 'asc';
+  let after = '';
+  const afterParams: unknown[] = [];
+  if (query.cursor) {
+    const [value, id] = decodeCursor(query.cursor);
+    after = ` and (${sort.expr}, m.id) ${dir === 'asc' ? '>' : '<'} (?::${sort.type}, ?::uuid)`;
+    afterParams.push(value, id);
+  }
+  const [rows, [counts]] = await Promise.all([
+    exec<Row>(
+      em,
+      `select ${MEMBER_COLUMNS}, (${sort.expr})::text as sort_value from member m join account a on a.id = m.account_id
+        where ${where}${after} order by ${sort.expr} ${dir}, m.id ${dir} limit ?`,
+      [...params, ...afterParams, query.limit + 1],
+    ),
+    exec<Row>(em, `select count(*)::int as total, (count(*) filter (where m.active))::int as active from member m where ${where}`, params),
+  ]);
+  const more = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    members: page.map(toMemberView),
+    total: counts!.total,
+    activeCount: counts!.active,
+    nextCursor: more && last ? Buffer.from(JSON.stringify([last.sort_value, last.id])).toString('base64url') : null,
+  };
+}
