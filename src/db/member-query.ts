@@ -3,6 +3,7 @@ import { InputError } from '../core/errors.js';
 import { exec } from './sql.js';
 import { toMemberView, MEMBER_COLUMNS } from './member-repository.js';
 import type { MemberView } from './views.js';
+import type { LocalMember } from '../domain/member.js';
 
 type Row = Record<string, any>;
 
@@ -100,4 +101,17 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
     activeCount: counts!.active,
     nextCursor: more && last ? Buffer.from(JSON.stringify([last.sort_value, last.id])).toString('base64url') : null,
   };
+}
+
+/** Member columns under the planner's names. */
+const LOCKED_COLUMNS = `m.id, m.external_id as "externalId", m.identifier, m.name, m.email, m.source, m.active, m.list,
+  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive"`;
+
+/**
+ * Members by id, or every member matching a members-table filter, locked for update, in name order
+ * (the order a bulk change takes seats in).
+ */
+export async function lockMembers(em: EntityManager, accountId: string, which: { ids: string[] } | { filter: Pick<MemberQuery, 'q' | 'active' | 'list' | 'source'> }): Promise<LocalMember[]> {
+  const { where, params } = 'ids' in which ? { where: 'm.account_id = ? and m.id = any(?::uuid[])', params: [accountId, which.ids] } : memberFilterSql(accountId, which.filter);
+  return exec<LocalMember>(em, `select ${LOCKED_COLUMNS} from member m where ${where} order by lower(m.name), m.id for update`, params);
 }

@@ -123,6 +123,30 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return { token: await app.tokens.revoke(req.params.id, actorOf(p), p) };
   });
 
+  server.post<{ Params: { id: string }; Body: { active: boolean; memberIds?: string[]; filter?: Record<string, string> } }>(
+    '/api/v1/accounts/:id/members/bulk',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['active'],
+          additionalProperties: false,
+          properties: {
+            active: { type: 'boolean' },
+            memberIds: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 100_000 },
+            filter: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const accountId = requireId('account', req.params.id);
+      const p = principalOf(req);
+      assertCanChange(p, accountId, `account ${accountId}`, 'change members');
+      return app.members.bulkSetActive(accountId, req.body, actorOf(p));
+    },
+  );
+
   server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
     const accountId = requireId('account', req.params.id);
     const memberId = requireId('member', req.params.memberId);

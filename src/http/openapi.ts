@@ -218,6 +218,32 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/accounts/{id}/members/bulk': {
+      post: {
+        summary: 'Check or uncheck Active for the given members, or every member matching a members-table filter, in one transaction (admin): seat limit and PSA rules apply as for one box',
+        parameters: [accountId],
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            required: ['active'],
+            additionalProperties: false,
+            properties: {
+              active: { type: 'boolean' },
+              memberIds: { type: 'array', items: { type: 'string', format: 'uuid' } },
+              filter: { type: 'object', description: 'the members-table query: q, active, list, source' },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'What changed and what was refused',
+            ...json({ type: 'object', properties: { changed: { type: 'integer' }, refused: { type: 'array', items: { type: 'object', properties: { memberId: { type: 'string' }, code: { enum: ['seat_limit', 'psa_inactive', 'vanished', 'not_found'] }, reason: { type: 'string' } } } } } }),
+          },
+          ...errors,
+        },
+      },
+    },
     '/api/v1/accounts/{id}/members/{memberId}': {
       patch: {
         summary: 'Check or uncheck Active (admin)',

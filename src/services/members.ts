@@ -2,17 +2,26 @@ import type { Orm } from '../db/orm.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
-import { bumpMembersVersion, getAccount, lockAccount } from '../db/account-repository.js';
+import { bumpMembersVersion, getAccount, lockAccount, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, memberHistory } from '../db/change-repository.js';
 import { countActive, getMember, listMembers, updateMembers } from '../db/member-repository.js';
+import { lockMembers } from '../db/member-query.js';
+import { decideActive, refusalWords } from '../domain/active-box.js';
 import { MEMBER_SORTS, queryMembers, type MemberPage, type MemberQuery, type MemberSort } from '../db/member-query.js';
 import type { ChangeView, MemberView } from '../db/views.js';
-import { diffState, stateOf, type MemberState } from '../domain/member.js';
+import { diffState, stateOf, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import { requireId } from '../core/ids.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
+
+/** What a bulk change of the Active box did. */
+export interface BulkResult {
+  changed: number;
+  refused: { memberId: string; code: string; reason: string }[];
+}
 
 const QUERY_KEYS = ['q', 'active', 'list', 'source', 'sort', 'order', 'limit', 'cursor'];
 
@@ -103,40 +112,61 @@ export class MemberService {
     return this.orm.em.fork().transactional(async (tem) => {
       const account = await lockAccount(tem, accountId);
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
-      const member = await getMember(tem, accountId, memberId, true);
+      const [member] = await lockMembers(tem, accountId, { ids: [memberId] });
       if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
-      const psa = this.registry.get(account.integration).displayName;
-      const before = toState(member);
-      let after: MemberState;
-      if (active) {
-        if (member.active) return member;
-        if (member.inactiveReason === 'vanished') {
-          throw new ConflictError(`member ${member.name} is no longer returned by ${psa}, so it cannot be made Active`);
-        }
-        if (member.psaActive === false) throw new ConflictError(`member ${member.name} is inactive in ${psa}, so it cannot be made Active`);
-        if (account.seatLimit !== null) {
-          const seats = new Seats(account.seatLimit, await countActive(tem, accountId));
-          if (!seats.take()) throw new ConflictError(seats.refusal());
-        }
-        after = { ...before, active: true, adminInactive: false, inactiveReason: null };
-      } else {
-        if (member.adminInactive && !member.active) return member;
-        after = { ...before, active: false, adminInactive: true, inactiveReason: member.list === 'staff' ? 'admin' : before.inactiveReason };
-      }
-      const changes = diffState(before, after);
-      const now = this.clock.now();
-      await updateMembers(tem, accountId, [{ id: memberId, state: after }], now, false);
-      await bumpMembersVersion(tem, accountId, now);
-      await insertChanges(
-        tem,
-        accountId,
-        null,
-        [{ memberId, externalId: member.externalId, identifier: member.identifier, name: member.name, email: member.email, action: active ? 'admin_checked' : 'admin_unchecked', reason: 'set_by_admin', changes, after }],
-        'applied',
-        actor,
-        now,
-      );
+      const result = await this.#apply(tem, account, [member], active, actor);
+      if (result.refused[0]) throw new ConflictError(result.refused[0].reason);
       return (await getMember(tem, accountId, memberId))!;
     });
+  }
+
+  /**
+   * The Active box for many members at once, in one transaction: the given ids, or every member
+   * matching a members-table filter. The same rules as one box, checked in name order (so the
+   * seat limit admits the first ones); answers how many changed and which were refused, and why.
+   */
+  async bulkSetActive(accountId: string, input: { active: boolean; memberIds?: string[]; filter?: Record<string, string | undefined> }, actor: string): Promise<BulkResult> {
+    requireId('account', accountId);
+    if ((input.memberIds === undefined) === (input.filter === undefined)) throw new InputError('give either memberIds or filter (the members-table query), not both or neither');
+    const ids = input.memberIds?.map((id) => requireId('member', id));
+    const filter = input.filter ? parseMemberQuery({ ...input.filter }) : undefined;
+    return this.orm.em.fork().transactional(async (tem) => {
+      const account = await lockAccount(tem, accountId);
+      if (!account) throw new NotFoundError(`account ${accountId} not found`);
+      const members = await lockMembers(tem, accountId, ids ? { ids } : { filter: filter! });
+      const result = await this.#apply(tem, account, members, input.active, actor);
+      if (ids) {
+        const found = new Set(members.map((m) => m.id));
+        for (const id of new Set(ids)) if (!found.has(id)) result.refused.push({ memberId: id, code: 'not_found', reason: `member ${id} not found in account ${accountId}` });
+      }
+      return result;
+    });
+  }
+
+  /** Decides and writes the Active box for members whose rows the caller locked, with the account row. */
+  async #apply(tem: EntityManager, account: AccountRecord, members: LocalMember[], active: boolean, actor: string): Promise<BulkResult> {
+    const psa = this.registry.get(account.integration).displayName;
+    const seats = new Seats(account.seatLimit, await countActive(tem, account.id));
+    const writes: { id: string; state: MemberState }[] = [];
+    const entries: PlanEntry[] = [];
+    const refused: BulkResult['refused'] = [];
+    for (const member of members) {
+      const decision = decideActive(member, active, seats);
+      if (decision === 'unchanged') continue;
+      if ('refused' in decision) {
+        refused.push({ memberId: member.id, code: decision.refused, reason: refusalWords(decision.refused, member.name, psa, seats) });
+        continue;
+      }
+      const { after } = decision;
+      writes.push({ id: member.id, state: after });
+      entries.push({ memberId: member.id, externalId: member.externalId, identifier: member.identifier, name: member.name, email: member.email, action: active ? 'admin_checked' : 'admin_unchecked', reason: 'set_by_admin', changes: diffState(stateOf(member), after), after });
+    }
+    if (writes.length > 0) {
+      const now = this.clock.now();
+      await updateMembers(tem, account.id, writes, now, false);
+      await bumpMembersVersion(tem, account.id, now);
+      await insertChanges(tem, account.id, null, entries, 'applied', actor, now);
+    }
+    return { changed: writes.length, refused };
   }
 }

@@ -49,6 +49,7 @@ const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; 
   { method: 'PATCH', url: '/api/v1/accounts/:id/members/:memberId', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}`, changes: true, payload: { active: true } },
   { method: 'GET', url: '/api/v1/accounts/:id/survey-events', path: () => `/api/v1/accounts/${ids.account}/survey-events`, changes: false },
   { method: 'GET', url: '/api/v1/accounts/:id/members/:memberId/explain', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}/explain`, changes: false },
+  { method: 'POST', url: '/api/v1/accounts/:id/members/bulk', path: () => `/api/v1/accounts/${ids.account}/members/bulk`, changes: true, payload: { active: true, memberIds: ['3f2a9c1e-0000-4000-8000-000000000000'] } },
   // Every caller lists the accounts it may see (support: all; anyone else: its own).
   { method: 'GET', url: '/api/v1/accounts', path: () => '/api/v1/accounts', changes: false, except: { otherAdmin: 'allowed' } },
   { method: 'GET', url: '/api/v1/accounts/:id', path: () => `/api/v1/accounts/${ids.account}`, changes: false },

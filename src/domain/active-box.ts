@@ -1,0 +1,32 @@
+import type { LocalMember, MemberState } from './member.js';
+import { stateOf } from './member.js';
+import type { Seats } from './seats.js';
+
+/** Why the Active box could not be checked for a member. */
+export type ActiveRefusal = 'vanished' | 'psa_inactive' | 'seat_limit';
+
+/**
+ * The Active box (product.md §2 rule 8), for one member or many: unchecking always works and
+ * sticks across syncs; checking is refused for a member the PSA no longer returns or reports
+ * inactive, and beyond the seat limit (`seats` is taken as members are checked, in order).
+ */
+export function decideActive(member: LocalMember, active: boolean, seats: Seats): { after: MemberState } | 'unchanged' | { refused: ActiveRefusal } {
+  const before = stateOf(member);
+  if (active) {
+    if (member.active) return 'unchanged';
+    if (member.inactiveReason === 'vanished') return { refused: 'vanished' };
+    if (member.psaActive === false) return { refused: 'psa_inactive' };
+    if (!seats.take()) return { refused: 'seat_limit' };
+    return { after: { ...before, active: true, adminInactive: false, inactiveReason: null } };
+  }
+  if (member.adminInactive && !member.active) return 'unchanged';
+  if (member.active) seats.release();
+  return { after: { ...before, active: false, adminInactive: true, inactiveReason: member.list === 'staff' ? 'admin' : before.inactiveReason } };
+}
+
+/** The refusal in words a person can act on. */
+export function refusalWords(reason: ActiveRefusal, name: string, psa: string, seats: Seats): string {
+  if (reason === 'vanished') return `member ${name} is no longer returned by ${psa}, so it cannot be made Active`;
+  if (reason === 'psa_inactive') return `member ${name} is inactive in ${psa}, so it cannot be made Active`;
+  return seats.refusal();
+}
