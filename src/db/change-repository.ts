@@ -3,6 +3,7 @@ import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { diffState, type FieldChange, type MemberState, type PlanEntry } from '../domain/member.js';
 import { iso, type ChangeView } from './views.js';
+import { pageOf, type PageRequest } from './paging.js';
 
 type Row = Record<string, any>;
 
@@ -108,6 +109,17 @@ export async function loadPlannedEntries(em: EntityManager, runId: string): Prom
 
 export async function setChangeState(em: EntityManager, runId: string, from: 'planned', to: 'applied' | 'discarded'): Promise<void> {
   await exec(em, 'update member_change set state = ? where run_id = ? and state = ?', [to, runId, from]);
+}
+
+/** A page of a run's change entries, in order, by keyset on the entry id. */
+export async function pageRunChanges(em: EntityManager, runId: string, page: PageRequest): Promise<{ changes: ChangeView[]; nextCursor: string | null }> {
+  const rows: Row[] = await exec(
+    em,
+    `select * from member_change where run_id = ? ${page.cursor ? 'and id > ?::bigint' : ''} order by id limit ?`,
+    page.cursor ? [runId, page.cursor[0], page.limit + 1] : [runId, page.limit + 1],
+  );
+  const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [String(r.id)]);
+  return { changes: shown.map(toChangeView), nextCursor };
 }
 
 export async function listRunChanges(em: EntityManager, runId: string): Promise<ChangeView[]> {

@@ -1,4 +1,5 @@
 import { exec } from './sql.js';
+import { pageOf, type PageRequest } from './paging.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlanEntry, RunCounts } from '../domain/member.js';
 import { iso, type RunStatus, type RunTrigger, type RunView } from './views.js';
@@ -229,6 +230,29 @@ export async function expireHeldRuns(em: EntityManager, now: Date, runId?: strin
     runId ? [now, new Date(now.getTime() - HELD_RUN_TTL_MS), runId] : [now, new Date(now.getTime() - HELD_RUN_TTL_MS)],
   );
   return rows.map(toRunView);
+}
+
+/** Filters of the runs list (the console's Runs page). */
+export interface RunFilter {
+  status?: RunStatus;
+  trigger?: RunTrigger;
+  /** Runs created at or after / before these times. */
+  since?: Date;
+  until?: Date;
+}
+
+/** A page of an account's runs, newest first, by keyset on (created_at, id). */
+export async function pageRuns(em: EntityManager, accountId: string, f: RunFilter, page: PageRequest): Promise<{ runs: RunView[]; nextCursor: string | null }> {
+  const where = ['account_id = ?'];
+  const params: unknown[] = [accountId];
+  if (f.status) (where.push('status = ?'), params.push(f.status));
+  if (f.trigger) (where.push('trigger = ?'), params.push(f.trigger));
+  if (f.since) (where.push('created_at >= ?'), params.push(f.since));
+  if (f.until) (where.push('created_at < ?'), params.push(f.until));
+  if (page.cursor) (where.push('(created_at, id) < (?::timestamptz, ?::uuid)'), params.push(...page.cursor));
+  const rows: Row[] = await exec(em, `select *, created_at::text as created_key from sync_run where ${where.join(' and ')} order by created_at desc, id desc limit ?`, [...params, page.limit + 1]);
+  const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [r.created_key, r.id]);
+  return { runs: shown.map(toRunView), nextCursor };
 }
 
 export async function listRuns(em: EntityManager, accountId: string, limit = 50): Promise<RunView[]> {

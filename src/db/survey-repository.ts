@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { exec, execPrepared } from './sql.js';
+import { pageOf, type PageRequest } from './paging.js';
 import { iso } from './views.js';
 
 type Row = Record<string, any>;
@@ -121,6 +122,21 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
     [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now],
   );
   return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
+}
+
+/** A page of an account's survey events, newest first, by keyset on (created_at, id). */
+export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+  const params: unknown[] = [accountId];
+  let after = '';
+  if (page.cursor) ((after = 'and (created_at, id) < (?::timestamptz, ?::uuid)'), params.push(...page.cursor));
+  const rows: Row[] = await exec(
+    em,
+    `select *, created_at::text as created_key from survey_event where account_id = ? ${opts.unmatchedOnly ? 'and member_id is null' : ''} ${after}
+      order by created_at desc, id desc limit ?`,
+    [...params, page.limit + 1],
+  );
+  const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [r.created_key, r.id]);
+  return { events: shown.map(toView), nextCursor };
 }
 
 export async function listEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; limit: number }): Promise<SurveyEventView[]> {

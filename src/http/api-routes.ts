@@ -62,17 +62,17 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return reply.code(202).send({ run, joined: !created });
   });
 
-  server.get<{ Params: { id: string } }>('/api/v1/accounts/:id/runs', async (req) => {
+  server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/runs', async (req) => {
     const accountId = requireId('account', req.params.id);
     assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    return { runs: await app.runs.list(accountId) };
+    return app.runs.page(accountId, req.query);
   });
 
-  server.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (req) => {
+  server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/runs/:id', async (req) => {
     const runId = requireId('run', req.params.id);
-    const result = await app.runs.show(runId);
-    assertCanRead(principalOf(req), result.run.accountId, `run ${runId}`);
-    return { run: result.run, changes: result.changes };
+    const { run } = await app.runs.showPage(runId, { limit: '1' });
+    assertCanRead(principalOf(req), run.accountId, `run ${runId}`);
+    return app.runs.showPage(runId, req.query);
   });
 
   for (const verb of ['approve', 'reject'] as const) {
@@ -108,10 +108,10 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     },
   );
 
-  server.get<{ Params: { id: string }; Querystring: { unmatched?: string } }>('/api/v1/accounts/:id/survey-events', async (req) => {
+  server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/survey-events', async (req) => {
     const accountId = requireId('account', req.params.id);
     assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    return { events: await app.survey.list(accountId, req.query.unmatched === 'true') };
+    return app.survey.page(accountId, req.query);
   });
 
   server.get<{ Querystring: { account?: string } }>('/api/v1/tokens', async (req) => ({

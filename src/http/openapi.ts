@@ -13,6 +13,11 @@ const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string'
 const memberId = { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const runWithChanges = json({ type: 'object', properties: { run: ref('Run'), changes: { type: 'array', items: ref('Change') } } });
 
+const pageParameters = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+  { name: 'cursor', in: 'query', description: 'nextCursor of the previous page', schema: { type: 'string' } },
+];
+
 const accountSchema = {
   type: 'object',
   properties: {
@@ -182,8 +187,27 @@ export const openApiDocument = {
         responses: { '202': { description: 'The queued or running run', ...json({ type: 'object', properties: { run: ref('Run'), joined: { type: 'boolean' } } }) }, '200': { description: 'Dry run plan', ...runWithChanges }, ...errors },
       },
     },
-    '/api/v1/accounts/{id}/runs': { get: { summary: 'Run history, newest first', parameters: [accountId], responses: { '200': { description: 'Runs', ...json({ type: 'object', properties: { runs: { type: 'array', items: ref('Run') } } }) }, ...errors } } },
-    '/api/v1/runs/{id}': { get: { summary: 'One run with its change entries (a held run: its planned changes)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
+    '/api/v1/accounts/{id}/runs': {
+      get: {
+        summary: 'Run history, newest first, in pages',
+        parameters: [
+          accountId,
+          { name: 'status', in: 'query', schema: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] } },
+          { name: 'trigger', in: 'query', schema: { enum: ['schedule', 'manual', 'setup', 'retry'] } },
+          { name: 'since', in: 'query', description: 'created at or after', schema: { type: 'string', format: 'date-time' } },
+          { name: 'until', in: 'query', description: 'created before', schema: { type: 'string', format: 'date-time' } },
+          ...pageParameters,
+        ],
+        responses: { '200': { description: 'Runs', ...json({ type: 'object', properties: { runs: { type: 'array', items: ref('Run') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors },
+      },
+    },
+    '/api/v1/runs/{id}': {
+      get: {
+        summary: 'One run with a page of its change entries, in order (a held run: its planned changes)',
+        parameters: [runId, ...pageParameters],
+        responses: { '200': { description: 'Run, changes and nextCursor', ...runWithChanges }, ...errors },
+      },
+    },
     '/api/v1/runs/{id}/approve': { post: { summary: 'Apply exactly the stored plan of a held run (admin)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
     '/api/v1/runs/{id}/reject': { post: { summary: 'Discard a held run (admin)', parameters: [runId], responses: { '200': { description: 'Run', ...runWithChanges }, ...errors } } },
     '/api/v1/accounts/{id}/members': {
@@ -261,9 +285,9 @@ export const openApiDocument = {
     },
     '/api/v1/accounts/{id}/survey-events': {
       get: {
-        summary: 'Recorded survey events, newest first; unmatched ones carry unmatchedReason',
-        parameters: [accountId, { name: 'unmatched', in: 'query', schema: { type: 'boolean' } }],
-        responses: { '200': { description: 'Events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') } } }) }, ...errors },
+        summary: 'Recorded survey events, newest first, in pages; unmatched ones carry unmatchedReason',
+        parameters: [accountId, { name: 'unmatched', in: 'query', schema: { type: 'boolean' } }, ...pageParameters],
+        responses: { '200': { description: 'Events', ...json({ type: 'object', properties: { events: { type: 'array', items: ref('SurveyEvent') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors },
       },
     },
     '/api/v1/accounts': {

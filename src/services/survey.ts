@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
-import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { countSurveyAddsSince, listEvents, memberNames, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
+import { countSurveyAddsSince, listEvents, memberNames, pageEvents, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
+import { parsePageRequest, unknownParams } from '../db/paging.js';
 import { addedEntry, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
@@ -195,6 +196,19 @@ export class SurveyService {
       id: randomUUID(),
       state: { externalId: input.agentId, identifier: input.agentIdentifier, name, email: input.agentEmail, active, list: 'staff', psaActive: null, inactiveReason: active ? null : 'seat_limit', adminInactive: false },
     };
+  }
+
+  /** A page of survey events, newest first (`unmatched`, `limit`, `cursor` as URL values). */
+  async page(accountId: string, raw: Record<string, string | undefined>): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+    requireId('account', accountId);
+    const problems: string[] = [];
+    unknownParams(raw, ['unmatched', 'limit', 'cursor'], problems);
+    if (raw.unmatched !== undefined && raw.unmatched !== 'true' && raw.unmatched !== 'false') problems.push(`unmatched must be true or false (got "${raw.unmatched.slice(0, 20)}")`);
+    const page = parsePageRequest(raw, 2, problems);
+    if (problems.length > 0) throw new InputError(problems.join('; '));
+    const em = this.orm.em.fork();
+    if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
+    return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true' }, page);
   }
 
   async list(accountId: string, unmatchedOnly: boolean, limit = 100): Promise<SurveyEventView[]> {
