@@ -22,6 +22,7 @@ import { createLogger } from '../src/core/logger.js';
 import { FAKE_CREDENTIALS } from '../test/fakes/connectwise-fake.js';
 import { schedulerBench } from './scheduler.js';
 import { surveyBench } from './survey.js';
+import { membersBench } from './members.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
@@ -63,6 +64,15 @@ await admin.connect();
 await admin.query(`create database ${dbName}`);
 const dbUrl = new URL(pgServer.url);
 dbUrl.pathname = `/${dbName}`;
+
+if (process.argv.includes('--members')) {
+  const lines = await membersBench(dbUrl.toString(), secretKey);
+  await admin.query(`drop database ${dbName} with (force)`);
+  await admin.end();
+  await pgServer.stop();
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
 
 if (process.argv.includes('--survey')) {
   const lines = await surveyBench({
