@@ -22,6 +22,7 @@ import { TokenService } from './services/tokens.js';
 import { SurveyService } from './services/survey.js';
 import { MemberImportService } from './services/member-import.js';
 import { Metrics } from './daemon/metrics.js';
+import { OutboxMailer, SmtpMailer, type Mailer } from './notify/mailer.js';
 
 export interface AppOptions {
   env: Env;
@@ -56,6 +57,7 @@ export interface App {
   survey: SurveyService;
   imports: MemberImportService;
   metrics: Metrics;
+  mailer: Mailer;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -144,6 +146,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     survey: new SurveyService(orm, registry, secretBox, clock, logger),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
+    mailer: env.mail.smtpUrl ? new SmtpMailer(env.mail.smtpUrl, env.mail.from, logger) : new OutboxMailer(orm, clock, logger),
     embedded,
     migrate: () => migrate(orm),
     async close() {

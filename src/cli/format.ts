@@ -1,6 +1,7 @@
 import type { ChangeView, MemberView, RunView, AccountView } from '../db/views.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import type { TokenView } from '../services/tokens.js';
+import type { HeldMail } from '../db/mail-repository.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -138,4 +139,11 @@ export function formatTokens(tokens: TokenView[]): string {
       when(t.lastUsedAt),
     ]),
   ]);
+}
+
+export function formatHeldMail(held: HeldMail[], smtpConfigured: boolean): string {
+  const note = smtpConfigured ? 'SMTP_URL is set now, so new messages are sent, not held.' : 'No SMTP_URL is set: messages are held here instead of sent.';
+  if (held.length === 0) return `The outbox is empty. ${note}`;
+  const blocks = held.map((m) => [`To: ${m.to}`, `Subject: ${m.subject}`, `Date: ${m.createdAt}`, `Purpose: ${m.purpose}`, '', m.text.trimEnd()].join('\n'));
+  return [note, '', blocks.join('\n\n----------------------------------------\n\n')].join('\n');
 }

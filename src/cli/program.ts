@@ -6,8 +6,12 @@ import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
-import { formatAccount, formatAccounts, formatExplain, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
+import { formatAccount, formatAccounts, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
 import { APP_VERSION } from '../core/version.js';
+import { listHeldMail } from '../db/mail-repository.js';
+import { smtpLabel } from '../notify/mailer.js';
+import { testMail } from '../notify/templates.js';
+import { EMAIL } from '../services/member-file.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -314,6 +318,29 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       withApp(async (app) => {
         const result = await app.members.explain(accountId, memberId);
         print(result, () => formatExplain(result.member, result.history));
+      }),
+    );
+
+  const mail = program.command('mail').description("psa-sync's mail: SMTP_URL, or the outbox when none is set");
+  mail
+    .command('outbox')
+    .description('messages held because no SMTP_URL is set (activation links, notifications), newest first')
+    .option('--to <email>', 'only messages to this address')
+    .action((opts: { to?: string }) =>
+      withApp(async (app) => {
+        const held = await listHeldMail(app.orm.em.fork(), opts.to);
+        print(held, () => formatHeldMail(held, app.env.mail.smtpUrl !== undefined));
+      }),
+    );
+  mail
+    .command('test')
+    .description('send a test message, to check the mail settings end to end')
+    .requiredOption('--to <email>', 'where to send it')
+    .action((opts: { to: string }) =>
+      withApp(async (app) => {
+        if (!EMAIL.test(opts.to)) throw new InputError(`--to must be an email address (got "${opts.to}")`);
+        const delivery = await app.mailer.send(opts.to, testMail(app.env.publicUrl));
+        print(delivery, () => (delivery.channel === 'smtp' ? `Sent to ${opts.to} through ${smtpLabel(app.env.mail.smtpUrl!)}.` : `No SMTP_URL is set: the message to ${opts.to} is in the outbox (psa-sync mail outbox --to ${opts.to}).`));
       }),
     );
 

@@ -28,6 +28,8 @@ const envSchema = z.object({
     .string()
     .regex(/^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges')
     .default('false'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587').optional(),
+  PSA_SYNC_MAIL_FROM: z.string().min(3).default('psa-sync <psa-sync@localhost>'),
   PSA_SYNC_RATE_LIMIT_BUDGET_MS: z.coerce.number().int().min(1_000).default(180_000),
 });
 
@@ -62,6 +64,8 @@ export interface Env {
    * by default; behind a reverse proxy, `true`, a hop count, or the proxies' addresses.
    */
   trustProxy: boolean | number | string[];
+  /** Mail: through `smtpUrl` when set, else into the outbox (`psa-sync mail outbox`). */
+  mail: { smtpUrl?: string; from: string };
   /** Total time one sync may spend waiting on a PSA's throttling (429s) before it fails as `rate_limited`. */
   rateLimitBudgetMs: number;
 }
@@ -99,5 +103,6 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
     rateLimitBudgetMs: e.PSA_SYNC_RATE_LIMIT_BUDGET_MS,
     trustProxy: trustProxyOf(e.PSA_SYNC_TRUST_PROXY),
+    mail: { smtpUrl: e.SMTP_URL, from: e.PSA_SYNC_MAIL_FROM },
   };
 }
