@@ -2,6 +2,7 @@ import type { ChangeView, MemberView, RunView, AccountView } from '../db/views.j
 import type { SurveyEventView } from '../db/survey-repository.js';
 import type { TokenView } from '../services/tokens.js';
 import type { HeldMail } from '../db/mail-repository.js';
+import type { AuditEntry } from '../db/audit-repository.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -146,4 +147,13 @@ export function formatHeldMail(held: HeldMail[], smtpConfigured: boolean): strin
   if (held.length === 0) return `The outbox is empty. ${note}`;
   const blocks = held.map((m) => [`To: ${m.to}`, `Subject: ${m.subject}`, `Date: ${m.createdAt}`, `Purpose: ${m.purpose}`, '', m.text.trimEnd()].join('\n'));
   return [note, '', blocks.join('\n\n----------------------------------------\n\n')].join('\n');
+}
+
+export function formatAudit(entries: AuditEntry[]): string {
+  if (entries.length === 0) return 'No admin actions recorded yet.';
+  const show = (v: unknown) => (v === null || v === undefined ? '-' : JSON.stringify(v));
+  return table([
+    ['WHEN', 'WHO', 'ACTION', 'TARGET', 'BEFORE', 'AFTER', 'REASON'],
+    ...entries.map((e) => [e.createdAt, e.actor, e.action, `${e.target.type}${e.target.id ? ` ${e.target.id}` : ''}`, show(e.before), show(e.after), e.reason ?? '-']),
+  ]);
 }

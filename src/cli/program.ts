@@ -6,12 +6,13 @@ import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
-import { formatAccount, formatAccounts, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
+import { formatAccount, formatAccounts, formatAudit, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
 import { APP_VERSION } from '../core/version.js';
 import { listHeldMail } from '../db/mail-repository.js';
 import { smtpLabel } from '../notify/mailer.js';
 import { testMail } from '../notify/templates.js';
 import { EMAIL } from '../services/member-file.js';
+import { cleanReason } from '../services/members.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -168,7 +169,8 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--survey-auto-add-cap <n>', 'most members survey activity may add per day', intArg('survey auto-add cap'))
     .option('--breaker-percent <p>', 'hold a run that deactivates more than this % of Active members', intArg('breaker percent'))
     .option('--breaker-min <n>', '…and more than this many members', intArg('breaker minimum'))
-    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number; breakerPercent?: number; breakerMin?: number }) =>
+    .option('--reason <text>', 'why, recorded in the audit trail')
+    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number; breakerPercent?: number; breakerMin?: number; reason?: string }) =>
       withApp(async (app) => {
         let seatLimit: number | null | undefined;
         if (opts.seatLimit !== undefined) seatLimit = opts.seatLimit === 'none' ? null : intArg('seat limit')(opts.seatLimit);
@@ -181,7 +183,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
           surveyAutoAddCap: opts.surveyAutoAddCap,
           breakerPercent: opts.breakerPercent,
           breakerMinMembers: opts.breakerMin,
-        });
+        }, actor(), cleanReason(opts.reason));
         print(account, () => formatAccount(account));
       }),
     );
@@ -261,9 +263,11 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       .command(verb)
       .description(verb === 'approve' ? 'apply exactly the stored plan of a held run' : 'discard a held run; nothing is applied')
       .argument('<run>', 'run id')
-      .action((runId: string) =>
+      .option('--reason <text>', 'why, recorded in the audit trail')
+      .action((runId: string, opts: { reason?: string }) =>
         withApp(async (app) => {
-          const { run, changes } = verb === 'approve' ? await app.engine.approve(runId, actor()) : await app.engine.reject(runId, actor());
+          const reason = cleanReason(opts.reason);
+          const { run, changes } = verb === 'approve' ? await app.engine.approve(runId, actor(), reason) : await app.engine.reject(runId, actor(), reason);
           print({ ...run, changes }, () => formatRun(run, changes));
         }),
       );
@@ -287,10 +291,11 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .argument('<account>', 'account id')
     .argument('<member>', 'member id')
     .argument('<active>', 'true | false')
-    .action((accountId: string, memberId: string, value: string) =>
+    .option('--reason <text>', 'why, recorded in the audit trail and the member\'s explain')
+    .action((accountId: string, memberId: string, value: string, opts: { reason?: string }) =>
       withApp(async (app) => {
         if (value !== 'true' && value !== 'false') throw new InputError(`Active must be true or false (got "${value}")`);
-        const member = await app.members.setActive(accountId, memberId, value === 'true', actor());
+        const member = await app.members.setActive(accountId, memberId, value === 'true', actor(), opts.reason);
         print(member, () => formatMembers([member]));
       }),
     );
@@ -318,6 +323,18 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       withApp(async (app) => {
         const result = await app.members.explain(accountId, memberId);
         print(result, () => formatExplain(result.member, result.history));
+      }),
+    );
+
+  program
+    .command('audit')
+    .description("an account's audit trail: every admin action, newest first, with who, before and after, and the reason given")
+    .argument('<account>', 'account id')
+    .option('--limit <n>', 'how many entries', intArg('--limit'), 50)
+    .action((accountId: string, opts: { limit: number }) =>
+      withApp(async (app) => {
+        const { entries } = await app.members.audit(accountId, { limit: String(opts.limit) });
+        print(entries, () => formatAudit(entries));
       }),
     );
 
@@ -374,7 +391,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--expires-in <days>', 'the token answers 401 after this many days (default: never)', intArg('--expires-in'))
     .action((opts: { role: string; account?: string; name?: string; expiresIn?: number }) =>
       withApp(async (app) => {
-        const { token, record } = await app.tokens.create({ role: opts.role, accountId: opts.account, name: opts.name, expiresInDays: opts.expiresIn });
+        const { token, record } = await app.tokens.create({ role: opts.role, accountId: opts.account, name: opts.name, expiresInDays: opts.expiresIn }, actor());
         print({ ...record, token }, () =>
           [
             `Token ${record.id} for ${record.role}${record.accountId ? ` of account ${record.accountId}` : ' (all accounts, read only)'}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''}:`,

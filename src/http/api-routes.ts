@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import type { Principal } from '../services/tokens.js';
 import { assertCanChange, assertCanRead, requireId } from './access.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
+import { cleanReason } from '../services/members.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,8 +29,12 @@ const ACCOUNT_PATCH = {
     requireSignedLinks: { type: 'boolean' },
     surveyAutoAddCap: { type: 'integer', minimum: 0 },
     settings: { type: 'object' },
+    reason: { type: 'string', maxLength: 500 },
   },
 } as const;
+
+/** The optional reason an admin gives for an action (kept in the audit trail). */
+const REASON = { type: 'string', maxLength: 500 } as const;
 
 export function registerApiRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/v1/accounts', async (req) => {
@@ -44,10 +49,12 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return { account: await app.accounts.get(accountId) };
   });
 
-  server.patch<{ Params: { id: string }; Body: UpdateAccountInput }>('/api/v1/accounts/:id', { schema: { body: ACCOUNT_PATCH } }, async (req) => {
+  server.patch<{ Params: { id: string }; Body: UpdateAccountInput & { reason?: string } }>('/api/v1/accounts/:id', { schema: { body: ACCOUNT_PATCH } }, async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanChange(principalOf(req), accountId, `account ${accountId}`, 'change account settings');
-    return { account: await app.accounts.update(accountId, req.body) };
+    const p = principalOf(req);
+    assertCanChange(p, accountId, `account ${accountId}`, 'change account settings');
+    const { reason, ...input } = req.body;
+    return { account: await app.accounts.update(accountId, input, actorOf(p), cleanReason(reason)) };
   });
 
   server.post<{ Params: { id: string }; Querystring: { dryRun?: string } }>('/api/v1/accounts/:id/sync', async (req, reply) => {
@@ -76,15 +83,23 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
   });
 
   for (const verb of ['approve', 'reject'] as const) {
-    server.post<{ Params: { id: string } }>(`/api/v1/runs/:id/${verb}`, async (req) => {
+    // The body is optional: {"reason": "…"} is recorded in the audit trail.
+    server.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(`/api/v1/runs/:id/${verb}`, { schema: { body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: REASON } } } }, async (req) => {
       const runId = requireId('run', req.params.id);
       const { run } = await app.runs.show(runId);
       const p = principalOf(req);
       assertCanChange(p, run.accountId, `run ${runId}`, `${verb} a held run`);
-      const result = verb === 'approve' ? await app.engine.approve(runId, actorOf(p)) : await app.engine.reject(runId, actorOf(p));
+      const reason = cleanReason(req.body?.reason);
+      const result = verb === 'approve' ? await app.engine.approve(runId, actorOf(p), reason) : await app.engine.reject(runId, actorOf(p), reason);
       return { run: result.run, changes: result.changes };
     });
   }
+
+  server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/audit', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    return app.members.audit(accountId, req.query);
+  });
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/members', async (req) => {
     const accountId = requireId('account', req.params.id);
@@ -92,11 +107,11 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return app.members.page(accountId, req.query);
   });
 
-  server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean } }>(
+  server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean; reason?: string } }>(
     '/api/v1/accounts/:id/members/:memberId',
     {
       schema: {
-        body: { type: 'object', required: ['active'], additionalProperties: false, properties: { active: { type: 'boolean' } } },
+        body: { type: 'object', required: ['active'], additionalProperties: false, properties: { active: { type: 'boolean' }, reason: REASON } },
       },
     },
     async (req) => {
@@ -104,7 +119,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
       const memberId = requireId('member', req.params.memberId);
       const p = principalOf(req);
       assertCanChange(p, accountId, `account ${accountId}`, 'change members');
-      return { member: await app.members.setActive(accountId, memberId, req.body.active, actorOf(p)) };
+      return { member: await app.members.setActive(accountId, memberId, req.body.active, actorOf(p), req.body.reason) };
     },
   );
 
@@ -123,7 +138,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     return { token: await app.tokens.revoke(req.params.id, actorOf(p), p) };
   });
 
-  server.post<{ Params: { id: string }; Body: { active: boolean; memberIds?: string[]; filter?: Record<string, string> } }>(
+  server.post<{ Params: { id: string }; Body: { active: boolean; memberIds?: string[]; filter?: Record<string, string>; reason?: string } }>(
     '/api/v1/accounts/:id/members/bulk',
     {
       schema: {
@@ -135,6 +150,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
             active: { type: 'boolean' },
             memberIds: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 100_000 },
             filter: { type: 'object', additionalProperties: { type: 'string' } },
+            reason: REASON,
           },
         },
       },

@@ -318,6 +318,25 @@ export const openApiDocument = {
         responses: { '200': { description: 'Account', ...json({ type: 'object', properties: { account: accountSchema } }) }, ...errors },
       },
     },
+    '/api/v1/accounts/{id}/audit': {
+      get: {
+        summary: "The account's audit trail: every admin action (Active box, bulk, approve/reject, settings, tokens), newest first, with who, before and after, and the reason given",
+        parameters: [accountId, ...pageParameters],
+        responses: {
+          '200': {
+            description: 'Entries',
+            ...json({
+              type: 'object',
+              properties: {
+                entries: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, accountId: { type: ['string', 'null'] }, actor: { type: 'string' }, action: { type: 'string' }, target: { type: 'object' }, before: {}, after: {}, reason: { type: ['string', 'null'] }, createdAt: { type: 'string', format: 'date-time' } } } },
+                nextCursor: { type: ['string', 'null'] },
+              },
+            }),
+          },
+          ...errors,
+        },
+      },
+    },
     '/api/v1/tokens': {
       get: {
         summary: "API tokens, never the tokens themselves: an admin's account's, or (support) every one, optionally one account's",

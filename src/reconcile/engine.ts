@@ -24,6 +24,7 @@ import { readRoster, type ConnectorReader, type RosterRead } from './read-roster
 import { RosterHasher } from './roster-hash.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 import { requireId } from '../core/ids.js';
+import { recordAudit } from '../db/audit-repository.js';
 
 export interface EngineDeps {
   orm: Orm;
@@ -462,7 +463,7 @@ export class SyncEngine {
    * refused once a later run has read the PSA completely (the roster may have changed, as when an
    * empty read was held and the next sync read everyone), once members changed, and after 7 days.
    */
-  async approve(runId: string, actor: string): Promise<SyncResult> {
+  async approve(runId: string, actor: string, reason: string | null = null): Promise<SyncResult> {
     requireId('run', runId);
     const { clock, orm } = this.#deps;
     const expired = await expireHeldRuns(orm.em.fork(), clock.now(), runId);
@@ -488,6 +489,7 @@ export class SyncEngine {
       await applyMemberStates(tem, held.accountId, 'psa', entries, now);
       await setChangeState(tem, runId, 'planned', 'applied');
       await recordFullRead(tem, held.accountId, new Date(held.finishedAt ?? now));
+      await recordAudit(tem, { accountId: held.accountId, actor, action: 'run.approved', target: { type: 'run', id: runId }, before: { status: 'held' }, after: { status: 'succeeded', counts: held.counts }, reason }, now);
       return decideRun(tem, runId, 'succeeded', actor, now);
     });
     this.#deps.logger.info({ runId, accountId: run.accountId, actor }, 'held run approved and applied');
@@ -502,13 +504,15 @@ export class SyncEngine {
   }
 
   /** Discards a held run's plan; nothing is applied. */
-  async reject(runId: string, actor: string): Promise<SyncResult> {
+  async reject(runId: string, actor: string, reason: string | null = null): Promise<SyncResult> {
     requireId('run', runId);
     const { clock, orm } = this.#deps;
     const run = await orm.em.fork().transactional(async (tem) => {
-      await this.#heldRun(tem, runId, 'reject');
+      const held = await this.#heldRun(tem, runId, 'reject');
       await setChangeState(tem, runId, 'planned', 'discarded');
-      return decideRun(tem, runId, 'rejected', actor, clock.now());
+      const now = clock.now();
+      await recordAudit(tem, { accountId: held.accountId, actor, action: 'run.rejected', target: { type: 'run', id: runId }, before: { status: 'held' }, after: { status: 'rejected' }, reason }, now);
+      return decideRun(tem, runId, 'rejected', actor, now);
     });
     this.#deps.logger.info({ runId, accountId: run.accountId, actor }, 'held run rejected');
     return { run, changes: await listRunChanges(orm.em.fork(), runId), joined: false };

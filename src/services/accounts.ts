@@ -10,6 +10,7 @@ import { nextDailySync } from '../schedule/daily.js';
 import { isStale, scheduleState } from '../schedule/backoff.js';
 import { iso, type AccountView } from '../db/views.js';
 import { requireId } from '../core/ids.js';
+import { recordAudit } from '../db/audit-repository.js';
 
 export interface AddAccountInput {
   name: string;
@@ -58,6 +59,22 @@ function validTimezone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+const AUDITED_FIELDS = ['seatLimit', 'syncAt', 'timezone', 'breakerPercent', 'breakerMinMembers', 'requireSignedLinks', 'surveyAutoAddCap'] as const;
+
+/** The changed settings, before and after; new credentials are noted, never recorded. */
+function settingsDiff(before: AccountRecord, after: AccountRecord, credentials: boolean): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  const b: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const field of AUDITED_FIELDS) {
+    if (before[field] !== after[field]) {
+      b[field] = before[field];
+      a[field] = after[field];
+    }
+  }
+  if (credentials) (b.settings = '(previous)'), (a.settings = '(new settings, not recorded)');
+  return { before: b, after: a };
 }
 
 /** Creates and lists accounts; connector settings are validated by the connector, then sealed. */
@@ -122,7 +139,7 @@ export class AccountService {
    * Changes an account. New settings are validated by the connector and clear an auth or
    * configuration block; the account then syncs at the next scheduler tick.
    */
-  async update(accountId: string, input: UpdateAccountInput): Promise<AccountView> {
+  async update(accountId: string, input: UpdateAccountInput, actor = 'cli', reason: string | null = null): Promise<AccountView> {
     requireId('account', accountId);
     const em = this.orm.em.fork();
     const current = await getAccount(em, accountId);
@@ -156,7 +173,11 @@ export class AccountService {
     const scheduled = this.registry.get(current.integration).rosterPolicy !== 'none';
     if (scheduled && (input.syncAt !== undefined || input.timezone !== undefined)) patch.nextSyncAt = nextDailySync({ id: accountId, syncAt, timezone }, now);
     if (scheduled && patch.clearBlock && current.blockedReason) patch.nextSyncAt = now;
-    const updated = await updateAccount(em, accountId, patch, now);
+    const updated = await em.fork().transactional(async (tem) => {
+      const row = await updateAccount(tem, accountId, patch, now);
+      if (row) await recordAudit(tem, { accountId, actor, action: 'account.updated', target: { type: 'account', id: accountId }, ...settingsDiff(current, row, input.settings !== undefined), reason }, now);
+      return row;
+    });
     if (!updated) throw new NotFoundError(`account ${accountId} not found`);
     return this.get(accountId);
   }

@@ -13,9 +13,19 @@ import { diffState, stateOf, type LocalMember, type MemberState, type PlanEntry 
 import { Seats } from '../domain/seats.js';
 import { requireId } from '../core/ids.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { memberAudit, pageAudit, recordAudit, type AuditEntry } from '../db/audit-repository.js';
+import { parsePageRequest, unknownParams } from '../db/paging.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
+
+/** A reason given with an admin action, trimmed; at most 500 characters. */
+export function cleanReason(reason: string | undefined): string | null {
+  const r = reason?.trim();
+  if (!r) return null;
+  if (r.length > 500) throw new InputError('the reason is longer than 500 characters');
+  return r;
+}
 
 /** What a bulk change of the Active box did. */
 export interface BulkResult {
@@ -93,20 +103,33 @@ export class MemberService {
     return { ...(await queryMembers(em, accountId, query)), seatLimit: account.seatLimit };
   }
 
-  async explain(accountId: string, memberId: string): Promise<{ member: MemberView; history: ChangeView[] }> {
+  /** An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). */
+  async audit(accountId: string, raw: Record<string, string | undefined>): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+    requireId('account', accountId);
+    const problems: string[] = [];
+    unknownParams(raw, ['limit', 'cursor'], problems);
+    const page = parsePageRequest(raw, 1, problems);
+    if (page.cursor && !/^\d+$/.test(page.cursor[0]!)) problems.push('cursor is not one this server gave out; start again from the first page');
+    if (problems.length > 0) throw new InputError(problems.join('; '));
+    const em = this.orm.em.fork();
+    if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
+    return pageAudit(em, accountId, page);
+  }
+
+  async explain(accountId: string, memberId: string): Promise<{ member: MemberView; history: ChangeView[]; audit: AuditEntry[] }> {
     requireId('account', accountId);
     requireId('member', memberId);
     const em = this.orm.em.fork();
     const member = await getMember(em, accountId, memberId);
     if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
-    return { member, history: await memberHistory(em, memberId) };
+    return { member, history: await memberHistory(em, memberId), audit: await memberAudit(em, memberId) };
   }
 
   /**
    * The Active checkbox. Unchecking always works and sticks across syncs; checking is refused for
    * a member the PSA reports inactive, or beyond the account's seat limit (product.md §2 rule 8).
    */
-  async setActive(accountId: string, memberId: string, active: boolean, actor: string): Promise<MemberView> {
+  async setActive(accountId: string, memberId: string, active: boolean, actor: string, reason?: string): Promise<MemberView> {
     requireId('account', accountId);
     requireId('member', memberId);
     return this.orm.em.fork().transactional(async (tem) => {
@@ -116,7 +139,15 @@ export class MemberService {
       if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
       const result = await this.#apply(tem, account, [member], active, actor);
       if (result.refused[0]) throw new ConflictError(result.refused[0].reason);
-      return (await getMember(tem, accountId, memberId))!;
+      const after = (await getMember(tem, accountId, memberId))!;
+      if (result.changed > 0) {
+        await recordAudit(
+          tem,
+          { accountId, actor, action: 'member.active', target: { type: 'member', id: memberId }, before: { active: member.active, adminInactive: member.adminInactive }, after: { active: after.active, adminInactive: after.adminInactive }, reason: cleanReason(reason) },
+          this.clock.now(),
+        );
+      }
+      return after;
     });
   }
 
@@ -125,7 +156,7 @@ export class MemberService {
    * matching a members-table filter. The same rules as one box, checked in name order (so the
    * seat limit admits the first ones); answers how many changed and which were refused, and why.
    */
-  async bulkSetActive(accountId: string, input: { active: boolean; memberIds?: string[]; filter?: Record<string, string | undefined> }, actor: string): Promise<BulkResult> {
+  async bulkSetActive(accountId: string, input: { active: boolean; memberIds?: string[]; filter?: Record<string, string | undefined>; reason?: string }, actor: string): Promise<BulkResult> {
     requireId('account', accountId);
     if ((input.memberIds === undefined) === (input.filter === undefined)) throw new InputError('give either memberIds or filter (the members-table query), not both or neither');
     const ids = input.memberIds?.map((id) => requireId('member', id));
@@ -139,6 +170,19 @@ export class MemberService {
         const found = new Set(members.map((m) => m.id));
         for (const id of new Set(ids)) if (!found.has(id)) result.refused.push({ memberId: id, code: 'not_found', reason: `member ${id} not found in account ${accountId}` });
       }
+      await recordAudit(
+        tem,
+        {
+          accountId,
+          actor,
+          action: 'members.bulk_active',
+          target: { type: 'members', id: null },
+          before: null,
+          after: { active: input.active, selection: ids ? { memberIds: ids.length } : { filter: input.filter }, changed: result.changed, refused: result.refused.length },
+          reason: cleanReason(input.reason),
+        },
+        this.clock.now(),
+      );
       return result;
     });
   }

@@ -5,6 +5,7 @@ import { getAccount } from '../db/account-repository.js';
 import type { Orm } from '../db/orm.js';
 import { findTokenByHash, getToken, insertToken, listTokens, revokeToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
 import { requireId } from '../core/ids.js';
+import { recordAudit } from '../db/audit-repository.js';
 
 /** Who is calling the API: a token's role and, except for support, its one account. */
 export interface Principal {
@@ -45,7 +46,7 @@ export class TokenService {
   ) {}
 
   /** `expiresInDays`: the token answers 401 after that many days (none: it does not expire). */
-  async create(input: { role: string; accountId?: string; name?: string; expiresInDays?: number }): Promise<{ token: string; record: TokenRecord }> {
+  async create(input: { role: string; accountId?: string; name?: string; expiresInDays?: number }, actor = 'cli'): Promise<{ token: string; record: TokenRecord }> {
     if (input.expiresInDays !== undefined && (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > 3650)) {
       throw new InputError(`expiry must be a whole number of days from 1 to 3650 (got ${input.expiresInDays})`);
     }
@@ -58,7 +59,8 @@ export class TokenService {
     if (input.accountId && !(await getAccount(em, input.accountId))) throw new NotFoundError(`account ${input.accountId} not found`);
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = this.clock.now();
-    const record = await insertToken(em, {
+    const record = await em.transactional(async (tem) => {
+      const created = await insertToken(tem, {
       id: randomUUID(),
       name: input.name?.trim() || `${role} token`,
       role,
@@ -66,6 +68,9 @@ export class TokenService {
       createdAt: now,
       expiresAt: input.expiresInDays === undefined ? null : new Date(now.getTime() + input.expiresInDays * 86_400_000),
       tokenHash: hashToken(token),
+      });
+      await recordAudit(tem, { accountId: created.accountId, actor, action: 'token.created', target: { type: 'token', id: created.id }, before: null, after: { name: created.name, role: created.role, expiresAt: created.expiresAt }, reason: null }, now);
+      return created;
     });
     return { token, record };
   }
@@ -93,7 +98,12 @@ export class TokenService {
     // Another account's token is not found, as everywhere else.
     if (!found || (caller && caller.role !== 'support' && found.accountId !== caller.accountId)) throw new NotFoundError(`token ${tokenId} not found`);
     const now = this.clock.now();
-    return tokenView((await revokeToken(em, tokenId, actor, now))!, now);
+    const revoked = await em.fork().transactional(async (tem) => {
+      const t = (await revokeToken(tem, tokenId, actor, now))!;
+      if (!found.revokedAt) await recordAudit(tem, { accountId: t.accountId, actor, action: 'token.revoked', target: { type: 'token', id: t.id }, before: { state: tokenState(found, now) }, after: { state: 'revoked' }, reason: null }, now);
+      return t;
+    });
+    return tokenView(revoked, now);
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {

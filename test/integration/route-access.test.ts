@@ -50,6 +50,7 @@ const TOKEN_ROUTES: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; 
   { method: 'GET', url: '/api/v1/accounts/:id/survey-events', path: () => `/api/v1/accounts/${ids.account}/survey-events`, changes: false },
   { method: 'GET', url: '/api/v1/accounts/:id/members/:memberId/explain', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}/explain`, changes: false },
   { method: 'POST', url: '/api/v1/accounts/:id/members/bulk', path: () => `/api/v1/accounts/${ids.account}/members/bulk`, changes: true, payload: { active: true, memberIds: ['3f2a9c1e-0000-4000-8000-000000000000'] } },
+  { method: 'GET', url: '/api/v1/accounts/:id/audit', path: () => `/api/v1/accounts/${ids.account}/audit`, changes: false },
   // Every caller lists the accounts it may see (support: all; anyone else: its own).
   { method: 'GET', url: '/api/v1/accounts', path: () => '/api/v1/accounts', changes: false, except: { otherAdmin: 'allowed' } },
   { method: 'GET', url: '/api/v1/accounts/:id', path: () => `/api/v1/accounts/${ids.account}`, changes: false },
@@ -144,9 +145,9 @@ describe('strict input (issue 9, item 4)', () => {
   });
 
   it('refuses unknown fields, naming each', async () => {
-    const res = await patch({ active: false, reason: 'left', note: 'x' });
+    const res = await patch({ active: false, comment: 'left', note: 'x' });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toContain('body has unknown field "reason"');
+    expect(res.json().error.message).toContain('body has unknown field "comment"');
     expect(res.json().error.message).toContain('body has unknown field "note"');
   });
 

@@ -7,6 +7,7 @@ import { Migration20261126000004_roster_hash } from './Migration20261126000004_r
 import { Migration20261130000001_hardening } from './Migration20261130000001_hardening.js';
 import { Migration20261130000002_token_lifecycle } from './Migration20261130000002_token_lifecycle.js';
 import { Migration20261130000003_mail_outbox } from './Migration20261130000003_mail_outbox.js';
+import { Migration20261130000004_audit } from './Migration20261130000004_audit.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000001_hardening', class: Migration20261130000001_hardening },
   { name: 'Migration20261130000002_token_lifecycle', class: Migration20261130000002_token_lifecycle },
   { name: 'Migration20261130000003_mail_outbox', class: Migration20261130000003_mail_outbox },
+  { name: 'Migration20261130000004_audit', class: Migration20261130000004_audit },
 ];
