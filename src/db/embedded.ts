@@ -80,6 +80,20 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
+/** Whether a server answers a query (one shutting down refuses new connections). */
+async function accepts(port: number, password: string): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function loadState(file: string): Promise<EmbeddedState> {
   if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as EmbeddedState;
   const state = { port: await freePort(54329), password: randomBytes(18).toString('base64url') };
@@ -114,20 +128,27 @@ export async function startEmbedded(dataDir: string, logger: Logger): Promise<Em
   const ownerFile = path.join(root, 'embedded.owner');
   const urlFor = (port: number) => `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/${DATABASE}`;
 
+  // Say we use the server before looking at it: a process leaving at this moment then sees us and
+  // leaves it running (or had already begun to stop it, which the check below waits out).
+  const users = new Users(path.join(root, 'embedded.users'));
+  await users.join();
   const postmaster = readPid(path.join(pgDir, 'postmaster.pid'));
   if (postmaster && isAlive(postmaster) && isPostgres(postmaster)) {
     const owner = readPid(ownerFile);
-    const users = new Users(path.join(root, 'embedded.users'));
     if ((owner && owner !== process.pid && isAlive(owner)) || (await users.others()).length > 0) {
       const port = Number.parseInt(readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[3] ?? '', 10) || state.port;
-      logger.debug({ port, owner }, 'using the embedded PostgreSQL of a running psa-sync process');
-      await users.join();
-      return embeddedHandle(urlFor(port), false, { pgDir, ownerFile, users, server: undefined, logger });
+      if (await accepts(port, state.password)) {
+        logger.debug({ port, owner }, 'using the embedded PostgreSQL of a running psa-sync process');
+        return embeddedHandle(urlFor(port), false, { pgDir, ownerFile, users, server: undefined, logger });
+      }
+      // Its last user was stopping it as we arrived: let it stop, then start it ourselves.
+      logger.debug({ pid: postmaster }, 'the embedded PostgreSQL is shutting down; starting it again once it has');
+    } else {
+      logger.warn({ pid: postmaster }, 'stopping orphaned embedded PostgreSQL left by a crashed process');
+      process.kill(postmaster, 'SIGINT');
     }
-    logger.warn({ pid: postmaster }, 'stopping orphaned embedded PostgreSQL left by a crashed process');
-    process.kill(postmaster, 'SIGINT');
     if (!(await waitForExit(postmaster, 15_000))) {
-      throw new AppError('config', `an orphaned PostgreSQL (pid ${postmaster}) in ${pgDir} did not stop; stop it and retry`);
+      throw new AppError('config', `an embedded PostgreSQL (pid ${postmaster}) in ${pgDir} did not stop; stop it and retry`);
     }
   }
 
@@ -136,11 +157,9 @@ export async function startEmbedded(dataDir: string, logger: Logger): Promise<Em
     state.port = port;
     await writeFile(path.join(root, 'embedded.json'), JSON.stringify(state), { mode: 0o600 });
   }
-  const users = new Users(path.join(root, 'embedded.users'));
   const server = new Postmaster(pgDir, port, state.password, logger, () => users.othersSync());
   await server.start();
   await writeFile(ownerFile, String(process.pid));
-  await users.join();
   await ensureDatabase(port, state.password);
   return embeddedHandle(urlFor(port), true, { pgDir, ownerFile, users, server, logger });
 }
