@@ -42,3 +42,13 @@ export function pageOf<R>(rows: R[], limit: number, cursorOf: (last: R) => strin
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: rows.length > limit && page.length > 0 ? encodeCursor(cursorOf(page.at(-1)!)) : null };
 }
+
+/** `limit` and `cursor` (and nothing else) for a list paged by a serial id (change entries, audit entries). */
+export function parseSerialPage(raw: Record<string, string | undefined>): PageRequest {
+  const problems: string[] = [];
+  unknownParams(raw, ['limit', 'cursor'], problems);
+  const page = parsePageRequest(raw, 1, problems);
+  if (page.cursor && !/^\d+$/.test(page.cursor[0]!)) problems.push('cursor is not one this server gave out; start again from the first page');
+  if (problems.length > 0) throw new InputError(problems.join('; '));
+  return page;
+}

@@ -14,7 +14,7 @@ import { Seats } from '../domain/seats.js';
 import { requireId } from '../core/ids.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberAudit, pageAudit, recordAudit, type AuditEntry } from '../db/audit-repository.js';
-import { parsePageRequest, unknownParams } from '../db/paging.js';
+import { parseSerialPage } from '../db/paging.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
@@ -70,10 +70,6 @@ export function parseMemberQuery(raw: Record<string, string | undefined>): Membe
   };
 }
 
-function toState(m: MemberView): MemberState {
-  return stateOf({ ...m, inactiveReason: m.inactiveReason as MemberState['inactiveReason'] });
-}
-
 /** The two member lists, the Active checkbox, and "explain this member". */
 export class MemberService {
   constructor(
@@ -106,11 +102,7 @@ export class MemberService {
   /** An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). */
   async audit(accountId: string, raw: Record<string, string | undefined>): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
     requireId('account', accountId);
-    const problems: string[] = [];
-    unknownParams(raw, ['limit', 'cursor'], problems);
-    const page = parsePageRequest(raw, 1, problems);
-    if (page.cursor && !/^\d+$/.test(page.cursor[0]!)) problems.push('cursor is not one this server gave out; start again from the first page');
-    if (problems.length > 0) throw new InputError(problems.join('; '));
+    const page = parseSerialPage(raw);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
     return pageAudit(em, accountId, page);

@@ -2,7 +2,7 @@ import type { Orm } from '../db/orm.js';
 import { InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
 import { listRunChanges, pageRunChanges } from '../db/change-repository.js';
-import { parsePageRequest, unknownParams } from '../db/paging.js';
+import { parsePageRequest, parseSerialPage, unknownParams } from '../db/paging.js';
 import { getRun, listRuns, pageRuns, type RunFilter } from '../db/run-repository.js';
 import type { ChangeView, RunView } from '../db/views.js';
 
@@ -52,11 +52,7 @@ export class RunService {
   /** A run with one page of its change entries (`limit`, `cursor`). */
   async showPage(runId: string, raw: Record<string, string | undefined>): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
     requireId('run', runId);
-    const problems: string[] = [];
-    unknownParams(raw, ['limit', 'cursor'], problems);
-    const page = parsePageRequest(raw, 1, problems);
-    if (page.cursor && !/^\d+$/.test(page.cursor[0]!)) problems.push('cursor is not one this server gave out; start again from the first page');
-    if (problems.length > 0) throw new InputError(problems.join('; '));
+    const page = parseSerialPage(raw);
     const em = this.orm.em.fork();
     const run = await getRun(em, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
