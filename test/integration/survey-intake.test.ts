@@ -52,6 +52,8 @@ describe('mail scanners record nothing (item 11)', () => {
     const page = await server.inject({ method: 'GET', url: ok, headers: { 'user-agent': PERSON } });
     expect(page.body).toContain('<script src="/s/assets/record.js" defer></script>');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    // The script's POST goes to the page's own origin; without connect-src it would be blocked (default-src 'none').
+    expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
     const recorded = await server.inject({ method: 'POST', url: ok, headers: { 'user-agent': PERSON, accept: 'application/json' } });
     expect(recorded.statusCode).toBe(200);
     expect(recorded.json()).toMatchObject({ recorded: true, message: expect.stringContaining('was recorded') });
