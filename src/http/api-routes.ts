@@ -77,8 +77,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/runs/:id', async (req) => {
     const runId = requireId('run', req.params.id);
-    const { run } = await app.runs.showPage(runId, { limit: '1' });
-    assertCanRead(principalOf(req), run.accountId, `run ${runId}`);
+    assertCanRead(principalOf(req), (await app.runs.get(runId)).accountId, `run ${runId}`);
     return app.runs.showPage(runId, req.query);
   });
 
@@ -86,7 +85,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     // The body is optional: {"reason": "…"} is recorded in the audit trail.
     server.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(`/api/v1/runs/:id/${verb}`, { schema: { body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: REASON } } } }, async (req) => {
       const runId = requireId('run', req.params.id);
-      const { run } = await app.runs.show(runId);
+      const run = await app.runs.get(runId);
       const p = principalOf(req);
       assertCanChange(p, run.accountId, `run ${runId}`, `${verb} a held run`);
       const reason = cleanReason(req.body?.reason);

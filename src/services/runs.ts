@@ -49,6 +49,14 @@ export class RunService {
     return pageRuns(em, accountId, filter, page);
   }
 
+  /** One run without its changes (for an access check before the real work). */
+  async get(runId: string): Promise<RunView> {
+    requireId('run', runId);
+    const run = await getRun(this.orm.em.fork(), runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    return run;
+  }
+
   /** A run with one page of its change entries (`limit`, `cursor`). */
   async showPage(runId: string, raw: Record<string, string | undefined>): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
     requireId('run', runId);
