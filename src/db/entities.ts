@@ -1,34 +1,54 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
+/**
+ * The schema's source of truth. Migrations create it; test/integration/schema-diff.test.ts fails
+ * when the migrated database and these definitions differ. Low-volume data (people, sessions,
+ * links, audit) is read and written through the EntityManager; the sync's hot path keeps COPY and
+ * hand-written SQL against the same tables (see bench/).
+ *
+ * Relations map to the primary key (`mapToPk`), so an entity holds ids, as the rest of the code does.
+ */
+
+const INTEGRATIONS = ['connectwise', 'halopsa', 'snippet'] as const;
+
 /** A customer company with exactly one integration (product.md §1). */
 export const AccountSchema = defineEntity({
   name: 'Account',
   tableName: 'account',
   properties: {
     id: p.uuid().primary(),
-    name: p.text(),
-    integration: p.text(),
+    name: p.text().unique('account_name_key'),
+    integration: p.enum([...INTEGRATIONS]),
     settingsSealed: p.text(),
     seatLimit: p.integer().nullable(),
     syncAt: p.text().nullable(),
-    timezone: p.text(),
-    breakerPercent: p.integer(),
-    breakerMinMembers: p.integer(),
-    membersVersion: p.bigint('number'),
+    timezone: p.text().default('UTC'),
+    breakerPercent: p.integer().default(20),
+    breakerMinMembers: p.integer().default(5),
+    membersVersion: p.bigint('number').default(0),
+    readVersion: p.bigint('number').default(0),
     lastFullReadAt: p.datetime().nullable(),
-    nextSyncAt: p.datetime().nullable(),
-    consecutiveFailures: p.integer(),
+    nextSyncAt: p.datetime().nullable().index('account_next_sync_idx'),
+    consecutiveFailures: p.integer().default(0),
     backoffUntil: p.datetime().nullable(),
     blockedReason: p.text().nullable(),
-    publicKey: p.text().unique(),
+    publicKey: p.text(),
     surveySecretSealed: p.text().nullable(),
-    requireSignedLinks: p.boolean(),
-    surveyAutoAddCap: p.integer(),
+    requireSignedLinks: p.boolean().default(false),
+    surveyAutoAddCap: p.integer().default(25),
     rosterHash: p.text().nullable(),
     rosterHashVersion: p.bigint('number').nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
+  indexes: [{ name: 'account_public_key_uq', expression: 'create unique index account_public_key_uq on account (public_key)' }],
+  checks: [
+    { name: 'account_breaker_min_members_check', expression: 'breaker_min_members >= 0' },
+    { name: 'account_breaker_percent_check', expression: 'breaker_percent >= 0 and breaker_percent <= 100' },
+    { name: 'account_seat_limit_check', expression: 'seat_limit is null or seat_limit >= 0' },
+    { name: 'account_survey_auto_add_cap_check', expression: 'survey_auto_add_cap >= 0' },
+    { name: 'account_sync_at_check', expression: "sync_at is null or sync_at ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'" },
+  ],
 });
 export type AccountEntity = InferEntity<typeof AccountSchema>;
 
@@ -38,21 +58,26 @@ export const MemberSchema = defineEntity({
   tableName: 'member',
   properties: {
     id: p.uuid().primary(),
-    accountId: p.uuid(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('member_account_id_fkey').deleteRule('restrict'),
     externalId: p.text().nullable(),
     identifier: p.text().nullable(),
     name: p.text(),
     email: p.text().nullable(),
-    source: p.text(),
+    source: p.enum(['psa', 'import', 'survey', 'manual']),
     active: p.boolean(),
-    list: p.text(),
+    list: p.enum(['staff', 'inactive_synced']),
     psaActive: p.boolean().nullable(),
-    inactiveReason: p.text().nullable(),
-    adminInactive: p.boolean(),
+    inactiveReason: p.enum(['psa_inactive', 'vanished', 'admin', 'seat_limit']).nullable(),
+    adminInactive: p.boolean().default(false),
     firstSeenAt: p.datetime(),
     lastSeenAt: p.datetime(),
     updatedAt: p.datetime(),
   },
+  indexes: [
+    { name: 'member_account_email_idx', expression: 'create index member_account_email_idx on member (account_id, lower(email))' },
+    { name: 'member_account_external_uq', expression: 'create unique index member_account_external_uq on member (account_id, external_id) where external_id is not null' },
+    { name: 'member_account_list_idx', properties: ['account', 'list'] },
+  ],
 });
 export type MemberEntity = InferEntity<typeof MemberSchema>;
 
@@ -62,9 +87,9 @@ export const SyncRunSchema = defineEntity({
   tableName: 'sync_run',
   properties: {
     id: p.uuid().primary(),
-    accountId: p.uuid(),
-    trigger: p.text(),
-    status: p.text(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('sync_run_account_id_fkey').deleteRule('restrict'),
+    trigger: p.enum(['schedule', 'manual', 'setup', 'retry']),
+    status: p.enum(['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired']),
     requestedBy: p.text(),
     createdAt: p.datetime(),
     startedAt: p.datetime().nullable(),
@@ -74,20 +99,31 @@ export const SyncRunSchema = defineEntity({
     errorMessage: p.text().nullable(),
     holdReason: p.text().nullable(),
     planMembersVersion: p.bigint('number').nullable(),
+    planReadVersion: p.bigint('number').nullable(),
     claimedBy: p.text().nullable(),
     leaseExpiresAt: p.datetime().nullable(),
     decidedBy: p.text().nullable(),
     decidedAt: p.datetime().nullable(),
   },
+  indexes: [
+    { name: 'sync_run_account_created_idx', expression: 'create index sync_run_account_created_idx on sync_run (account_id, created_at desc)' },
+    { name: 'sync_run_held_idx', expression: "create index sync_run_held_idx on sync_run (finished_at) where status = 'held'" },
+    { name: 'sync_run_one_active_uq', expression: "create unique index sync_run_one_active_uq on sync_run (account_id) where status in ('queued', 'running')" },
+    { name: 'sync_run_queued_idx', expression: "create index sync_run_queued_idx on sync_run (created_at) where status = 'queued'" },
+    { name: 'sync_run_running_lease_idx', expression: "create index sync_run_running_lease_idx on sync_run (lease_expires_at) where status = 'running'" },
+  ],
 });
 export type SyncRunEntity = InferEntity<typeof SyncRunSchema>;
 
-/** A per-member change entry: what changed, why, and which run or admin did it. */
+/**
+ * A per-member change entry: what changed, why, and which run or admin did it. An append-only log
+ * written in bulk, so its ids are plain columns without foreign keys (Migration20261126000003).
+ */
 export const MemberChangeSchema = defineEntity({
   name: 'MemberChange',
   tableName: 'member_change',
   properties: {
-    id: p.bigint('number').primary(),
+    id: p.bigint('number').primary().autoincrement(),
     runId: p.uuid().nullable(),
     accountId: p.uuid(),
     memberId: p.uuid().nullable(),
@@ -98,12 +134,16 @@ export const MemberChangeSchema = defineEntity({
     action: p.text(),
     reason: p.text(),
     changes: p.json<unknown[]>(),
-    state: p.text(),
+    state: p.enum(['planned', 'applied', 'discarded']),
     afterState: p.json<Record<string, unknown>>().nullable(),
     actor: p.text(),
     surveyEventId: p.uuid().nullable(),
     createdAt: p.datetime(),
   },
+  indexes: [
+    { name: 'member_change_member_idx', properties: ['memberId', 'id'] },
+    { name: 'member_change_run_idx', properties: ['runId', 'id'] },
+  ],
 });
 export type MemberChangeEntity = InferEntity<typeof MemberChangeSchema>;
 
@@ -114,12 +154,17 @@ export const ApiTokenSchema = defineEntity({
   properties: {
     id: p.uuid().primary(),
     name: p.text(),
-    tokenHash: p.text().unique(),
-    role: p.text(),
-    accountId: p.uuid().nullable(),
+    tokenHash: p.text().unique('api_token_token_hash_key'),
+    role: p.enum(['admin', 'account_manager', 'support']),
+    account: () => p.manyToOne(AccountSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('api_token_account_id_fkey').deleteRule('cascade'),
     createdAt: p.datetime(),
+    expiresAt: p.datetime().nullable(),
     lastUsedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    revokedBy: p.text().nullable(),
   },
+  indexes: [{ name: 'api_token_account_idx', properties: ['account', 'createdAt'] }],
+  checks: [{ name: 'api_token_check', expression: "(role = 'support') = (account_id is null)" }],
 });
 export type ApiTokenEntity = InferEntity<typeof ApiTokenSchema>;
 
@@ -129,24 +174,175 @@ export const SurveyEventSchema = defineEntity({
   tableName: 'survey_event',
   properties: {
     id: p.uuid().primary(),
-    accountId: p.uuid(),
-    ticket: p.text(),
-    respondent: p.text(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('survey_event_account_id_fkey').deleteRule('restrict'),
+    ticket: p.text().default(''),
+    respondent: p.text().default(''),
     rating: p.integer(),
     agentExternalId: p.text().nullable(),
     agentIdentifier: p.text().nullable(),
     agentEmail: p.text().nullable(),
     agentName: p.text().nullable(),
-    memberId: p.uuid().nullable(),
-    matchedBy: p.text().nullable(),
+    member: () => p.manyToOne(MemberSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('survey_event_member_id_fkey').deleteRule('restrict'),
+    matchedBy: p.enum(['id', 'identifier', 'email', 'name', 'added']).nullable(),
     unmatchedReason: p.text().nullable(),
-    channel: p.text(),
+    channel: p.enum(['link', 'api']),
     signed: p.boolean(),
-    clicks: p.integer(),
+    clicks: p.integer().default(1),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
+  indexes: [
+    { name: 'survey_event_account_idx', expression: 'create index survey_event_account_idx on survey_event (account_id, updated_at desc)' },
+    { name: 'survey_event_ticket_respondent_uq', expression: 'create unique index survey_event_ticket_respondent_uq on survey_event (account_id, ticket, respondent)' },
+  ],
 });
 export type SurveyEventEntity = InferEntity<typeof SurveyEventSchema>;
 
-export const entities = [AccountSchema, MemberSchema, SyncRunSchema, MemberChangeSchema, ApiTokenSchema, SurveyEventSchema];
+/** An admin action as recorded (product.md §7): who, when, what, before and after, and why. */
+export const AuditEntrySchema = defineEntity({
+  name: 'AuditEntry',
+  tableName: 'audit_entry',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    accountId: p.uuid().nullable(),
+    actor: p.text(),
+    action: p.text(),
+    targetType: p.text(),
+    targetId: p.text().nullable(),
+    before: p.json<unknown>().nullable(),
+    after: p.json<unknown>().nullable(),
+    reason: p.text().nullable(),
+    createdAt: p.datetime(),
+  },
+  indexes: [
+    { name: 'audit_entry_account_idx', expression: 'create index audit_entry_account_idx on audit_entry (account_id, id desc)' },
+    { name: 'audit_entry_target_idx', properties: ['targetType', 'targetId', 'id'] },
+  ],
+});
+export type AuditEntryEntity = InferEntity<typeof AuditEntrySchema>;
+
+/** Mail held when no SMTP server is configured; `psa-sync mail outbox` prints it. */
+export const MailOutboxSchema = defineEntity({
+  name: 'MailOutbox',
+  tableName: 'mail_outbox',
+  properties: {
+    id: p.uuid().primary(),
+    toAddress: p.text(),
+    subject: p.text(),
+    textBody: p.text(),
+    htmlBody: p.text(),
+    purpose: p.text(),
+    createdAt: p.datetime(),
+  },
+  indexes: [{ name: 'mail_outbox_to_idx', expression: 'create index mail_outbox_to_idx on mail_outbox (lower(to_address), created_at desc)' }],
+});
+
+export const PERSON_ROLES = ['admin', 'account_manager', 'employee', 'support'] as const;
+export type PersonRole = (typeof PERSON_ROLES)[number];
+
+/**
+ * Someone who signs in (product.md §7). A person of an account is tied to a member (or, invited by
+ * email before the member exists, linked when it appears); support people belong to no account.
+ * `suspendedAt` follows the member's Active box (a database trigger, so every path does it).
+ */
+export const PersonSchema = defineEntity({
+  name: 'Person',
+  tableName: 'person',
+  properties: {
+    id: p.uuid().primary(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('person_account_id_fkey').deleteRule('cascade'),
+    member: () => p.manyToOne(MemberSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('person_member_id_fkey').deleteRule('set null'),
+    email: p.text(),
+    name: p.text(),
+    role: p.enum([...PERSON_ROLES]),
+    passwordHash: p.text().nullable().lazy(),
+    activatedAt: p.datetime().nullable(),
+    suspendedAt: p.datetime().nullable(),
+    /** An account manager who sees only the members in person_scope. */
+    narrowed: p.boolean().default(false),
+    invitedBy: p.text(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+  indexes: [
+    { name: 'person_email_uq', expression: 'create unique index person_email_uq on person (lower(email))' },
+    { name: 'person_account_idx', properties: ['account', 'role'] },
+    { name: 'person_member_uq', expression: 'create unique index person_member_uq on person (member_id)' },
+  ],
+  checks: [{ name: 'person_account_check', expression: "(role = 'support') = (account_id is null)" }],
+});
+export type PersonEntity = InferEntity<typeof PersonSchema>;
+
+/** The members a narrowed account manager may see. */
+export const PersonScopeSchema = defineEntity({
+  name: 'PersonScope',
+  tableName: 'person_scope',
+  properties: {
+    person: () => p.manyToOne(PersonSchema).mapToPk().primary().updateRule('no action').foreignKeyName('person_scope_person_id_fkey').deleteRule('cascade'),
+    member: () => p.manyToOne(MemberSchema).mapToPk().primary().updateRule('no action').foreignKeyName('person_scope_member_id_fkey').deleteRule('cascade'),
+  },
+});
+
+/** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */
+export const AuthLinkSchema = defineEntity({
+  name: 'AuthLink',
+  tableName: 'auth_link',
+  properties: {
+    id: p.uuid().primary(),
+    person: () => p.manyToOne(PersonSchema).mapToPk().updateRule('no action').foreignKeyName('auth_link_person_id_fkey').deleteRule('cascade').index('auth_link_person_idx'),
+    purpose: p.enum(['activation', 'reset']),
+    tokenHash: p.text().unique('auth_link_token_hash_key'),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+    createdAt: p.datetime(),
+  },
+});
+export type AuthLinkEntity = InferEntity<typeof AuthLinkSchema>;
+
+/** A signed-in browser: the cookie's SHA-256, idle and absolute expiry, and its CSRF token. */
+export const PersonSessionSchema = defineEntity({
+  name: 'PersonSession',
+  tableName: 'person_session',
+  properties: {
+    id: p.uuid().primary(),
+    person: () => p.manyToOne(PersonSchema).mapToPk().updateRule('no action').foreignKeyName('person_session_person_id_fkey').deleteRule('cascade').index('person_session_person_idx'),
+    tokenHash: p.text().unique('person_session_token_hash_key'),
+    csrfToken: p.text(),
+    createdAt: p.datetime(),
+    lastSeenAt: p.datetime(),
+    expiresAt: p.datetime(),
+    endedAt: p.datetime().nullable(),
+    endReason: p.text().nullable(),
+    ip: p.text().nullable(),
+    userAgent: p.text().nullable(),
+  },
+});
+export type PersonSessionEntity = InferEntity<typeof PersonSessionSchema>;
+
+/** Failed sign-ins per address and per email in the current window, shared by every replica. */
+export const SigninThrottleSchema = defineEntity({
+  name: 'SigninThrottle',
+  tableName: 'signin_throttle',
+  properties: {
+    key: p.text().primary(),
+    windowStartedAt: p.datetime(),
+    failures: p.integer(),
+    auditEntryId: p.bigint('string').nullable(),
+  },
+});
+
+export const entities = [
+  AccountSchema,
+  MemberSchema,
+  SyncRunSchema,
+  MemberChangeSchema,
+  ApiTokenSchema,
+  SurveyEventSchema,
+  AuditEntrySchema,
+  MailOutboxSchema,
+  PersonSchema,
+  PersonScopeSchema,
+  AuthLinkSchema,
+  PersonSessionSchema,
+  SigninThrottleSchema,
+];

@@ -8,6 +8,7 @@ import { Migration20261130000001_hardening } from './Migration20261130000001_har
 import { Migration20261130000002_token_lifecycle } from './Migration20261130000002_token_lifecycle.js';
 import { Migration20261130000003_mail_outbox } from './Migration20261130000003_mail_outbox.js';
 import { Migration20261130000004_audit } from './Migration20261130000004_audit.js';
+import { Migration20261130000005_people } from './Migration20261130000005_people.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000002_token_lifecycle', class: Migration20261130000002_token_lifecycle },
   { name: 'Migration20261130000003_mail_outbox', class: Migration20261130000003_mail_outbox },
   { name: 'Migration20261130000004_audit', class: Migration20261130000004_audit },
+  { name: 'Migration20261130000005_people', class: Migration20261130000005_people },
 ];
