@@ -23,6 +23,9 @@ import { SurveyService } from './services/survey.js';
 import { MemberImportService } from './services/member-import.js';
 import { Metrics } from './daemon/metrics.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './notify/mailer.js';
+import { PasswordHasher } from './people/password-hasher.js';
+import { PeopleService } from './services/people.js';
+import { AuthService } from './services/auth.js';
 
 export interface AppOptions {
   env: Env;
@@ -40,6 +43,8 @@ export interface AppOptions {
   joinTimeoutMs?: number;
   /** This process's name in run claims (default host:pid). */
   claimant?: string;
+  /** Password hashing (default: scrypt at OWASP's parameters, two at a time). */
+  passwordHasher?: PasswordHasher;
 }
 
 /** Everything a command or the daemon needs, built once. */
@@ -58,6 +63,8 @@ export interface App {
   imports: MemberImportService;
   metrics: Metrics;
   mailer: Mailer;
+  people: PeopleService;
+  auth: AuthService;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -132,6 +139,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     joinTimeoutMs: options.joinTimeoutMs,
   });
 
+  const mailer: Mailer = env.mail.smtpUrl ? new SmtpMailer(env.mail.smtpUrl, env.mail.from, logger) : new OutboxMailer(orm, clock, logger);
+  const hasher = options.passwordHasher ?? new PasswordHasher();
+
   return {
     env,
     logger,
@@ -146,7 +156,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     survey: new SurveyService(orm, registry, secretBox, clock, logger),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
-    mailer: env.mail.smtpUrl ? new SmtpMailer(env.mail.smtpUrl, env.mail.from, logger) : new OutboxMailer(orm, clock, logger),
+    mailer,
+    people: new PeopleService(orm, clock, mailer, env.publicUrl, logger),
+    auth: new AuthService(orm, clock, hasher, mailer, env, logger),
     embedded,
     migrate: () => migrate(orm),
     async close() {

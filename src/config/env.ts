@@ -31,6 +31,11 @@ const envSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587').optional(),
   PSA_SYNC_MAIL_FROM: z.string().min(3).default('psa-sync <psa-sync@localhost>'),
   PSA_SYNC_RATE_LIMIT_BUDGET_MS: z.coerce.number().int().min(1_000).default(180_000),
+  PSA_SYNC_SUPPORT_EMAIL: z.string().email('must be an email address').optional(),
+  PSA_SYNC_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  PSA_SYNC_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  PSA_SYNC_SIGNIN_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  PSA_SYNC_SIGNIN_LIMIT_PER_PERSON: z.coerce.number().int().min(1).default(5),
 });
 
 /** The validated process configuration. Nothing below the composition root reads process.env. */
@@ -68,6 +73,13 @@ export interface Env {
   mail: { smtpUrl?: string; from: string };
   /** Total time one sync may spend waiting on a PSA's throttling (429s) before it fails as `rate_limited`. */
   rateLimitBudgetMs: number;
+  /** Where support's notifications go (product.md §10). */
+  supportEmail?: string;
+  /**
+   * Console sign-in: a session ends after `idleMinutes` without a request or `maxHours` after sign-in;
+   * failed sign-ins are limited per client address and per person, in a 15-minute window.
+   */
+  sessions: { idleMinutes: number; maxHours: number; failuresPerAddress: number; failuresPerPerson: number };
 }
 
 function trustProxyOf(value: string): boolean | number | string[] {
@@ -104,5 +116,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     rateLimitBudgetMs: e.PSA_SYNC_RATE_LIMIT_BUDGET_MS,
     trustProxy: trustProxyOf(e.PSA_SYNC_TRUST_PROXY),
     mail: { smtpUrl: e.SMTP_URL, from: e.PSA_SYNC_MAIL_FROM },
+    supportEmail: e.PSA_SYNC_SUPPORT_EMAIL,
+    sessions: {
+      idleMinutes: e.PSA_SYNC_SESSION_IDLE_MINUTES,
+      maxHours: e.PSA_SYNC_SESSION_MAX_HOURS,
+      failuresPerAddress: e.PSA_SYNC_SIGNIN_LIMIT_PER_ADDRESS,
+      failuresPerPerson: e.PSA_SYNC_SIGNIN_LIMIT_PER_PERSON,
+    },
   };
 }

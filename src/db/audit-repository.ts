@@ -1,9 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pageOf, type PageRequest } from './paging.js';
-import { exec } from './sql.js';
-import { iso } from './views.js';
-
-type Row = Record<string, any>;
+import { AuditEntrySchema, type AuditEntryEntity } from './entities.js';
 
 /** What admins can do, as recorded (product.md §7). */
 export type AuditAction =
@@ -13,7 +10,15 @@ export type AuditAction =
   | 'run.rejected'
   | 'account.updated'
   | 'token.created'
-  | 'token.revoked';
+  | 'token.revoked'
+  | 'person.invited'
+  | 'person.invitation_resent'
+  | 'person.role_changed'
+  | 'person.scope_changed'
+  | 'person.removed'
+  | 'person.activated'
+  | 'person.password_reset'
+  | 'auth.signin_failed';
 
 /** One recorded admin action. */
 export interface AuditEntry {
@@ -21,47 +26,54 @@ export interface AuditEntry {
   accountId: string | null;
   actor: string;
   action: AuditAction;
-  target: { type: 'member' | 'members' | 'run' | 'account' | 'token'; id: string | null };
+  target: { type: 'member' | 'members' | 'run' | 'account' | 'token' | 'person'; id: string | null };
   before: unknown;
   after: unknown;
   reason: string | null;
   createdAt: string;
 }
 
-const toEntry = (r: Row): AuditEntry => ({
-  id: String(r.id),
-  accountId: r.account_id,
+const toEntry = (r: AuditEntryEntity): AuditEntry => ({
+  id: r.id,
+  accountId: r.accountId ?? null,
   actor: r.actor,
-  action: r.action,
-  target: { type: r.target_type, id: r.target_id },
-  before: r.before,
-  after: r.after,
-  reason: r.reason,
-  createdAt: iso(r.created_at)!,
+  action: r.action as AuditAction,
+  target: { type: r.targetType as AuditEntry['target']['type'], id: r.targetId ?? null },
+  before: r.before ?? null,
+  after: r.after ?? null,
+  reason: r.reason ?? null,
+  createdAt: r.createdAt.toISOString(),
 });
 
 /** Records an admin action; call it in the transaction that makes the change, so both happen or neither. */
-export async function recordAudit(em: EntityManager, e: Omit<AuditEntry, 'id' | 'createdAt'>, now: Date): Promise<void> {
-  await exec(
-    em,
-    'insert into audit_entry (account_id, actor, action, target_type, target_id, before, after, reason, created_at) values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)',
-    [e.accountId, e.actor, e.action, e.target.type, e.target.id, e.before === undefined ? null : JSON.stringify(e.before), e.after === undefined ? null : JSON.stringify(e.after), e.reason, now],
-  );
+export async function recordAudit(em: EntityManager, e: Omit<AuditEntry, 'id' | 'createdAt'>, now: Date): Promise<string> {
+  const id = await em.insert(AuditEntrySchema, {
+    accountId: e.accountId,
+    actor: e.actor,
+    action: e.action,
+    targetType: e.target.type,
+    targetId: e.target.id,
+    before: e.before ?? null,
+    after: e.after ?? null,
+    reason: e.reason,
+    createdAt: now,
+  });
+  return String(id);
 }
 
 /** An account's audit trail, newest first, in keyset pages. */
 export async function pageAudit(em: EntityManager, accountId: string, page: PageRequest): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
-  const rows: Row[] = await exec(
-    em,
-    `select * from audit_entry where account_id = ? ${page.cursor ? 'and id < ?::bigint' : ''} order by id desc limit ?`,
-    page.cursor ? [accountId, page.cursor[0], page.limit + 1] : [accountId, page.limit + 1],
+  const rows = await em.find(
+    AuditEntrySchema,
+    page.cursor ? { accountId, id: { $lt: page.cursor[0]! } } : { accountId },
+    { orderBy: { id: 'desc' }, limit: page.limit + 1 },
   );
-  const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [String(r.id)]);
+  const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [r.id]);
   return { entries: shown.map(toEntry), nextCursor };
 }
 
-/** The entries that concern one member: their Active box, oldest first (for "explain this member"). */
+/** The entries that concern one member (Active box, role, sign-in), oldest first (for "explain this member"). */
 export async function memberAudit(em: EntityManager, memberId: string): Promise<AuditEntry[]> {
-  const rows: Row[] = await exec(em, `select * from audit_entry where target_type = 'member' and target_id = ? order by id`, [memberId]);
+  const rows = await em.find(AuditEntrySchema, { targetType: 'member', targetId: memberId }, { orderBy: { id: 'asc' } });
   return rows.map(toEntry);
 }

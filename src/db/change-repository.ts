@@ -112,11 +112,15 @@ export async function setChangeState(em: EntityManager, runId: string, from: 'pl
 }
 
 /** A page of a run's change entries, in order, by keyset on the entry id. */
-export async function pageRunChanges(em: EntityManager, runId: string, page: PageRequest): Promise<{ changes: ChangeView[]; nextCursor: string | null }> {
+/** A run's change entries in pages; `memberScope` keeps only those of the members a caller may see. */
+export async function pageRunChanges(em: EntityManager, runId: string, page: PageRequest, memberScope: readonly string[] | null = null): Promise<{ changes: ChangeView[]; nextCursor: string | null }> {
+  const params: unknown[] = [runId];
+  if (memberScope) params.push(memberScope);
+  if (page.cursor) params.push(page.cursor[0]);
   const rows: Row[] = await exec(
     em,
-    `select * from member_change where run_id = ? ${page.cursor ? 'and id > ?::bigint' : ''} order by id limit ?`,
-    page.cursor ? [runId, page.cursor[0], page.limit + 1] : [runId, page.limit + 1],
+    `select * from member_change where run_id = ? ${memberScope ? 'and member_id = any(?::uuid[])' : ''} ${page.cursor ? 'and id > ?::bigint' : ''} order by id limit ?`,
+    [...params, page.limit + 1],
   );
   const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [String(r.id)]);
   return { changes: shown.map(toChangeView), nextCursor };

@@ -255,7 +255,7 @@ export const PersonSchema = defineEntity({
     email: p.text(),
     name: p.text(),
     role: p.enum([...PERSON_ROLES]),
-    passwordHash: p.text().nullable().lazy(),
+    passwordHash: p.text().nullable(),
     activatedAt: p.datetime().nullable(),
     suspendedAt: p.datetime().nullable(),
     /** An account manager who sees only the members in person_scope. */

@@ -25,6 +25,10 @@ export interface MemberQuery {
   active?: boolean;
   list?: 'staff' | 'inactive_synced' | 'all';
   source?: 'psa' | 'import' | 'survey' | 'manual';
+  /** Members whose person has this role; `none`: members without a sign-in. */
+  role?: 'admin' | 'account_manager' | 'employee' | 'none';
+  /** Only these members (a narrowed account manager's or an employee's view); absent: all. */
+  scope?: readonly string[] | null;
   sort: MemberSort;
   order: 'asc' | 'desc';
   limit: number;
@@ -33,7 +37,8 @@ export interface MemberQuery {
 }
 
 export interface MemberPage {
-  members: MemberView[];
+  /** Each with the role of the person tied to it, if any. */
+  members: (MemberView & { role: string | null })[];
   /** Members matching the filter, on every page. */
   total: number;
   /** Of those, how many are Active. */
@@ -55,12 +60,17 @@ function decodeCursor(cursor: string): [string, string] {
 }
 
 /** Filters as SQL, shared by the page and the bulk change that acts on "every member matching". */
-export function memberFilterSql(accountId: string, f: Pick<MemberQuery, 'q' | 'active' | 'list' | 'source'>): { where: string; params: unknown[] } {
+export type MemberFilter = Pick<MemberQuery, 'q' | 'active' | 'list' | 'source' | 'role' | 'scope'>;
+
+export function memberFilterSql(accountId: string, f: MemberFilter): { where: string; params: unknown[] } {
   const where = ['m.account_id = ?'];
   const params: unknown[] = [accountId];
   if (f.list && f.list !== 'all') (where.push('m.list = ?'), params.push(f.list));
   if (f.active !== undefined) (where.push('m.active = ?'), params.push(f.active));
   if (f.source) (where.push('m.source = ?'), params.push(f.source));
+  if (f.role === 'none') where.push('not exists (select 1 from person pr where pr.member_id = m.id)');
+  else if (f.role) (where.push('exists (select 1 from person pr where pr.member_id = m.id and pr.role = ?)'), params.push(f.role));
+  if (f.scope) (where.push('m.id = any(?::uuid[])'), params.push(f.scope));
   if (f.q) {
     where.push(`(lower(m.name) like ? escape '\\' or lower(coalesce(m.email, '')) like ? escape '\\')`);
     params.push(likeFragment(f.q), likeFragment(f.q));
@@ -86,7 +96,8 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
   const [rows, [counts]] = await Promise.all([
     exec<Row>(
       em,
-      `select ${MEMBER_COLUMNS}, (${sort.expr})::text as sort_value from member m join account a on a.id = m.account_id
+      `select ${MEMBER_COLUMNS}, (${sort.expr})::text as sort_value, (select pr.role from person pr where pr.member_id = m.id) as person_role
+         from member m join account a on a.id = m.account_id
         where ${where}${after} order by ${sort.expr} ${dir}, m.id ${dir} limit ?`,
       [...params, ...afterParams, query.limit + 1],
     ),
@@ -96,7 +107,7 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    members: page.map(toMemberView),
+    members: page.map((r) => ({ ...toMemberView(r), role: r.person_role ?? null })),
     total: counts!.total,
     activeCount: counts!.active,
     nextCursor: more && last ? Buffer.from(JSON.stringify([last.sort_value, last.id])).toString('base64url') : null,
@@ -111,7 +122,7 @@ const LOCKED_COLUMNS = `m.id, m.external_id as "externalId", m.identifier, m.nam
  * Members by id, or every member matching a members-table filter, locked for update, in name order
  * (the order a bulk change takes seats in).
  */
-export async function lockMembers(em: EntityManager, accountId: string, which: { ids: string[] } | { filter: Pick<MemberQuery, 'q' | 'active' | 'list' | 'source'> }): Promise<LocalMember[]> {
+export async function lockMembers(em: EntityManager, accountId: string, which: { ids: string[] } | { filter: MemberFilter }): Promise<LocalMember[]> {
   const { where, params } = 'ids' in which ? { where: 'm.account_id = ? and m.id = any(?::uuid[])', params: [accountId, which.ids] } : memberFilterSql(accountId, which.filter);
   return exec<LocalMember>(em, `select ${LOCKED_COLUMNS} from member m where ${where} order by lower(m.name), m.id for update`, params);
 }

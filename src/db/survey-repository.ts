@@ -125,13 +125,16 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
 }
 
 /** A page of an account's survey events, newest first, by keyset on (created_at, id). */
-export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+/** An account's survey events in pages; `memberScope` keeps only those matched to members a caller may see. */
+export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; memberScope?: readonly string[] | null }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
   const params: unknown[] = [accountId];
+  let scope = '';
+  if (opts.memberScope) ((scope = 'and member_id = any(?::uuid[])'), params.push(opts.memberScope));
   let after = '';
   if (page.cursor) ((after = 'and (created_at, id) < (?::timestamptz, ?::uuid)'), params.push(...page.cursor));
   const rows: Row[] = await exec(
     em,
-    `select *, created_at::text as created_key from survey_event where account_id = ? ${opts.unmatchedOnly ? 'and member_id is null' : ''} ${after}
+    `select *, created_at::text as created_key from survey_event where account_id = ? ${opts.unmatchedOnly ? 'and member_id is null' : ''} ${scope} ${after}
       order by created_at desc, id desc limit ?`,
     [...params, page.limit + 1],
   );

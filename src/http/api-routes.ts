@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import type { Principal } from '../services/tokens.js';
-import { assertCanChange, assertCanRead, requireId } from './access.js';
+import { actorOf, type Principal } from '../access/principal.js';
+import { assertCanChange, assertCanRead, assertCanReadMember, requireId } from './access.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
 import { cleanReason } from '../services/members.js';
 
@@ -11,10 +11,9 @@ declare module 'fastify' {
   }
 }
 
-const principalOf = (req: FastifyRequest): Principal => req.principal!;
-const actorOf = (p: Principal) => `token:${p.name} (${p.tokenId})`;
+export const principalOf = (req: FastifyRequest): Principal => req.principal!;
 
-/** The `/api/v1` routes of product.md §8; every route needs a bearer token (see server.ts). */
+/** The `/api/v1` routes of product.md §8; every route needs a caller, by token or session (see server.ts). */
 /** What an admin may change on an account; settings (credentials) are write-only. */
 const ACCOUNT_PATCH = {
   type: 'object',
@@ -71,14 +70,15 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/runs', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`, 'runs');
     return app.runs.page(accountId, req.query);
   });
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/runs/:id', async (req) => {
     const runId = requireId('run', req.params.id);
-    assertCanRead(principalOf(req), (await app.runs.get(runId)).accountId, `run ${runId}`);
-    return app.runs.showPage(runId, req.query);
+    const p = principalOf(req);
+    assertCanRead(p, (await app.runs.get(runId)).accountId, `run ${runId}`, 'runs');
+    return app.runs.showPage(runId, req.query, p.memberScope);
   });
 
   for (const verb of ['approve', 'reject'] as const) {
@@ -96,14 +96,15 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/audit', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    assertCanRead(principalOf(req), accountId, `account ${accountId}`, 'audit');
     return app.members.audit(accountId, req.query);
   });
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/members', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    return app.members.page(accountId, req.query);
+    const p = principalOf(req);
+    assertCanRead(p, accountId, `account ${accountId}`, 'members');
+    return app.members.page(accountId, req.query, p.memberScope);
   });
 
   server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean; reason?: string } }>(
@@ -124,8 +125,9 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/survey-events', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    return app.survey.page(accountId, req.query);
+    const p = principalOf(req);
+    assertCanRead(p, accountId, `account ${accountId}`, 'survey');
+    return app.survey.page(accountId, req.query, p.memberScope);
   });
 
   server.get<{ Querystring: { account?: string } }>('/api/v1/tokens', async (req) => ({
@@ -165,7 +167,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
     const accountId = requireId('account', req.params.id);
     const memberId = requireId('member', req.params.memberId);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
+    assertCanReadMember(principalOf(req), accountId, memberId);
     return app.members.explain(accountId, memberId);
   });
 }

@@ -6,6 +6,7 @@ export { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_input: 400,
+  link_invalid: 400,
   rate_limited: 429,
   too_large: 413,
   unauthenticated: 401,

@@ -11,6 +11,19 @@ import { registerApiRoutes } from './api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
 import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import fastifyCookie from '@fastify/cookie';
+import { registerPeopleRoutes } from './people-routes.js';
+import { SESSION_COOKIE } from './session-cookie.js';
+import { AuthService } from '../services/auth.js';
+import { ForbiddenError } from './errors.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Browsers say where a request comes from; anything but this site (or a typed URL) is refused for changes. */
+const crossSite = (req: { headers: Record<string, unknown> }) => {
+  const site = req.headers['sec-fetch-site'];
+  return typeof site === 'string' && site !== 'same-origin' && site !== 'none';
+};
 
 /** Trusts the nearest `hops` proxies in X-Forwarded-For. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
@@ -19,7 +32,7 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 export interface RouteEntry {
   method: string;
   url: string;
-  auth: 'public' | 'token';
+  auth: 'public' | 'caller';
 }
 
 declare module 'fastify' {
@@ -81,26 +94,56 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
+  await server.register(fastifyCookie);
+
   // Who may call a route is part of the route (config.auth), decided for the route Fastify matched,
   // never from the raw URL: an encoded or odd path either matches a route and is checked, or is a 404.
-  // A route that does not say it is public needs a bearer token.
+  // A route that does not say it is public needs a caller: a bearer token or a console session.
   const routes: RouteEntry[] = [];
   server.decorate('routeTable', routes);
   server.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as RouteAuthConfig;
-    if (config.auth !== 'public' && config.auth !== 'token') route.config = { ...config, auth: 'token' };
+    if (config.auth !== 'public' && config.auth !== 'caller') route.config = { ...config, auth: 'caller' };
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, auth: (route.config as RouteAuthConfig).auth! });
   });
+  // One access check for both kinds of caller: the Principal a token or a session stands for.
   // Callback style: a public route (the survey intake, at thousands a second) pays for no promise.
   server.addHook('onRequest', (req, _reply, done) => {
-    if (req.is404 || (req.routeOptions.config as RouteAuthConfig).auth === 'public') return done();
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) return done(new UnauthenticatedError('send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)'));
-    app.tokens.authenticate(match[1]!).then((principal) => {
-      if (!principal) return done(new UnauthenticatedError('unknown or revoked token'));
+    const config = req.routeOptions.config as RouteAuthConfig;
+    if (config.sameSiteOnly && !SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; sign in from the console itself'));
+    if (req.is404 || config.auth === 'public') return done();
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!match) return done(new UnauthenticatedError('the Authorization header must be "Bearer <token>"'));
+      app.tokens.authenticate(match[1]!).then((principal) => {
+        if (!principal) return done(new UnauthenticatedError('unknown, expired or revoked token'));
+        req.principal = principal;
+        done();
+      }, done);
+      return;
+    }
+    const session = req.cookies[SESSION_COOKIE];
+    if (!session) return done(new UnauthenticatedError('sign in (POST /api/v1/auth/login) or send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)'));
+    app.auth.authenticate(session).then((principal) => {
+      if (!principal) return done(new UnauthenticatedError('your session has ended (signed out, expired, or your access changed); sign in again'));
+      if (!SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; changes are made from the console itself'));
       req.principal = principal;
       done();
     }, done);
+  });
+  // A cookie is sent by the browser whoever made the page, so a session's changes must also carry
+  // its CSRF token: the x-csrf-token header (console scripts) or a _csrf form field (plain forms).
+  // Checked before validation, so a form's _csrf is taken out of the body first.
+  server.addHook('preValidation', (req, _reply, done) => {
+    const p = req.principal;
+    if (!p || p.kind !== 'session' || SAFE_METHODS.has(req.method)) return done();
+    const body = req.body as Record<string, unknown> | undefined;
+    const fromForm = req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') && body && typeof body._csrf === 'string' ? (body._csrf as string) : undefined;
+    if (fromForm !== undefined) delete body!._csrf;
+    const header = req.headers['x-csrf-token'];
+    if (!AuthService.csrfMatches(p, typeof header === 'string' ? header : fromForm)) return done(new ForbiddenError('missing or wrong CSRF token: send the x-csrf-token header that GET /api/v1/me gives'));
+    done();
   });
 
   server.get('/healthz', PUBLIC, async () => ({ status: 'ok' }));
@@ -122,6 +165,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   server.get('/docs/openapi.json', PUBLIC, async () => openApiDocument);
 
   registerApiRoutes(server, app);
+  registerPeopleRoutes(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();
   return server;

@@ -28,3 +28,37 @@ export function testMail(publicUrl: string): MailContent {
     purpose: 'test',
   };
 }
+
+const ROLE_WORDS: Record<string, string> = { admin: 'an admin', account_manager: 'an account manager', employee: 'an employee', support: 'support' };
+
+/** The activation email: a link valid 7 days, usable once, that sets a password and signs in. */
+export function activationMail(input: { name: string; role: string; accountName: string | null; link: string; expiresAt: Date }): MailContent {
+  const title = input.accountName ? `You have been invited to ${input.accountName} on psa-sync` : 'You have been invited to psa-sync support';
+  const lines = [
+    `Hello ${input.name},`,
+    input.accountName ? `You have been given access as ${ROLE_WORDS[input.role] ?? input.role} of ${input.accountName}.` : 'You have been given support access to every account.',
+    `Choose a password with the link below to sign in. It works once, until ${input.expiresAt.toUTCString()}; if it has expired, ask for a new one.`,
+  ];
+  return {
+    subject: title,
+    text: `${title}\n\n${lines.join('\n\n')}\n\n${input.link}\n`,
+    html: html(title, lines, { href: input.link, label: 'Set your password' }),
+    purpose: 'activation',
+  };
+}
+
+/** The password reset email: a link valid 1 hour. */
+export function resetMail(input: { name: string; link: string; expiresAt: Date }): MailContent {
+  const title = 'Reset your psa-sync password';
+  const lines = [
+    `Hello ${input.name},`,
+    `Someone asked to reset the password of this email address. The link below lets you choose a new one; it works once, until ${input.expiresAt.toUTCString()}.`,
+    'If it was not you, ignore this message: your password stays as it is.',
+  ];
+  return {
+    subject: title,
+    text: `${title}\n\n${lines.join('\n\n')}\n\n${input.link}\n`,
+    html: html(title, lines, { href: input.link, label: 'Choose a new password' }),
+    purpose: 'reset',
+  };
+}

@@ -15,6 +15,8 @@ import { requireId } from '../core/ids.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberAudit, pageAudit, recordAudit, type AuditEntry } from '../db/audit-repository.js';
 import { parseSerialPage } from '../db/paging.js';
+import { lockSignInAdmins } from '../db/people-repository.js';
+import { LastAdmin } from '../domain/last-admin.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
@@ -33,7 +35,7 @@ export interface BulkResult {
   refused: { memberId: string; code: string; reason: string }[];
 }
 
-const QUERY_KEYS = ['q', 'active', 'list', 'source', 'sort', 'order', 'limit', 'cursor'];
+const QUERY_KEYS = ['q', 'active', 'list', 'source', 'role', 'sort', 'order', 'limit', 'cursor'];
 
 /** Reads a members-table query from URL values; every bad value is named. */
 export function parseMemberQuery(raw: Record<string, string | undefined>): MemberQuery {
@@ -49,6 +51,7 @@ export function parseMemberQuery(raw: Record<string, string | undefined>): Membe
   const listName = oneOf('list', raw.list, ['staff', 'inactive', 'inactive_synced', 'all'] as const, 'staff');
   const active = oneOf('active', raw.active, ['true', 'false'] as const);
   const source = oneOf('source', raw.source, ['psa', 'import', 'survey', 'manual'] as const);
+  const role = oneOf('role', raw.role, ['admin', 'account_manager', 'employee', 'none'] as const);
   const sort = oneOf('sort', raw.sort, Object.keys(MEMBER_SORTS) as MemberSort[], 'name')!;
   const order = oneOf('order', raw.order, ['asc', 'desc'] as const, 'asc')!;
   let limit = 50;
@@ -63,6 +66,7 @@ export function parseMemberQuery(raw: Record<string, string | undefined>): Membe
     active: active === undefined ? undefined : active === 'true',
     list: listName === 'inactive' ? 'inactive_synced' : listName,
     source,
+    role,
     sort,
     order,
     limit,
@@ -90,9 +94,9 @@ export class MemberService {
    * A page of the members table (search, filters, sort, cursor), with the totals the badges show
    * ("N Active / N Total") and the seat limit. Query values are as they come from a URL.
    */
-  async page(accountId: string, raw: Record<string, string | undefined>): Promise<MemberPage & { seatLimit: number | null }> {
+  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<MemberPage & { seatLimit: number | null }> {
     requireId('account', accountId);
-    const query = parseMemberQuery(raw);
+    const query = { ...parseMemberQuery(raw), scope: memberScope };
     const em = this.orm.em.fork();
     const account = await getAccount(em, accountId);
     if (!account) throw new NotFoundError(`account ${accountId} not found`);
@@ -183,11 +187,13 @@ export class MemberService {
   async #apply(tem: EntityManager, account: AccountRecord, members: LocalMember[], active: boolean, actor: string): Promise<BulkResult> {
     const psa = this.registry.get(account.integration).displayName;
     const seats = new Seats(account.seatLimit, await countActive(tem, account.id));
+    const signInAdmins = active ? [] : await lockSignInAdmins(tem, account.id);
+    const admins = new LastAdmin(new Set(signInAdmins.flatMap((a) => (a.member ? [a.member] : []))), signInAdmins.length);
     const writes: { id: string; state: MemberState }[] = [];
     const entries: PlanEntry[] = [];
     const refused: BulkResult['refused'] = [];
     for (const member of members) {
-      const decision = decideActive(member, active, seats);
+      const decision = decideActive(member, active, seats, admins);
       if (decision === 'unchanged') continue;
       if ('refused' in decision) {
         refused.push({ memberId: member.id, code: decision.refused, reason: refusalWords(decision.refused, member.name, psa, seats) });

@@ -58,13 +58,13 @@ export class RunService {
   }
 
   /** A run with one page of its change entries (`limit`, `cursor`). */
-  async showPage(runId: string, raw: Record<string, string | undefined>): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
+  async showPage(runId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
     requireId('run', runId);
     const page = parseSerialPage(raw);
     const em = this.orm.em.fork();
     const run = await getRun(em, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
-    return { run, ...(await pageRunChanges(em, runId, page)) };
+    return { run, ...(await pageRunChanges(em, runId, page, memberScope)) };
   }
 
   async show(runId: string): Promise<{ run: RunView; changes: ChangeView[] }> {

@@ -199,7 +199,7 @@ export class SurveyService {
   }
 
   /** A page of survey events, newest first (`unmatched`, `limit`, `cursor` as URL values). */
-  async page(accountId: string, raw: Record<string, string | undefined>): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
     requireId('account', accountId);
     const problems: string[] = [];
     unknownParams(raw, ['unmatched', 'limit', 'cursor'], problems);
@@ -208,7 +208,7 @@ export class SurveyService {
     if (problems.length > 0) throw new InputError(problems.join('; '));
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true' }, page);
+    return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true', memberScope }, page);
   }
 
   async list(accountId: string, unmatchedOnly: boolean, limit = 100): Promise<SurveyEventView[]> {

@@ -6,14 +6,9 @@ import type { Orm } from '../db/orm.js';
 import { findTokenByHash, getToken, insertToken, listTokens, revokeToken, ROLES, touchToken, type Role, type TokenRecord } from '../db/token-repository.js';
 import { requireId } from '../core/ids.js';
 import { recordAudit } from '../db/audit-repository.js';
+import type { Principal } from '../access/principal.js';
 
-/** Who is calling the API: a token's role and, except for support, its one account. */
-export interface Principal {
-  tokenId: string;
-  name: string;
-  role: Role;
-  accountId: string | null;
-}
+export type { Principal } from '../access/principal.js';
 
 const TOKEN_PREFIX = 'psa_';
 
@@ -32,7 +27,7 @@ const tokenView = (t: TokenRecord, now: Date): TokenView => ({ ...t, state: toke
 
 /** Tokens are managed by an account's admins and by support (product.md §7). */
 function assertManagesTokens(caller: Principal): void {
-  if (caller.role !== 'admin' && caller.role !== 'support') throw new ForbiddenError(`a ${caller.role} token may not list or revoke tokens; an admin token of this account is needed`);
+  if (caller.role !== 'admin' && caller.role !== 'support') throw new ForbiddenError(`an ${caller.role} may not list or revoke tokens; an admin of this account is needed`);
 }
 
 /** SHA-256 is enough here: tokens are 256 random bits, not guessable passwords. */
@@ -113,6 +108,6 @@ export class TokenService {
     const now = this.clock.now();
     if (!record || tokenState(record, now) !== 'active') return undefined;
     await touchToken(em, record.id, now);
-    return { tokenId: record.id, name: record.name, role: record.role, accountId: record.accountId };
+    return { kind: 'token', id: record.id, name: record.name, role: record.role, accountId: record.accountId, memberScope: null };
   }
 }

@@ -19,6 +19,13 @@ export function memoryLogger(level = 'info'): { logger: Logger; lines: () => Rec
   return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>) };
 }
 import { createTestDatabase } from './db.js';
+import { PasswordHasher } from '../../src/people/password-hasher.js';
+
+/**
+ * scrypt with a small N, so tests that sign in many times stay fast. The production parameters
+ * are exercised by test/unit/passwords.test.ts; the format and checks are the same code.
+ */
+export const fastHasher = () => new PasswordHasher(2, { ln: 10, r: 8, p: 1 });
 
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -40,11 +47,11 @@ export interface TestApp {
 }
 
 /** The real composition root on a fresh database. */
-export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<TestApp> {
+  const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   // Port 0: a test never takes the configured port (a developer may have a daemon on 8080).
-  const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PORT: '0' });
-  const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs });
+  const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PORT: '0', ...options.env });
+  const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs, passwordHasher: fastHasher() });
   return {
     app,
     url: db.url,

@@ -73,7 +73,7 @@ function expected(caller: Caller, changes: boolean): 'allowed' | 401 | 403 | 404
 
 describe('access is decided per route', () => {
   it('the table covers every registered route, and only the survey intake and probes are public', () => {
-    const tokenRoutes = server.routeTable.filter((r) => r.auth === 'token').map((r) => `${r.method} ${r.url}`).sort();
+    const tokenRoutes = server.routeTable.filter((r) => r.auth === 'caller').map((r) => `${r.method} ${r.url}`).sort();
     expect(tokenRoutes).toEqual(TOKEN_ROUTES.map((r) => `${r.method} ${r.url}`).sort());
     const publicRoutes = server.routeTable.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`).sort();
     expect(publicRoutes).toEqual(

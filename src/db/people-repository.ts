@@ -1,0 +1,96 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuthLinkSchema, PersonSchema, PersonScopeSchema, PersonSessionSchema, type AuthLinkEntity, type PersonEntity, type PersonRole } from './entities.js';
+
+/** A person as the API and CLI show them; never a password hash or a link. */
+export interface PersonView {
+  id: string;
+  accountId: string | null;
+  memberId: string | null;
+  email: string;
+  name: string;
+  role: PersonRole;
+  /** `invited`: no password yet; `active`: signs in; `suspended`: their member is not Active. */
+  state: 'invited' | 'active' | 'suspended';
+  activatedAt: string | null;
+  suspendedAt: string | null;
+  /** For an account manager: the members they may see, or null for all. */
+  memberScope: string[] | null;
+  /** The pending activation link's expiry, if one is pending. */
+  invitationExpiresAt: string | null;
+  invitedBy: string;
+  createdAt: string;
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+export function personState(p: Pick<PersonEntity, 'suspendedAt' | 'activatedAt'>): PersonView['state'] {
+  if (p.suspendedAt) return 'suspended';
+  return p.activatedAt ? 'active' : 'invited';
+}
+
+/** People of an account (or support, for null), with each one's scope and pending invitation. */
+export async function listPeople(em: EntityManager, accountId: string | null, now: Date, personIds?: string[]): Promise<PersonView[]> {
+  const where = personIds ? { id: { $in: personIds } } : { account: accountId };
+  const people = await em.find(PersonSchema, where, { orderBy: { role: 'asc', name: 'asc', id: 'asc' } });
+  if (people.length === 0) return [];
+  const ids = people.map((p) => p.id);
+  const [scopes, links] = await Promise.all([
+    em.find(PersonScopeSchema, { person: { $in: ids } }),
+    em.find(AuthLinkSchema, { person: { $in: ids }, purpose: 'activation', usedAt: null, expiresAt: { $gt: now } }),
+  ]);
+  return people.map((p) => ({
+    id: p.id,
+    accountId: p.account ?? null,
+    memberId: p.member ?? null,
+    email: p.email,
+    name: p.name,
+    role: p.role,
+    state: personState(p),
+    activatedAt: iso(p.activatedAt),
+    suspendedAt: iso(p.suspendedAt),
+    memberScope: p.narrowed ? scopes.filter((s) => s.person === p.id).map((s) => s.member).sort() : null,
+    invitationExpiresAt: p.activatedAt ? null : iso(links.filter((l) => l.person === p.id).map((l) => l.expiresAt).sort((a, b) => b.getTime() - a.getTime())[0]),
+    invitedBy: p.invitedBy,
+    createdAt: p.createdAt.toISOString(),
+  }));
+}
+
+export async function personView(em: EntityManager, personId: string, now: Date): Promise<PersonView | undefined> {
+  return (await listPeople(em, null, now, [personId]))[0];
+}
+
+/** A person by email (emails are stored lower-cased; one sign-in per email). */
+export function findPersonByEmail(em: EntityManager, email: string): Promise<PersonEntity | null> {
+  return em.findOne(PersonSchema, { email: email.toLowerCase() });
+}
+
+/**
+ * The account's admins who can sign in (not suspended), locked: the count the last-admin rule
+ * judges. Callers hold the account row lock first, so two admins demoting each other serialise.
+ */
+export async function lockSignInAdmins(em: EntityManager, accountId: string): Promise<PersonEntity[]> {
+  return em.find(PersonSchema, { account: accountId, role: 'admin', suspendedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+}
+
+/** Issues a link (32 random bytes; only the hash is kept); earlier unused links of the purpose stop working. */
+export async function issueLink(em: EntityManager, link: Pick<AuthLinkEntity, 'id' | 'person' | 'purpose' | 'tokenHash' | 'expiresAt' | 'createdAt'>): Promise<void> {
+  await em.nativeDelete(AuthLinkSchema, { person: link.person, purpose: link.purpose, usedAt: null });
+  await em.insert(AuthLinkSchema, { ...link, usedAt: null });
+}
+
+/** Ends a person's open sessions (all, or all but one), with the reason. */
+export async function endSessions(em: EntityManager, personId: string, reason: string, now: Date, except?: string): Promise<number> {
+  return em.nativeUpdate(PersonSessionSchema, { person: personId, endedAt: null, ...(except ? { id: { $ne: except } } : {}) }, { endedAt: now, endReason: reason });
+}
+
+/** Replaces a narrowed account manager's members (null: sees every member). */
+export async function setScope(em: EntityManager, personId: string, memberIds: string[] | null): Promise<void> {
+  await em.nativeDelete(PersonScopeSchema, { person: personId });
+  await em.nativeUpdate(PersonSchema, { id: personId }, { narrowed: memberIds !== null });
+  if (memberIds && memberIds.length > 0) await em.insertMany(PersonScopeSchema, memberIds.map((member) => ({ person: personId, member })));
+}
+
+export async function scopeOf(em: EntityManager, personId: string): Promise<string[]> {
+  return (await em.find(PersonScopeSchema, { person: personId })).map((s) => s.member);
+}
