@@ -1,3 +1,5 @@
+import { peoplePaths } from './openapi-people.js';
+
 /** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -64,7 +66,10 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'psa-sync', version: '1', description: 'Sync Members, runs, held-run decisions, members and their history (product.md §8).' },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `psa-sync tokens create`' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'A token from `psa-sync tokens create`' },
+      session: { type: 'apiKey', in: 'cookie', name: 'psa_session', description: 'A console session from POST /api/v1/auth/login; changes also need the x-csrf-token header' },
+    },
     schemas: {
       Error: {
         type: 'object',
@@ -178,8 +183,9 @@ export const openApiDocument = {
       },
     },
   },
-  security: [{ bearer: [] }],
+  security: [{ bearer: [] }, { session: [] }],
   paths: {
+    ...peoplePaths,
     '/api/v1/accounts/{id}/sync': {
       post: {
         summary: 'Sync Members: queue a run, or join the one already queued or running (admin)',
@@ -219,6 +225,7 @@ export const openApiDocument = {
           { name: 'q', in: 'query', description: 'a fragment of the name or email, case-insensitive', schema: { type: 'string', maxLength: 100 } },
           { name: 'active', in: 'query', schema: { enum: ['true', 'false'] } },
           { name: 'source', in: 'query', schema: { enum: ['psa', 'import', 'survey', 'manual'] } },
+          { name: 'role', in: 'query', description: 'members whose person has this role; none: members without a sign-in', schema: { enum: ['admin', 'account_manager', 'employee', 'none'] } },
           { name: 'sort', in: 'query', schema: { enum: ['name', 'email', 'firstSeenAt', 'active', 'source', 'list'], default: 'name' } },
           { name: 'order', in: 'query', schema: { enum: ['asc', 'desc'], default: 'asc' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },

@@ -1,0 +1,83 @@
+/** OpenAPI paths of people and sign-in (product.md §7–§8), merged into the document by openapi.ts. */
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const error = { $ref: '#/components/schemas/Error' };
+const errors = {
+  '400': { description: 'Bad input, or a link that is unknown, used or expired (code link_invalid)', ...json(error) },
+  '401': { description: 'Not signed in, or a wrong email or password', ...json(error) },
+  '403': { description: 'The role may not do this; a missing CSRF token; a request from another site; a suspended sign-in', ...json(error) },
+  '404': { description: 'Not found, or not visible to this caller', ...json(error) },
+  '409': { description: 'Refused by a rule: the last admin, a member not Active or without email, one sign-in per email', ...json(error) },
+};
+const accountId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const personId = { name: 'personId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+export const personSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    accountId: { type: ['string', 'null'] },
+    memberId: { type: ['string', 'null'], description: 'null only for support, or a first admin invited before their member exists' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    role: { enum: ['admin', 'account_manager', 'employee', 'support'] },
+    state: { enum: ['invited', 'active', 'suspended'], description: 'suspended: their member is not Active (lifts when it is again)' },
+    activatedAt: { type: ['string', 'null'], format: 'date-time' },
+    suspendedAt: { type: ['string', 'null'], format: 'date-time' },
+    memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' }, description: 'A narrowed account manager: the members they see; null: all' },
+    invitationExpiresAt: { type: ['string', 'null'], format: 'date-time' },
+    invitedBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+const mail = { oneOf: [{ type: 'object', properties: { sent: { const: true }, channel: { enum: ['smtp', 'outbox'] } } }, { type: 'object', properties: { sent: { const: false }, error: { type: 'string' } } }] };
+const invited = json({ type: 'object', properties: { person: personSchema, mail } });
+const signedIn = {
+  description: 'Signed in: the psa_session cookie is set (HttpOnly, SameSite=Lax); send csrfToken as x-csrf-token with every change',
+  ...json({ type: 'object', properties: { person: personSchema, csrfToken: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } }),
+};
+const password = { type: 'string', description: '8–50 characters with an upper-case letter, a lower-case letter, a digit and a special character; every rule broken is named' };
+const body = (properties: Record<string, unknown>, required: string[]) => ({ required: true, ...json({ type: 'object', additionalProperties: false, required, properties }) });
+const reason = { type: 'string', maxLength: 500 };
+
+export const peoplePaths = {
+  '/api/v1/accounts/{id}/people': {
+    get: { summary: "The account's people: role, state, pending invitation, a manager's members (admin, un-narrowed account manager, support)", parameters: [accountId], responses: { '200': { description: 'People', ...json({ type: 'object', properties: { people: { type: 'array', items: personSchema } } }) }, ...errors } },
+    post: {
+      summary: "Give a role to an Active member with an email (memberId, or email naming one) and mail an activation link valid 7 days (admin; support: only an account's first admin, who may be invited by email before their member exists). Inviting again with the same role resends",
+      parameters: [accountId],
+      requestBody: body({ memberId: { type: 'string', format: 'uuid' }, email: { type: 'string' }, role: { enum: ['admin', 'account_manager', 'employee'] }, reason }, ['role']),
+      responses: { '201': { description: 'Invited; mail says whether the email went out', ...invited }, ...errors },
+    },
+  },
+  '/api/v1/accounts/{id}/people/{personId}': {
+    patch: {
+      summary: "Change a role, or narrow an account manager to chosen members (memberScope; null: all) (admin). Demoting the last admin who can sign in is refused",
+      parameters: [accountId, personId],
+      requestBody: body({ role: { enum: ['admin', 'account_manager', 'employee'] }, memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' } }, reason }, []),
+      responses: { '200': { description: 'Person', ...json({ type: 'object', properties: { person: personSchema } }) }, ...errors },
+    },
+    delete: {
+      summary: 'Take away a sign-in; the member stays (admin). The last admin who can sign in cannot be removed',
+      parameters: [accountId, personId, { name: 'reason', in: 'query', schema: reason }],
+      responses: { '200': { description: 'The removed person', ...json({ type: 'object', properties: { person: personSchema } }) }, ...errors },
+    },
+  },
+  '/api/v1/accounts/{id}/people/{personId}/invitation': {
+    post: { summary: 'Resend the activation email; earlier links stop working (admin)', parameters: [accountId, personId], responses: { '200': { description: 'Resent', ...invited }, ...errors } },
+  },
+  '/api/v1/me': {
+    get: {
+      summary: 'Who is calling: kind (session or token), role, account, person, the members they may see, and (session) the CSRF token',
+      responses: { '200': { description: 'Caller', ...json({ type: 'object', properties: { kind: { enum: ['session', 'token'] }, role: { type: 'string' }, account: { type: ['object', 'null'] }, person: { oneOf: [personSchema, { type: 'null' }] }, memberScope: { type: ['array', 'null'] }, csrfToken: { type: 'string' } } }) }, ...errors },
+    },
+  },
+  '/api/v1/auth/activate': { post: { summary: 'Set the first password with an activation link (single use, 7 days) and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
+  '/api/v1/auth/reset': { post: { summary: 'Set a new password with a reset link (single use, 1 hour), end other sessions, and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
+  '/api/v1/auth/login': {
+    post: { summary: 'Sign in with email and password. Failures are limited per address and per person (429 with Retry-After)', security: [], requestBody: body({ email: { type: 'string' }, password: { type: 'string' } }, ['email', 'password']), responses: { '200': signedIn, '429': { description: 'Too many failed sign-ins', ...json(error) }, ...errors } },
+  },
+  '/api/v1/auth/forgot': {
+    post: { summary: 'Mail a reset link valid 1 hour; answers the same whether or not the email exists', security: [], requestBody: body({ email: { type: 'string' } }, ['email']), responses: { '202': { description: 'Accepted', ...json({ type: 'object', properties: { status: { const: 'accepted' }, message: { type: 'string' } } }) }, ...errors } },
+  },
+  '/api/v1/auth/logout': { post: { summary: 'End this console session (a token is revoked instead)', responses: { '200': { description: 'Signed out; the cookie is cleared' }, ...errors } } },
+} as const;
