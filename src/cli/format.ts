@@ -23,7 +23,8 @@ export function formatAccounts(accounts: AccountView[]): string {
       a.seatLimit === null ? '-' : String(a.seatLimit),
       a.syncAt ? `${a.syncAt} ${a.timezone}` : `(spread) ${a.timezone}`,
       (a.schedule.state === 'ok' || a.schedule.state === 'not_scheduled' ? a.schedule.state : `${a.schedule.state} (${a.schedule.consecutiveFailures} failures)`) +
-        (a.schedule.stale ? `, STALE: no complete sync since ${a.schedule.lastCompleteSyncAt ?? 'it was added'}` : ''),
+        (a.schedule.stale ? `, STALE: no complete sync since ${a.schedule.lastCompleteSyncAt ?? 'it was added'}` : '') +
+        (a.noAdmin ? ', no admin' : ''),
       a.schedule.state === 'not_scheduled' ? '-' : (a.schedule.nextAttemptAt ?? 'after new settings or a manual sync'),
       a.lastRun ? `${a.lastRun.status}${a.lastRun.error ? ` (${a.lastRun.error.kind})` : ''} ${a.lastRun.finishedAt ?? ''}`.trim() : 'never',
     ]),

@@ -75,6 +75,10 @@ export interface AccountView {
   requireSignedLinks: boolean;
   surveyAutoAddCap: number;
   createdAt: string;
+  /** Admins who can sign in (not suspended, invited or active). */
+  admins: number;
+  /** "no admin": nobody can administer the account (new, or its last admin left); support names a first admin. */
+  noAdmin: boolean;
   /** Scheduling state (product.md §4, §6): `nextAttemptAt` is null while waiting for new settings. */
   schedule: {
     /** `not_scheduled`: a snippet account, which has no PSA to sync. */

@@ -37,6 +37,8 @@ const accountSchema = {
     surveyAutoAddCap: { type: 'integer' },
     schedule: { type: 'object', description: 'state (ok, backing_off, waiting_for_configuration, not_scheduled), nextAttemptAt, stale, lastCompleteSyncAt' },
     lastRun: { type: ['object', 'null'] },
+    admins: { type: 'integer', description: 'admins who can sign in' },
+    noAdmin: { type: 'boolean', description: '"no admin": support should name a first admin' },
   },
 };
 

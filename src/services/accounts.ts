@@ -185,7 +185,7 @@ export class AccountService {
   /** Accounts with their state and last run; `only` narrows to one account (a caller of one account). */
   async list(only?: string): Promise<AccountView[]> {
     const rows = await listAccountsWithLastRun(this.orm.em.fork(), only);
-    return rows.map((r) => this.view(r, r.lastRun, r.activeMembers));
+    return rows.map((r) => this.view(r, r.lastRun, r.activeMembers, r.signInAdmins));
   }
 
   async get(accountId: string): Promise<AccountView> {
@@ -195,7 +195,7 @@ export class AccountService {
     return account;
   }
 
-  private view(a: AccountRecord, lastRun: Record<string, any> | null, activeMembers: number | null = null): AccountView {
+  private view(a: AccountRecord, lastRun: Record<string, any> | null, activeMembers: number | null = null, signInAdmins = 0): AccountView {
     const now = this.clock.now();
     const scheduled = this.registry.get(a.integration).rosterPolicy !== 'none';
     let settings: Record<string, unknown>;
@@ -219,6 +219,8 @@ export class AccountService {
       requireSignedLinks: a.requireSignedLinks,
       surveyAutoAddCap: a.surveyAutoAddCap,
       createdAt: iso(a.createdAt)!,
+      admins: signInAdmins,
+      noAdmin: signInAdmins === 0,
       schedule: {
         state: scheduled ? scheduleState(a, now) : 'not_scheduled',
         nextAttemptAt: a.blockedReason ? null : iso(a.backoffUntil && a.nextSyncAt && a.backoffUntil > a.nextSyncAt ? a.backoffUntil : a.nextSyncAt),
