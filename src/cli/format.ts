@@ -3,6 +3,8 @@ import type { SurveyEventView } from '../db/survey-repository.js';
 import type { TokenView } from '../services/tokens.js';
 import type { HeldMail } from '../db/mail-repository.js';
 import type { AuditEntry } from '../db/audit-repository.js';
+import type { PersonView } from '../db/people-repository.js';
+import type { MailOutcome } from '../services/people.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -157,4 +159,20 @@ export function formatAudit(entries: AuditEntry[]): string {
     ['WHEN', 'WHO', 'ACTION', 'TARGET', 'BEFORE', 'AFTER', 'REASON'],
     ...entries.map((e) => [e.createdAt, e.actor, e.action, `${e.target.type}${e.target.id ? ` ${e.target.id}` : ''}`, show(e.before), show(e.after), e.reason ?? '-']),
   ]);
+}
+
+export function formatPeople(people: PersonView[]): string {
+  if (people.length === 0) return 'No people yet. Invite one with: psa-sync people invite ACCOUNT --member MEMBER --role admin';
+  return table([
+    ['ID', 'NAME', 'EMAIL', 'ROLE', 'STATE', 'MEMBER', 'SEES', 'INVITATION EXPIRES'],
+    ...people.map((p) => [p.id, p.name, p.email, p.role, p.state, p.memberId ?? '-', p.memberScope ? `${p.memberScope.length} chosen members` : 'all', p.invitationExpiresAt ?? '-']),
+  ]);
+}
+
+/** What happened to an invitation's email, in words that say what to do next. */
+export function formatInvited(p: PersonView, mail: MailOutcome, resent = false): string {
+  const head = `${resent ? 'Invitation resent to' : 'Invited'} ${p.name} <${p.email}> as ${p.role} (person ${p.id}).`;
+  if (!mail.sent) return `${head}\nThe activation email was NOT sent: ${mail.error}\nFix the mail settings, then: psa-sync people resend ${p.accountId ?? ''} ${p.id}`.replace('  ', ' ');
+  if (mail.channel === 'outbox') return `${head}\nNo SMTP_URL is set: the activation link is in the outbox (psa-sync mail outbox --to ${p.email}). It works once, for 7 days.`;
+  return `${head}\nThe activation email is sent; its link works once, for 7 days.`;
 }

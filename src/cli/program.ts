@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
-import { formatAccount, formatAccounts, formatAudit, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens } from './format.js';
+import { formatAccount, formatAccounts, formatAudit, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens, formatPeople, formatInvited } from './format.js';
 import { APP_VERSION } from '../core/version.js';
 import { listHeldMail } from '../db/mail-repository.js';
 import { smtpLabel } from '../notify/mailer.js';
@@ -358,6 +358,92 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
         if (!EMAIL.test(opts.to)) throw new InputError(`--to must be an email address (got "${opts.to}")`);
         const delivery = await app.mailer.send(opts.to, testMail(app.env.publicUrl));
         print(delivery, () => (delivery.channel === 'smtp' ? `Sent to ${opts.to} through ${smtpLabel(app.env.mail.smtpUrl!)}.` : `No SMTP_URL is set: the message to ${opts.to} is in the outbox (psa-sync mail outbox --to ${opts.to}).`));
+      }),
+    );
+
+  const people = program.command('people').description("who signs in to an account's console, and with which role");
+  people
+    .command('invite')
+    .description('give a role to an Active member with an email and send the activation email (link valid 7 days, usable once)')
+    .argument('<account>', 'account id')
+    .option('--member <member>', 'the member (id, as printed by members)')
+    .option('--email <email>', "the member's email; for an account's first admin, also an email no member has yet")
+    .requiredOption('--role <role>', 'admin | account_manager | employee')
+    .option('--reason <text>', 'why (kept in the audit trail)')
+    .action((account: string, opts: { member?: string; email?: string; role: string; reason?: string }) =>
+      withApp(async (app) => {
+        const { person, mail } = await app.people.invite(account, { memberId: opts.member, email: opts.email, role: opts.role, reason: opts.reason }, actor());
+        print({ person, mail }, () => formatInvited(person, mail));
+      }),
+    );
+  people
+    .command('list')
+    .description("an account's people: role, state (invited, active, suspended), member, pending invitation")
+    .argument('<account>', 'account id')
+    .action((account: string) =>
+      withApp(async (app) => {
+        const list = await app.people.list(account);
+        print(list, () => formatPeople(list));
+      }),
+    );
+  people
+    .command('resend')
+    .description('send a new activation email; earlier links stop working')
+    .argument('<account>', 'account id')
+    .argument('<person>', 'person id, as printed by people list')
+    .action((account: string, person: string) =>
+      withApp(async (app) => {
+        const result = await app.people.resend(account, person, actor());
+        print(result, () => formatInvited(result.person, result.mail, true));
+      }),
+    );
+  people
+    .command('update')
+    .description("change a person's role, or the members an account manager sees")
+    .argument('<account>', 'account id')
+    .argument('<person>', 'person id, as printed by people list')
+    .option('--role <role>', 'admin | account_manager | employee')
+    .option('--members <ids>', 'an account manager sees only these members (comma-separated ids), or "all"')
+    .option('--reason <text>', 'why (kept in the audit trail)')
+    .action((account: string, person: string, opts: { role?: string; members?: string; reason?: string }) =>
+      withApp(async (app) => {
+        const memberScope = opts.members === undefined ? undefined : opts.members === 'all' ? null : opts.members.split(',').map((s) => s.trim()).filter(Boolean);
+        const updated = await app.people.update(account, person, { role: opts.role, memberScope, reason: opts.reason }, actor());
+        print(updated, () => formatPeople([updated]));
+      }),
+    );
+  people
+    .command('remove')
+    .description('take away a sign-in (the member stays); the last admin who can sign in cannot be removed')
+    .argument('<account>', 'account id')
+    .argument('<person>', 'person id, as printed by people list')
+    .option('--reason <text>', 'why (kept in the audit trail)')
+    .action((account: string, person: string, opts: { reason?: string }) =>
+      withApp(async (app) => {
+        const removed = await app.people.remove(account, person, actor(), undefined, opts.reason);
+        print(removed, () => `Removed ${removed.name} <${removed.email}> (${removed.role}); their member stays.`);
+      }),
+    );
+
+  const support = program.command('support').description('support people: read every account, name first admins');
+  support
+    .command('add')
+    .description('add a support person and send their activation email')
+    .requiredOption('--email <email>', 'their email (their sign-in)')
+    .requiredOption('--name <name>', 'their name')
+    .action((opts: { email: string; name: string }) =>
+      withApp(async (app) => {
+        const { person, mail } = await app.people.addSupport(opts, actor());
+        print({ person, mail }, () => formatInvited(person, mail));
+      }),
+    );
+  support
+    .command('list')
+    .description('support people')
+    .action(() =>
+      withApp(async (app) => {
+        const list = await app.people.listSupport();
+        print(list, () => formatPeople(list));
       }),
     );
 
