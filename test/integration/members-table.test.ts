@@ -74,6 +74,19 @@ describe('GET /api/v1/accounts/:id/members', () => {
     expect((await page('source=psa')).total).toBe(38);
   });
 
+  it('filters by the role of the person tied to the member (none: no sign-in)', async () => {
+    const members = await t.app.members.list(accountId);
+    const [ada, alan] = ['Ada Lovelace', 'Alan Turing'].map((n) => members.find((m) => m.name === n)!);
+    await t.app.people.invite(accountId, { memberId: ada!.id, role: 'admin' }, 'cli');
+    await t.app.people.invite(accountId, { memberId: alan!.id, role: 'employee' }, 'cli');
+    expect((await page('role=admin')).members.map((m) => m.name)).toEqual(['Ada Lovelace']);
+    const employees = await page('role=employee');
+    expect(employees.members.map((m) => m.name)).toEqual(['Alan Turing']);
+    expect(employees.members[0]).toMatchObject({ role: 'employee' });
+    expect((await page('role=account_manager')).total).toBe(0);
+    expect((await page('role=none')).total).toBe(36);
+  });
+
   it('sorts by any column, either way', async () => {
     const byName = await all('sort=name');
     expect(byName.map((m) => m.name.toLowerCase())).toEqual([...byName.map((m) => m.name.toLowerCase())].sort());

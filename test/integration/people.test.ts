@@ -71,6 +71,9 @@ describe('invitation and activation', () => {
     // The password set by the link signs in; the one refused did not replace it.
     expect((await post('/api/v1/auth/login', { email: 'USER1@acme.test', password: GOOD })).statusCode).toBe(200);
     expect((await post('/api/v1/auth/login', { email: 'user1@acme.test', password: 'Another-Pass-1' })).statusCode).toBe(401);
+    // The member's explain history shows what concerned their sign-in.
+    const { audit } = await t.app.members.explain(accountId, memberIds.user1!);
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['person.invited', 'person.activated', 'auth.signin_failed']));
   });
 
   it('a link used after 7 days fails, with words saying why', async () => {
