@@ -150,3 +150,9 @@ export async function listEvents(em: EntityManager, accountId: string, opts: { u
   );
   return rows.map(toView);
 }
+
+/** How many ratings a member has and their average (null with none). */
+export async function ratingSummary(em: EntityManager, accountId: string, memberId: string): Promise<{ count: number; average: number | null }> {
+  const [row] = await exec<{ count: number; average: string | null }>(em, 'select count(*)::int as count, avg(rating)::numeric(6,2)::text as average from survey_event where account_id = ? and member_id = ?', [accountId, memberId]);
+  return { count: row?.count ?? 0, average: row?.average == null ? null : Number(row.average) };
+}

@@ -13,6 +13,9 @@ import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from './people-routes.js';
+import { registerConsole } from '../console/routes.js';
+import { sendHtml } from '../console/reply.js';
+import { errorPage } from '../console/error-page.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 import { AuthService } from '../services/auth.js';
 import { ForbiddenError } from './errors.js';
@@ -32,7 +35,9 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 export interface RouteEntry {
   method: string;
   url: string;
-  auth: 'public' | 'caller';
+  auth: 'public' | 'caller' | 'console';
+  /** A console page (HTML for people), not part of the JSON API and its OpenAPI document. */
+  page: boolean;
 }
 
 declare module 'fastify' {
@@ -88,6 +93,8 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
 
   server.setErrorHandler((err, req, reply) => {
     const { status, body } = replyError(req, reply, err);
+    // A console page answers in HTML: a page, or for htmx the message alone, swapped in place.
+    if ((req.routeOptions.config as RouteAuthConfig | undefined)?.page) return void sendHtml(reply, errorPage(req, status, body.error.message), status);
     void reply.code(status).send(body);
   });
   server.setNotFoundHandler((req, reply) => {
@@ -103,15 +110,30 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   server.decorate('routeTable', routes);
   server.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as RouteAuthConfig;
-    if (config.auth !== 'public' && config.auth !== 'caller') route.config = { ...config, auth: 'caller' };
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, auth: (route.config as RouteAuthConfig).auth! });
+    if (config.auth !== 'public' && config.auth !== 'caller' && config.auth !== 'console') route.config = { ...config, auth: 'caller' };
+    const final = route.config as RouteAuthConfig;
+    const page = Boolean(final.page) || route.url.startsWith('/assets/');
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, auth: final.auth!, page });
   });
   // One access check for both kinds of caller: the Principal a token or a session stands for.
   // Callback style: a public route (the survey intake, at thousands a second) pays for no promise.
-  server.addHook('onRequest', (req, _reply, done) => {
+  server.addHook('onRequest', (req, reply, done) => {
     const config = req.routeOptions.config as RouteAuthConfig;
     if (config.sameSiteOnly && !SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; sign in from the console itself'));
     if (req.is404 || config.auth === 'public') return done();
+    if (config.auth === 'console') {
+      // Pages take the session cookie only; without a live one the browser goes to sign in, and back.
+      const cookie = req.cookies[SESSION_COOKIE];
+      const toLogin = () => void reply.code(303).header('location', `/login${SAFE_METHODS.has(req.method) ? `?next=${encodeURIComponent(req.url)}` : ''}`).send();
+      if (!cookie) return toLogin();
+      app.auth.authenticate(cookie).then((principal) => {
+        if (!principal) return toLogin();
+        if (!SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; changes are made from the console itself'));
+        req.principal = principal;
+        done();
+      }, done);
+      return;
+    }
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
@@ -166,6 +188,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
 
   registerApiRoutes(server, app);
   registerPeopleRoutes(server, app);
+  registerConsole(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();
   return server;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConnectorContext } from '../connector/contract.js';
+import type { ConnectorContext, Integration } from '../connector/contract.js';
 import type { HttpObserver, HttpPolicy } from '../connector/http.js';
 import { ThrottleBudget } from '../connector/throttle.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
@@ -421,6 +421,23 @@ export class SyncEngine {
       breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
       newId: randomUUID,
     });
+  }
+
+  /**
+   * Checks settings against the PSA before an account is saved (the console's "test connection"):
+   * authenticates and reads the member count, or the first page when the PSA gives no count.
+   * Throws the SyncError a sync would (auth, network, …), whose words say what to fix.
+   */
+  async testConnection(integration: Integration, rawSettings: unknown): Promise<{ members: number | null }> {
+    const connector = this.#deps.registry.get(integration);
+    const settings = connector.parseSettings(rawSettings);
+    if (connector.rosterPolicy === 'none') return { members: null };
+    const context: ConnectorContext = { logger: this.#deps.logger, policy: this.#deps.httpPolicy, observer: this.#deps.observer, throttle: new ThrottleBudget(this.#deps.httpPolicy.rateLimitBudgetMs) };
+    const reader = connector.createReader(settings, context);
+    const count = await reader.expectedCount();
+    if (count !== undefined) return { members: count };
+    for await (const page of reader.pages()) return { members: page.members.length };
+    return { members: 0 };
   }
 
   /** A reader for the account's PSA, from its sealed settings. */

@@ -9,7 +9,7 @@ import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, typ
 import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { countSurveyAddsSince, listEvents, memberNames, pageEvents, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
+import { countSurveyAddsSince, listEvents, memberNames, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
 import { parsePageRequest, unknownParams } from '../db/paging.js';
 import { addedEntry, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
@@ -209,6 +209,11 @@ export class SurveyService {
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
     return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true', memberScope }, page);
+  }
+
+  /** A member's ratings: how many, and their average. */
+  async summary(accountId: string, memberId: string): Promise<{ count: number; average: number | null }> {
+    return ratingSummary(this.orm.em.fork(), requireId('account', accountId), requireId('member', memberId));
   }
 
   async list(accountId: string, unmatchedOnly: boolean, limit = 100): Promise<SurveyEventView[]> {

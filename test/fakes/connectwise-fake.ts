@@ -195,7 +195,7 @@ function lowerBound(members: FakeCwMember[], pageId: number): number {
 /** Serves a fake on a real HTTP port on 127.0.0.1 (for child processes and benchmarks). */
 export async function serveFake(
   fake: { handle(req: FakeRequest): FakeResponse },
-  options: { delayMs?: (req: FakeRequest) => number } = {},
+  options: { delayMs?: (req: FakeRequest) => number; port?: number } = {},
 ): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const server = createServer((req, res) => {
     const headers: Record<string, string> = {};
@@ -216,7 +216,10 @@ export async function serveFake(
       else respond();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import { actorOf } from '../access/principal.js';
+import { AppError, ForbiddenError } from '../core/errors.js';
+import type { AccountView } from '../db/views.js';
+import { httpError } from '../http/errors.js';
+import { assertCanChange, assertCanRead } from '../http/access.js';
+import { INTEGRATIONS } from '../connector/contract.js';
+import { href, html, type Html } from './html.js';
+import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
+import { changesTable, runStatusPanel, statusBadge } from './run-parts.js';
+import { accountViewer } from './viewer.js';
+
+type Form = Record<string, string | undefined>;
+
+function stateBadges(a: AccountView): Html {
+  const state = a.schedule.state;
+  return html`<span class="badge ${state === 'ok' || state === 'not_scheduled' ? 'ok' : 'warn'}">${state.replace(/_/g, ' ')}</span>
+${a.schedule.stale ? html` <span class="badge bad" title="No complete sync for more than 48 hours">STALE</span>` : ''}
+${a.noAdmin ? html` <span class="badge bad">no admin</span>` : ''}`;
+}
+
+const seatsText = (a: AccountView) => (a.seats ? (a.seats.limit === null ? `${a.seats.active} Active (no seat limit)` : `${a.seats.active} of ${a.seats.limit} seats`) : '—');
+
+/** The connector fields of the add-account form, one fieldset per integration (no script needed). */
+function connectorFields(values: Form): Html {
+  const field = (name: string, label: string, type = 'text', hint = '') =>
+    html`<label for="${name}">${label}</label><input type="${type}" id="${name}" name="${name}" value="${type === 'password' ? '' : (values[name] ?? '')}" autocomplete="off" ${hint ? html`aria-describedby="${name}-hint"` : ''}>${hint ? html`<div class="muted" id="${name}-hint">${hint}</div>` : ''}`;
+  return html`<fieldset><legend>ConnectWise PSA (if the integration is ConnectWise)</legend>
+${field('cw_site', 'Site', 'text', 'e.g. https://api-na.myconnectwise.net')}${field('cw_companyId', 'Company id')}${field('cw_publicKey', 'Public key')}${field('cw_privateKey', 'Private key', 'password')}${field('cw_clientId', 'Client id')}
+</fieldset>
+<fieldset><legend>HaloPSA (if the integration is HaloPSA)</legend>
+${field('halo_baseUrl', 'Base URL', 'text', 'e.g. https://acme.halopsa.com')}${field('halo_clientId', 'Client id')}${field('halo_clientSecret', 'Client secret', 'password')}${field('halo_tenant', 'Tenant (optional)')}
+</fieldset>`;
+}
+
+/** The connector settings a form names, for its integration; empty fields left out. */
+export function settingsFromForm(integration: string, form: Form): Record<string, unknown> {
+  const prefix = integration === 'connectwise' ? 'cw_' : integration === 'halopsa' ? 'halo_' : undefined;
+  if (!prefix) return integration === 'snippet' ? { requireSignedLinks: false } : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(form)) if (k.startsWith(prefix) && v && v.trim() !== '') out[k.slice(prefix.length)] = v.trim();
+  return out;
+}
+
+function accountsPage(v: Viewer, accounts: AccountView[], q: string, form: Form = {}, message?: Html): Html {
+  const shown = q ? accounts.filter((a) => a.name.toLowerCase().includes(q.toLowerCase())) : accounts;
+  return layout(
+    v,
+    'Accounts',
+    html`${message ?? ''}<form class="filters" method="get" action="/accounts" role="search"><div><label for="q">Search accounts</label><input type="search" id="q" name="q" value="${q}"></div><button type="submit" class="secondary">Search</button></form>
+<div class="table-wrap"><table><caption class="visually-hidden">Accounts</caption>
+<thead><tr><th scope="col">Account</th><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Last run</th><th scope="col">Next run</th><th scope="col">Seats</th></tr></thead>
+<tbody>${shown.map(
+      (a) => html`<tr><td><a href="/accounts/${a.id}">${a.name}</a></td><td>${a.integration}</td><td>${stateBadges(a)}</td>
+<td>${a.lastRun ? html`${statusBadge(a.lastRun.status)} ${when(a.lastRun.finishedAt)}` : html`<span class="muted">never</span>`}</td>
+<td>${a.schedule.state === 'not_scheduled' ? '—' : when(a.schedule.nextAttemptAt)}</td><td>${seatsText(a)}</td></tr>`,
+    )}</tbody></table></div>
+<p class="muted">${shown.length} of ${accounts.length} accounts.</p>
+<h2 id="add">Add an account</h2>
+<form class="card" method="post" action="/accounts">${csrfField(v)}
+<label for="name">Name</label><input type="text" id="name" name="name" required value="${form.name ?? ''}">
+<label for="integration">Integration</label><select id="integration" name="integration">${INTEGRATIONS.map((i) => html`<option value="${i}" ${form.integration === i ? 'selected' : ''}>${i}</option>`)}</select>
+${connectorFields(form)}
+<p class="muted">The credentials are checked against the PSA before the account is saved. They are stored encrypted and never shown again.</p>
+<button type="submit">Test connection and add</button></form>`,
+  );
+}
+
+function overviewPage(v: Viewer, a: AccountView, latest: Awaited<ReturnType<App['runs']['page']>>['runs'][number] | undefined, message?: Html): Html {
+  const admin = canChange(v);
+  const support = v.principal.role === 'support';
+  return layout(
+    v,
+    a.name,
+    html`${message ?? ''}<div class="card"><dl class="facts">
+<dt>Integration</dt><dd>${a.integration}</dd>
+<dt>State</dt><dd>${stateBadges(a)}${a.schedule.blockedReason ? html`<div class="muted">${a.schedule.blockedReason}</div>` : ''}</dd>
+<dt>Last complete sync</dt><dd>${when(a.schedule.lastCompleteSyncAt)}</dd>
+<dt>Next run</dt><dd>${a.schedule.state === 'not_scheduled' ? 'not scheduled (survey snippet account)' : when(a.schedule.nextAttemptAt)}</dd>
+<dt>Seats</dt><dd>${seatsText(a)}</dd>
+<dt>Admins who can sign in</dt><dd>${a.admins}</dd>
+</dl></div>
+${
+  admin && a.schedule.state !== 'not_scheduled'
+    ? html`<div class="row"><form method="post" action="/accounts/${a.id}/sync" hx-post="/accounts/${a.id}/sync" hx-target="#run-status" hx-swap="outerHTML">${csrfField(v)}<button type="submit">Sync Members</button></form>
+<form method="post" action="/accounts/${a.id}/preview">${csrfField(v)}<button type="submit" class="secondary">Preview</button></form></div>`
+    : ''
+}
+${latest ? runStatusPanel(latest) : html`<div id="run-status" role="status" aria-live="polite" class="muted">No run yet.</div>`}
+${
+  support && a.noAdmin
+    ? html`<h2>Name a first admin</h2><form class="card" method="post" action="/accounts/${a.id}/people">${csrfField(v)}<input type="hidden" name="role" value="admin">
+<label for="email">Their email</label><input type="email" id="email" name="email" required>
+<p class="muted">They receive an activation link valid 7 days. A member with this email must exist, unless the account has never had an admin.</p><button type="submit">Invite as admin</button></form>`
+    : ''
+}`,
+  );
+}
+
+function previewPage(v: Viewer, a: AccountView, result: Awaited<ReturnType<App['engine']['sync']>>): Html {
+  return layout(
+    v,
+    'Preview: what Sync Members would change',
+    html`${result.run.holdReason ? alert('info', `A sync now would be held for approval: ${result.run.holdReason}`) : ''}
+<p>${result.changes.length} change${result.changes.length === 1 ? '' : 's'}; nothing has been changed. <a href="/accounts/${a.id}">Back to the overview</a></p>
+${changesTable(result.changes, 'Changes a sync would make', a.id)}`,
+  );
+}
+
+const refusal = (err: unknown): Html => {
+  if (!(err instanceof AppError)) throw err;
+  return alert('error', httpError(err).body.error.message);
+};
+
+/** Accounts (support: all, add one), an account's overview, Sync Members with live status, Preview. */
+export function registerAccountPages(server: FastifyInstance, app: App): void {
+  const latestRun = async (accountId: string) => (await app.runs.page(accountId, { limit: '1' })).runs[0];
+
+  server.get<{ Querystring: { q?: string } }>('/accounts', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    if (p.role !== 'support') return seeOther(reply, p.role === 'employee' ? '/me' : `/accounts/${p.accountId}`);
+    return sendHtml(reply, accountsPage({ principal: p, section: 'accounts' }, await app.accounts.list(), req.query.q ?? ''));
+  });
+
+  server.post<{ Body: Form }>('/accounts', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    if (p.role !== 'support') throw new ForbiddenError('only support adds accounts');
+    const form = req.body ?? {};
+    const integration = form.integration ?? '';
+    try {
+      const settings = settingsFromForm(integration, form);
+      if ((INTEGRATIONS as readonly string[]).includes(integration)) await app.engine.testConnection(integration as (typeof INTEGRATIONS)[number], settings);
+      const account = await app.accounts.add({ name: form.name ?? '', integration, settings });
+      return seeOther(reply, `/accounts/${account.id}?added=1`);
+    } catch (err) {
+      return sendHtml(reply, accountsPage({ principal: p, section: 'accounts' }, await app.accounts.list(), '', form, refusal(err)), 400);
+    }
+  });
+
+  server.get<{ Params: { id: string }; Querystring: { added?: string } }>('/accounts/:id', CONSOLE, async (req, reply) => {
+    if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
+    const message = req.query.added ? alert('ok', 'The connection works and the account is added. Name its first admin below; the first sync runs on schedule, or an admin presses Sync Members.') : undefined;
+    return sendHtml(reply, overviewPage(viewer, account, await latestRun(account.id), message));
+  });
+
+  server.post<{ Params: { id: string } }>('/accounts/:id/sync', CONSOLE, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
+    assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'press Sync Members');
+    const { run } = await app.engine.queue(account.id, 'manual', actorOf(viewer.principal));
+    return isHtmx(req) ? sendHtml(reply, runStatusPanel(run)) : seeOther(reply, `/accounts/${account.id}`);
+  });
+
+  server.post<{ Params: { id: string } }>('/accounts/:id/preview', CONSOLE, async (req, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
+    assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'preview a sync');
+    const result = await app.engine.sync(account.id, { trigger: 'manual', requestedBy: actorOf(viewer.principal), dryRun: true });
+    return sendHtml(reply, previewPage(viewer, account, result));
+  });
+
+  server.get<{ Params: { id: string } }>('/runs/:id/status', CONSOLE, async (req, reply) => {
+    const run = await app.runs.get(req.params.id);
+    assertCanRead(viewerOf(req), run.accountId, `run ${run.id}`, 'runs');
+    // 286 tells htmx to stop polling: the run has an outcome.
+    return sendHtml(reply, runStatusPanel(run), run.status === 'queued' || run.status === 'running' ? 200 : 286);
+  });
+}
+

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import { AppError } from '../core/errors.js';
+import { httpError } from '../http/errors.js';
+import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.js';
+import { PASSWORD_RULES } from '../people/password-policy.js';
+import type { SignIn } from '../services/auth.js';
+import { html, type Html } from './html.js';
+import { alert, bareLayout } from './layout.js';
+import { CONSOLE, CONSOLE_PUBLIC, seeOther, sendHtml, viewerOf } from './reply.js';
+
+type Form = Record<string, string | undefined>;
+
+/** Only a path on this site (never `//other.example` or a URL) may be where sign-in returns to. */
+export const safeNext = (next: string | undefined): string => (next && /^\/(?![/\\])/.test(next) ? next : '/');
+
+const rules = (): Html => html`<ul class="rules" id="pw-rules" aria-live="polite">${PASSWORD_RULES.map((r) => html`<li data-rule="${r.id}">${r.words[0]!.toUpperCase() + r.words.slice(1)}</li>`)}</ul>`;
+
+function loginPage(next: string, message?: Html, email = ''): Html {
+  return bareLayout(
+    'Sign in',
+    html`${message ?? ''}<form method="post" action="/login">
+<input type="hidden" name="next" value="${next}">
+<label for="email">Email</label><input type="email" id="email" name="email" autocomplete="username" required value="${email}" autofocus>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<p><button type="submit">Sign in</button></p>
+</form>
+<p><a href="/forgot">Forgot your password?</a></p>`,
+  );
+}
+
+function passwordPage(kind: 'activate' | 'reset', token: string, message?: Html): Html {
+  const title = kind === 'activate' ? 'Set your password' : 'Choose a new password';
+  return bareLayout(
+    title,
+    html`${message ?? ''}<p class="muted">${kind === 'activate' ? 'Welcome. Choose a password to finish setting up your sign-in.' : 'Choose a new password; your other sessions will end.'}</p>
+<form method="post" action="/${kind}/${token}">
+<label for="password">New password</label>
+<input type="password" id="password" name="password" autocomplete="new-password" required minlength="8" maxlength="50" data-rules="pw-rules" aria-describedby="pw-rules" autofocus>
+<p class="muted" id="pw-help">The password needs:</p>
+${rules()}
+<p><button type="submit">${kind === 'activate' ? 'Set password and sign in' : 'Save and sign in'}</button></p>
+</form>`,
+  );
+}
+
+/** The words of a refused request, for the form that shows it again. */
+function refusal(err: unknown): { status: number; message: Html } {
+  if (!(err instanceof AppError)) throw err;
+  const { status, body } = httpError(err);
+  return { status, message: alert('error', body.error.message) };
+}
+
+function signedIn(reply: FastifyReply, app: App, s: SignIn, next: string): FastifyReply {
+  setSessionCookie(reply, app, s);
+  return seeOther(reply, safeNext(next));
+}
+
+const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
+
+/** Sign in, activation and reset from the emailed links, forgotten password, sign out (product.md §9). */
+export function registerAuthPages(server: FastifyInstance, app: App): void {
+  server.get<{ Querystring: { next?: string } }>('/login', CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, loginPage(safeNext(req.query.next))));
+
+  server.post<{ Body: Form }>('/login', CONSOLE_PUBLIC, async (req, reply) => {
+    const email = req.body?.email ?? '';
+    try {
+      return signedIn(reply, app, await app.auth.login(email, req.body?.password ?? '', client(req)), req.body?.next ?? '/');
+    } catch (err) {
+      const { status, message } = refusal(err);
+      return sendHtml(reply, loginPage(safeNext(req.body?.next), message, email), status);
+    }
+  });
+
+  for (const kind of ['activate', 'reset'] as const) {
+    server.get<{ Params: { token: string } }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
+    server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => {
+      try {
+        const s = kind === 'activate' ? await app.auth.activate(req.params.token, req.body?.password ?? '', client(req)) : await app.auth.reset(req.params.token, req.body?.password ?? '', client(req));
+        return signedIn(reply, app, s, '/');
+      } catch (err) {
+        const { status, message } = refusal(err);
+        return sendHtml(reply, passwordPage(kind, req.params.token, message), status);
+      }
+    });
+  }
+
+  const forgotPage = (message?: Html) =>
+    bareLayout(
+      'Forgot your password?',
+      html`${message ?? ''}<p class="muted">Give your email; if it can sign in, a link to choose a new password (valid 1 hour) is sent to it.</p>
+<form method="post" action="/forgot"><label for="email">Email</label><input type="email" id="email" name="email" autocomplete="username" required autofocus>
+<p><button type="submit">Send the link</button></p></form><p><a href="/login">Back to sign in</a></p>`,
+    );
+  server.get('/forgot', CONSOLE_PUBLIC, async (_req, reply) => sendHtml(reply, forgotPage()));
+  server.post<{ Body: Form }>('/forgot', CONSOLE_PUBLIC, async (req, reply) => {
+    if (req.body?.email) app.auth.forgot(req.body.email);
+    return sendHtml(reply, forgotPage(alert('ok', 'If this email can sign in, a reset link valid for 1 hour is on its way. Check your inbox.')));
+  });
+
+  server.post('/logout', CONSOLE, async (req, reply) => {
+    await app.auth.logout(viewerOf(req).sessionId!);
+    clearSessionCookie(reply, app);
+    return seeOther(reply, '/login');
+  });
+
+  // Everyone lands where their role works: support on the accounts, an employee on their record.
+  server.get('/', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    if (p.role === 'support') return seeOther(reply, '/accounts');
+    if (p.role === 'employee') return seeOther(reply, '/me');
+    return seeOther(reply, `/accounts/${p.accountId}`);
+  });
+}

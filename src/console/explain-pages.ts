@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { NotFoundError } from '../core/errors.js';
+import { requireId } from '../core/ids.js';
+import type { SurveyEventView } from '../db/survey-repository.js';
+import { assertCanReadMember } from '../http/access.js';
+import { href, html, type Html } from './html.js';
+import { alert, canChange, layout, when, type Viewer } from './layout.js';
+import { memberRow } from './member-pages.js';
+import { CONSOLE, sendHtml, viewerOf } from './reply.js';
+import { accountViewer } from './viewer.js';
+
+type Explained = Awaited<ReturnType<App['members']['explain']>>;
+
+const AUDIT_WORDS: Record<string, string> = {
+  'member.active': 'Active box changed',
+  'person.invited': 'given a sign-in (invited)',
+  'person.invitation_resent': 'invitation resent',
+  'person.role_changed': 'role changed',
+  'person.scope_changed': "manager's members changed",
+  'person.removed': 'sign-in removed',
+  'person.activated': 'set a password (activated)',
+  'person.password_reset': 'reset the password',
+  'auth.signin_failed': 'failed sign-ins',
+};
+
+const describe = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join(', ') : String(v));
+
+/** Every change to the member, by run or by person, with the reason, oldest first. */
+function timeline(e: Explained): Html {
+  const items = [
+    ...e.history.map((c) => ({
+      at: c.createdAt,
+      body: html`<strong>${c.action.replace(/_/g, ' ')}</strong> <span class="muted">(${c.reason.replace(/_/g, ' ')})</span>
+<div>${c.changes.map((f) => html`<span><code>${f.field}</code> ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</span> `)}</div>
+<div class="muted">${c.runId ? html`by <a href="/runs/${c.runId}">a ${c.actor === 'schedule' ? 'scheduled' : ''} sync run</a> (${c.actor})` : html`by ${c.actor}`}</div>`,
+    })),
+    ...e.audit.map((a) => ({
+      at: a.createdAt,
+      body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action}</strong>
+<div>${a.before ? html`<span class="muted">before</span> ${describe(a.before)} ` : ''}${a.after ? html`<span class="muted">after</span> ${describe(a.after)}` : ''}</div>
+<div class="muted">by ${a.actor}${a.reason ? html` · reason: “${a.reason}”` : ''}</div>`,
+    })),
+  ].sort((x, y) => x.at.localeCompare(y.at));
+  if (items.length === 0) return html`<p class="muted">No changes recorded.</p>`;
+  return html`<ol class="timeline">${items.map((i) => html`<li><div class="muted">${when(i.at)}</div>${i.body}</li>`)}</ol>`;
+}
+
+function ratings(events: SurveyEventView[], summary: { count: number; average: number | null }): Html {
+  return html`<h2>Survey ratings</h2>
+<p>${summary.count === 0 ? 'No ratings yet.' : html`<span class="badge ok">${summary.count} rating${summary.count === 1 ? '' : 's'}, average ${summary.average?.toFixed(2)}</span>`}</p>
+${
+  events.length > 0
+    ? html`<div class="table-wrap"><table><caption class="visually-hidden">Recent ratings</caption><thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Ticket</th></tr></thead>
+<tbody>${events.map((e) => html`<tr><td>${when(e.updatedAt)}</td><td>${e.rating}</td><td>${e.ticket || '—'}</td></tr>`)}</tbody></table></div>`
+    : ''
+}`;
+}
+
+function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary: { count: number; average: number | null }, notice?: Html): Html {
+  const m = e.member;
+  const own = v.principal.role === 'employee';
+  return layout(
+    v,
+    own ? 'My record' : m.name,
+    html`${notice ?? ''}<div class="card"><dl class="facts">
+<dt>Name</dt><dd>${m.name}</dd><dt>Email</dt><dd>${m.email ?? '—'}</dd><dt>Identifier</dt><dd>${m.identifier ?? '—'}</dd>
+<dt>List</dt><dd>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced Members'}</dd>
+<dt>Active</dt><dd>${m.active ? html`<span class="badge ok">Active</span>` : html`<span class="badge warn">Not active</span>`}${m.inactiveReason ? html` <span class="muted">(${m.inactiveReason.replace(/_/g, ' ')})</span>` : ''}${m.adminInactive ? html` <span class="muted">— an admin's decision, kept across syncs</span>` : ''}</dd>
+<dt>In the PSA</dt><dd>${m.psaActive === null ? '—' : m.psaActive ? 'active' : 'inactive'}</dd>
+<dt>First seen · last seen</dt><dd>${when(m.firstSeenAt)} · ${when(m.lastSeenAt)}</dd>
+<dt>Source</dt><dd>${m.source}</dd>
+</dl></div>
+${
+  canChange(v)
+    ? html`<div class="table-wrap"><table><caption>Active box</caption><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Source</th><th scope="col">List</th><th scope="col">First seen</th><th scope="col">Active</th></tr></thead>
+<tbody>${memberRow(v, m.accountId, { ...m, role: null }, undefined, false)}</tbody></table></div>
+<p><a href="${href(`/accounts/${m.accountId}/people`, { member: m.id })}">Give ${m.name} a sign-in</a></p>`
+    : ''
+}
+<h2>What happened, and why</h2>
+${timeline(e)}
+${ratings(events, summary)}
+${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a></p>`}`,
+  );
+}
+
+/** "Explain this member" (a timeline of every change, by run or person, with reasons), and an employee's own record. */
+export function registerExplainPages(server: FastifyInstance, app: App): void {
+  const load = async (accountId: string, memberId: string) =>
+    Promise.all([app.members.explain(accountId, memberId), app.survey.page(accountId, { limit: '20' }, [memberId]), app.survey.summary(accountId, memberId)]);
+
+  server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
+    const memberId = requireId('member', req.params.memberId);
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
+    assertCanReadMember(viewer.principal, account.id, memberId);
+    const [explained, events, summary] = await load(account.id, memberId);
+    return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
+  });
+
+  server.get('/me', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    if (p.role !== 'employee') return reply.code(303).header('location', '/').send();
+    const memberId = p.memberScope?.[0];
+    if (!memberId) throw new NotFoundError('your sign-in is not tied to a member record yet; ask an admin of your account');
+    const { viewer, account } = await accountViewer(app, req, p.accountId!, 'me', 'members');
+    const [explained, events, summary] = await load(account.id, memberId);
+    return sendHtml(reply, explainPage(viewer, explained, events.events, summary));
+  });
+}

@@ -1,0 +1,168 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { actorOf } from '../access/principal.js';
+import { AppError, InputError } from '../core/errors.js';
+import { requireId } from '../core/ids.js';
+import type { MemberView } from '../db/views.js';
+import { assertCanChange } from '../http/access.js';
+import { httpError } from '../http/errors.js';
+import type { BulkResult } from '../services/members.js';
+import { href, html, type Html } from './html.js';
+import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { CONSOLE, isHtmx, sendHtml, viewerOf } from './reply.js';
+import { accountViewer } from './viewer.js';
+
+type Query = Record<string, string | undefined>;
+type Row = MemberView & { role: string | null };
+
+/** The query keys a members view keeps in its URL (so a view is a link, and survives reload). */
+const VIEW_KEYS = ['list', 'q', 'active', 'source', 'role', 'sort', 'order', 'cursor'] as const;
+const viewQuery = (q: Query, overrides: Query = {}): Query => Object.fromEntries(VIEW_KEYS.map((k) => [k, k in overrides ? overrides[k] : q[k]]));
+
+const COLUMNS: { key?: string; label: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'email', label: 'Email' },
+  { label: 'Role' },
+  { key: 'source', label: 'Source' },
+  { key: 'list', label: 'List' },
+  { key: 'firstSeenAt', label: 'First seen' },
+  { key: 'active', label: 'Active' },
+];
+
+const inactiveWhy: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit' };
+
+/** One member row; its Active box saves at once (htmx), or with its Save button without scripts. */
+export function memberRow(v: Viewer, accountId: string, m: Row, refusal?: string, selectable = true): Html {
+  const admin = canChange(v);
+  const box = admin
+    ? html`<form method="post" action="/accounts/${accountId}/members/${m.id}/active" hx-post="/accounts/${accountId}/members/${m.id}/active" hx-trigger="change" hx-target="closest tr" hx-swap="outerHTML">${csrfField(v)}${selectable ? '' : html`<input type="hidden" name="row" value="plain">`}
+<label class="inline"><input type="checkbox" name="active" value="true" ${m.active ? 'checked' : ''} aria-describedby="why-${m.id}"><span class="visually-hidden">Active: ${m.name}</span></label>
+<button type="submit" class="small secondary nojs">Save</button></form>`
+    : html`<span>${m.active ? 'Active' : 'Not active'}</span>`;
+  return html`<tr id="member-${m.id}">
+${admin && selectable ? html`<td><input type="checkbox" name="memberIds" value="${m.id}" form="bulk" aria-label="Select ${m.name}"></td>` : ''}
+<td><a href="/accounts/${accountId}/members/${m.id}">${m.name}</a>${m.identifier ? html`<div class="muted">${m.identifier}</div>` : ''}</td>
+<td>${m.email ?? html`<span class="muted">—</span>`}</td>
+<td>${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : ''}</td>
+<td>${m.source}</td>
+<td>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
+<td>${when(m.firstSeenAt).slice(0, 10)}</td>
+<td>${box}<span id="why-${m.id}" class="muted">${!m.active && m.inactiveReason ? inactiveWhy[m.inactiveReason] ?? m.inactiveReason : ''}</span>${refusal ? html`<span class="refusal" role="alert">${refusal}</span>` : ''}</td>
+</tr>`;
+}
+
+function sortHeader(accountId: string, q: Query, col: { key?: string; label: string }): Html {
+  if (!col.key) return html`<th scope="col">${col.label}</th>`;
+  const current = (q.sort ?? 'name') === col.key;
+  const order = current && (q.order ?? 'asc') === 'asc' ? 'desc' : 'asc';
+  const aria = current ? ((q.order ?? 'asc') === 'asc' ? 'ascending' : 'descending') : undefined;
+  return html`<th scope="col" ${aria ? html`aria-sort="${aria}"` : ''}><a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { sort: col.key, order, cursor: undefined }))}">${col.label}${current ? (order === 'desc' ? ' ▲' : ' ▼') : ''}</a></th>`;
+}
+
+function select(name: string, label: string, value: string | undefined, options: [string, string][]): Html {
+  return html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}">${options.map(([v, l]) => html`<option value="${v}" ${(value ?? '') === v ? 'selected' : ''}>${l}</option>`)}</select></div>`;
+}
+
+export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['members']['page']>>, seats: { active: number; limit: number | null } | null, notice?: Html): Html {
+  const accountId = v.account!.id;
+  const list = q.list === 'inactive' || q.list === 'inactive_synced' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
+  const admin = canChange(v);
+  const tab = (key: string, label: string) => html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { list: key, cursor: undefined }))}" ${list === key ? html`aria-current="page"` : ''}>${label}</a>`;
+  const filters = html`<form class="filters" method="get" action="/accounts/${accountId}/members" role="search" aria-label="Filter members">
+<input type="hidden" name="list" value="${list}"><input type="hidden" name="sort" value="${q.sort ?? ''}"><input type="hidden" name="order" value="${q.order ?? ''}">
+<div><label for="f-q">Name or email</label><input type="search" id="f-q" name="q" value="${q.q ?? ''}"></div>
+${select('active', 'Active', q.active, [['', 'Any'], ['true', 'Active'], ['false', 'Not active']])}
+${select('source', 'Source', q.source, [['', 'Any'], ['psa', 'PSA'], ['import', 'Import'], ['survey', 'Survey'], ['manual', 'Manual']])}
+${select('role', 'Role', q.role, [['', 'Any'], ['admin', 'Admin'], ['account_manager', 'Account manager'], ['employee', 'Employee'], ['none', 'No sign-in']])}
+<button type="submit" class="secondary">Apply</button> <a href="${href(`/accounts/${accountId}/members`, { list })}">Clear</a></form>`;
+  const bulk = admin
+    ? html`<form id="bulk" class="card" method="post" action="/accounts/${accountId}/members/bulk">${csrfField(v)}
+${VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => html`<input type="hidden" name="view_${k}" value="${k === 'list' ? list : (q[k] ?? '')}">`)}
+<fieldset><legend>Bulk change</legend>
+<label class="inline"><input type="radio" name="scope" value="selected" checked> The rows selected below</label>
+<label class="inline"><input type="radio" name="scope" value="matching"> All ${page.total} members matching this view</label>
+<div class="row"><button type="submit" name="active" value="true">Check (make Active)</button><button type="submit" name="active" value="false" class="secondary">Uncheck</button>
+<label class="inline" for="bulk-reason">Reason (optional)</label><input type="text" id="bulk-reason" name="reason" maxlength="500"></div>
+</fieldset></form>`
+    : '';
+  return layout(
+    v,
+    'Members',
+    html`${notice ?? ''}<nav class="tabs" aria-label="Lists">${tab('staff', 'All Staff')}${tab('inactive', 'Inactive Synced Members')}${tab('all', 'Both')}</nav>
+<div class="row spread"><div class="row"><span class="badge">${page.activeCount} Active / ${page.total} Total</span>
+${seats ? html`<span class="badge ${seats.limit !== null && seats.active >= seats.limit ? 'warn' : ''}">${seats.limit === null ? `${seats.active} Active, no seat limit` : `${seats.active} of ${seats.limit} seats`}</span>` : ''}</div></div>
+${filters}${bulk}
+<div class="table-wrap"><table><caption class="visually-hidden">Members, ${list === 'staff' ? 'All Staff' : list === 'inactive' ? 'Inactive Synced Members' : 'both lists'}</caption>
+<thead><tr>${admin ? html`<th scope="col"><input type="checkbox" data-select-all aria-label="Select every row on this page"></th>` : ''}${COLUMNS.map((c) => sortHeader(accountId, q, c))}</tr></thead>
+<tbody>${page.members.length === 0 ? html`<tr><td colspan="8" class="muted">No members match this view.</td></tr>` : page.members.map((m) => memberRow(v, accountId, m))}</tbody></table></div>
+<nav class="pager" aria-label="Pages">${q.cursor ? html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { cursor: undefined }))}">First page</a>` : ''}
+${page.nextCursor ? html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { cursor: page.nextCursor }))}">Next page</a>` : html`<span class="muted">Last page</span>`}</nav>`,
+  );
+}
+
+function bulkPage(v: Viewer, result: BulkResult, names: Map<string, string>, back: string, active: boolean): Html {
+  return layout(
+    v,
+    'Bulk change: summary',
+    html`${alert(result.refused.length === 0 ? 'ok' : 'info', `${result.changed} member${result.changed === 1 ? '' : 's'} ${active ? 'made Active' : 'unchecked'}; ${result.refused.length} refused.`)}
+${
+  result.refused.length > 0
+    ? html`<h2>Refused, and why</h2><div class="table-wrap"><table><caption class="visually-hidden">Refused members</caption><thead><tr><th scope="col">Member</th><th scope="col">Why</th></tr></thead>
+<tbody>${result.refused.map((r) => html`<tr><td>${names.get(r.memberId) ?? r.memberId}</td><td>${r.reason}</td></tr>`)}</tbody></table></div>`
+    : ''
+}
+<p><a href="${back}">Back to the members</a></p>`,
+  );
+}
+
+/** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
+export function registerMemberPages(server: FastifyInstance, app: App): void {
+  server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
+    const q = req.query;
+    const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
+    const page = await app.members.page(account.id, { ...viewQuery(q), list, limit: '50' }, viewer.principal.memberScope);
+    return sendHtml(reply, membersPage(viewer, q, page, account.seats));
+  });
+
+  server.post<{ Params: { id: string; memberId: string }; Body: Query }>('/accounts/:id/members/:memberId/active', CONSOLE, async (req, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
+    assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change members');
+    const memberId = requireId('member', req.params.memberId);
+    const active = req.body?.active === 'true';
+    let refusal: string | undefined;
+    let status = 200;
+    try {
+      await app.members.setActive(account.id, memberId, active, actorOf(viewer.principal), req.body?.reason);
+    } catch (err) {
+      if (!(err instanceof AppError) || !isHtmx(req)) throw err;
+      ({ status } = httpError(err));
+      refusal = err.message;
+    }
+    if (!isHtmx(req)) return reply.code(303).header('location', `/accounts/${account.id}/members/${memberId}?saved=1`).send();
+    const [row] = (await app.members.page(account.id, { list: 'all', q: undefined }, [memberId])).members;
+    return sendHtml(reply, memberRow(viewer, account.id, row!, refusal, req.body?.row !== 'plain'), status);
+  });
+
+  server.post<{ Params: { id: string }; Body: Query & { memberIds?: string | string[] } }>('/accounts/:id/members/bulk', CONSOLE, async (req, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
+    assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change members');
+    const body = req.body ?? {};
+    if (body.active !== 'true' && body.active !== 'false') throw new InputError('choose Check or Uncheck');
+    const view: Query = Object.fromEntries(VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => [k, body[`view_${k}`] || undefined]));
+    const back = href(`/accounts/${account.id}/members`, view);
+    const active = body.active === 'true';
+    const ids = body.memberIds === undefined ? [] : [body.memberIds].flat();
+    if (body.scope !== 'matching' && ids.length === 0) throw new InputError('select some rows first, or choose "all members matching this view"');
+    const { sort: _sort, order: _order, ...filter } = view;
+    const input = body.scope === 'matching' ? { active, filter: Object.fromEntries(Object.entries(filter).filter(([, val]) => val !== undefined)) as Record<string, string>, reason: body.reason } : { active, memberIds: ids, reason: body.reason };
+    const result = await app.members.bulkSetActive(account.id, input, actorOf(viewer.principal));
+    const names = new Map<string, string>();
+    if (result.refused.length > 0) {
+      const refusedIds = result.refused.map((r) => r.memberId).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      for (const m of (await app.members.page(account.id, { list: 'all', limit: '500' }, refusedIds.slice(0, 500))).members) names.set(m.id, m.name);
+    }
+    return sendHtml(reply, bulkPage(viewer, result, names, back, active));
+  });
+}
+

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { actorOf } from '../access/principal.js';
+import type { PersonView } from '../db/people-repository.js';
+import type { MailOutcome } from '../services/people.js';
+import { href, html, type Html } from './html.js';
+import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { CONSOLE, seeOther, sendHtml, viewerOf } from './reply.js';
+import { accountViewer } from './viewer.js';
+
+type Form = Record<string, string | undefined>;
+const ROLES: [string, string][] = [
+  ['admin', 'Admin'],
+  ['account_manager', 'Account manager'],
+  ['employee', 'Employee'],
+];
+
+const stateBadge = (p: PersonView) =>
+  p.state === 'active' ? html`<span class="badge ok">active</span>` : p.state === 'invited' ? html`<span class="badge">invited</span>` : html`<span class="badge warn" title="Their member is not Active">suspended</span>`;
+
+function row(v: Viewer, accountId: string, p: PersonView): Html {
+  const admin = canChange(v);
+  const action = (path: string, label: string, extra: Html | string = '', cls = 'secondary') =>
+    html`<form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/${path}">${csrfField(v)}${extra}<button type="submit" class="small ${cls}">${label}</button></form>`;
+  return html`<tr><td>${p.memberId ? html`<a href="/accounts/${accountId}/members/${p.memberId}">${p.name}</a>` : p.name}<div class="muted">${p.email}</div></td>
+<td>${ROLES.find(([r]) => r === p.role)?.[1] ?? p.role}${p.memberScope ? html` <span class="muted">(${p.memberScope.length} chosen members)</span>` : ''}</td>
+<td>${stateBadge(p)}${p.invitationExpiresAt ? html`<div class="muted">link valid until ${when(p.invitationExpiresAt)}</div>` : ''}</td>
+<td>${
+    admin
+      ? html`<div class="row">
+<form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/role">${csrfField(v)}<label class="visually-hidden" for="role-${p.id}">Role of ${p.name}</label>
+<select id="role-${p.id}" name="role">${ROLES.map(([r, l]) => html`<option value="${r}" ${p.role === r ? 'selected' : ''}>${l}</option>`)}</select> <button type="submit" class="small secondary">Change role</button></form>
+${p.state === 'invited' ? action('resend', 'Resend invitation') : ''}
+${action('remove', 'Remove', '', 'danger')}</div>`
+      : ''
+  }</td></tr>`;
+}
+
+function mailWords(m: MailOutcome, email: string): Html {
+  if (!m.sent) return alert('error', `The invitation is saved, but the email was not sent: ${m.error}. Resend it once mail works.`);
+  return alert('ok', m.channel === 'outbox' ? `Invitation saved. No mail server is set up: the activation link waits in the outbox (psa-sync mail outbox --to ${email}).` : `Activation email sent to ${email}; its link works once, for 7 days.`);
+}
+
+function peoplePage(v: Viewer, people: PersonView[], prefill: Form, notice?: Html): Html {
+  const accountId = v.account!.id;
+  return layout(
+    v,
+    'People',
+    html`${notice ?? ''}<div class="table-wrap"><table><caption class="visually-hidden">People who sign in to this account</caption>
+<thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">${canChange(v) ? 'Actions' : ''}</th></tr></thead>
+<tbody>${people.length === 0 ? html`<tr><td colspan="4" class="muted">Nobody signs in to this account yet.</td></tr>` : people.map((p) => row(v, accountId, p))}</tbody></table></div>
+${
+  canChange(v)
+    ? html`<h2>Invite someone</h2><form class="card" method="post" action="/accounts/${accountId}/people">${csrfField(v)}
+${prefill.member ? html`<input type="hidden" name="memberId" value="${prefill.member}">` : ''}
+<label for="invite-email">Email of an Active member</label><input type="email" id="invite-email" name="email" ${prefill.member ? html`value="${prefill.email ?? ''}" readonly` : 'required'}>
+<label for="invite-role">Role</label><select id="invite-role" name="role">${ROLES.map(([r, l]) => html`<option value="${r}" ${r === 'employee' ? 'selected' : ''}>${l}</option>`)}</select>
+<p class="muted">They receive an activation email; its link works once, for 7 days.</p><button type="submit">Invite</button></form>`
+    : ''
+}`,
+  );
+}
+
+/** What a finished change says (by code: a URL never carries words to show). */
+const DONE: Record<string, string> = { role: 'The role is changed.', removed: 'The sign-in is removed; the member stays.' };
+
+/** People: roles, invite, resend, change role, remove; pending activations and their expiry. */
+export function registerPeoplePages(server: FastifyInstance, app: App): void {
+  const show = async (req: Parameters<typeof accountViewer>[1], accountId: string, prefill: Form, notice?: Html) => {
+    const { viewer, account } = await accountViewer(app, req, accountId, 'people', 'audit');
+    const people = await app.people.list(account.id, viewer.principal);
+    return peoplePage(viewer, people, prefill, notice);
+  };
+
+  server.get<{ Params: { id: string }; Querystring: Form }>('/accounts/:id/people', CONSOLE, async (req, reply) => {
+    const q = req.query;
+    let prefill: Form = {};
+    if (q.member) {
+      const explained = await app.members.explain(req.params.id, q.member);
+      prefill = { member: explained.member.id, email: explained.member.email ?? '' };
+    }
+    const notice = q.done && DONE[q.done] ? alert('ok', DONE[q.done]!) : undefined;
+    return sendHtml(reply, await show(req, req.params.id, prefill, notice));
+  });
+
+  server.post<{ Params: { id: string }; Body: Form }>('/accounts/:id/people', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    const b = req.body ?? {};
+    const input = b.memberId ? { memberId: b.memberId, role: b.role ?? '' } : { email: b.email ?? '', role: b.role ?? '' };
+    const { person, mail } = await app.people.invite(req.params.id, input, actorOf(p), p);
+    if (p.role === 'support') return seeOther(reply, href(`/accounts/${req.params.id}`, {}));
+    return sendHtml(reply, await show(req, req.params.id, {}, mailWords(mail, person.email)));
+  });
+
+  server.post<{ Params: { id: string; personId: string }; Body: Form }>('/accounts/:id/people/:personId/role', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    await app.people.update(req.params.id, req.params.personId, { role: req.body?.role ?? '' }, actorOf(p), p);
+    return seeOther(reply, href(`/accounts/${req.params.id}/people`, { done: 'role' }));
+  });
+
+  server.post<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/resend', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    const { person, mail } = await app.people.resend(req.params.id, req.params.personId, actorOf(p), p);
+    return sendHtml(reply, await show(req, req.params.id, {}, mailWords(mail, person.email)));
+  });
+
+  server.post<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/remove', CONSOLE, async (req, reply) => {
+    const p = viewerOf(req);
+    await app.people.remove(req.params.id, req.params.personId, actorOf(p), p);
+    return seeOther(reply, href(`/accounts/${req.params.id}/people`, { done: 'removed' }));
+  });
+}

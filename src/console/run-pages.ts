@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { actorOf } from '../access/principal.js';
+import { InputError } from '../core/errors.js';
+import type { RunView } from '../db/views.js';
+import { assertCanChange } from '../http/access.js';
+import { cleanReason } from '../services/members.js';
+import { href, html, type Html } from './html.js';
+import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { CONSOLE, seeOther, sendHtml } from './reply.js';
+import { changesTable, countsLine, ERROR_ADVICE, statusBadge } from './run-parts.js';
+import { accountViewer } from './viewer.js';
+
+type Query = Record<string, string | undefined>;
+const FILTER_KEYS = ['status', 'trigger', 'since', 'until'] as const;
+
+function runsPage(v: Viewer, q: Query, page: { runs: RunView[]; nextCursor: string | null }): Html {
+  const accountId = v.account!.id;
+  const opt = (name: string, value: string | undefined, options: string[]) =>
+    html`<select id="r-${name}" name="${name}"><option value="">Any</option>${options.map((o) => html`<option value="${o}" ${value === o ? 'selected' : ''}>${o}</option>`)}</select>`;
+  const filters = Object.fromEntries(FILTER_KEYS.map((k) => [k, q[k]]));
+  return layout(
+    v,
+    'Runs',
+    html`<form class="filters" method="get" action="/accounts/${accountId}/runs" role="search" aria-label="Filter runs">
+<div><label for="r-status">Status</label>${opt('status', q.status, ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'])}</div>
+<div><label for="r-trigger">Trigger</label>${opt('trigger', q.trigger, ['schedule', 'manual', 'setup', 'retry'])}</div>
+<div><label for="r-since">From</label><input type="date" id="r-since" name="since" value="${q.since ?? ''}"></div>
+<div><label for="r-until">Until</label><input type="date" id="r-until" name="until" value="${q.until ?? ''}"></div>
+<button type="submit" class="secondary">Apply</button> <a href="/accounts/${accountId}/runs">Clear</a></form>
+<div class="table-wrap"><table><caption class="visually-hidden">Runs, newest first</caption>
+<thead><tr><th scope="col">Started</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">By</th><th scope="col">Outcome</th></tr></thead>
+<tbody>${
+      page.runs.length === 0
+        ? html`<tr><td colspan="5" class="muted">No runs match.</td></tr>`
+        : page.runs.map(
+            (r) => html`<tr><td><a href="/runs/${r.id!}">${when(r.startedAt ?? r.createdAt)}</a></td><td>${statusBadge(r.status)}</td><td>${r.trigger}</td><td>${r.requestedBy}</td>
+<td>${r.error ? html`<span>${r.error.kind}: ${r.error.message}</span>` : r.holdReason && r.status === 'held' ? r.holdReason : countsLine(r)}</td></tr>`,
+          )
+    }</tbody></table></div>
+<nav class="pager" aria-label="Pages">${q.cursor ? html`<a href="${href(`/accounts/${accountId}/runs`, filters)}">Newest</a>` : ''}${page.nextCursor ? html`<a href="${href(`/accounts/${accountId}/runs`, { ...filters, cursor: page.nextCursor })}">Older runs</a>` : ''}</nav>`,
+  );
+}
+
+function decisionForms(v: Viewer, run: RunView, planned: number): Html {
+  return html`<h2>Decide this held run</h2>
+<div class="row">
+<form class="card" method="post" action="/runs/${run.id!}/approve">${csrfField(v)}
+<p>Approving applies the ${planned} planned change${planned === 1 ? '' : 's'} below now, exactly as listed.</p>
+<label class="inline"><input type="checkbox" name="confirm" value="yes" required> I have read the planned changes</label>
+<label for="approve-reason">Reason (optional)</label><input type="text" id="approve-reason" name="reason" maxlength="500">
+<p><button type="submit">Approve and apply</button></p></form>
+<form class="card" method="post" action="/runs/${run.id!}/reject">${csrfField(v)}
+<p>Rejecting discards the plan; nothing changes. The next sync plans again from the PSA.</p>
+<label for="reject-reason">Reason (optional)</label><input type="text" id="reject-reason" name="reason" maxlength="500">
+<p><button type="submit" class="danger">Reject</button></p></form>
+</div>`;
+}
+
+function runPage(v: Viewer, shown: Awaited<ReturnType<App['runs']['showPage']>>, q: Query, notice?: Html): Html {
+  const { run, changes, nextCursor } = shown;
+  const held = run.status === 'held';
+  return layout(
+    v,
+    `Run of ${when(run.startedAt ?? run.createdAt)}`,
+    html`${notice ?? ''}<div class="card"><dl class="facts">
+<dt>Status</dt><dd>${statusBadge(run.status)}${run.decidedBy ? html` <span class="muted">by ${run.decidedBy} at ${when(run.decidedAt)}</span>` : ''}</dd>
+<dt>Trigger</dt><dd>${run.trigger}, requested by ${run.requestedBy}</dd>
+<dt>Started · finished</dt><dd>${when(run.startedAt)} · ${when(run.finishedAt)}</dd>
+<dt>Counts</dt><dd>${countsLine(run) || '—'}</dd>
+${run.holdReason ? html`<dt>Held because</dt><dd>${run.holdReason}</dd>` : ''}
+${run.error ? html`<dt>Error</dt><dd><strong>${run.error.kind}</strong>: ${run.error.message}<div class="muted">What to do: ${ERROR_ADVICE[run.error.kind] ?? 'Support can read the details in the logs.'}</div></dd>` : ''}
+</dl></div>
+${held && canChange(v) ? decisionForms(v, run, changes.length) : ''}
+<h2>${held ? 'Planned changes' : 'Changes'}</h2>
+${changesTable(changes, held ? 'Planned changes' : 'Changes of this run', run.accountId)}
+<nav class="pager" aria-label="Pages">${q.cursor ? html`<a href="/runs/${run.id!}">First page</a>` : ''}${nextCursor ? html`<a href="${href(`/runs/${run.id!}`, { cursor: nextCursor })}">Next page</a>` : ''}</nav>
+<p><a href="/accounts/${run.accountId}/runs">All runs</a></p>`,
+  );
+}
+
+/** Run history with filters; a run's counts, error and changes; Approve / Reject of a held run. */
+export function registerRunPages(server: FastifyInstance, app: App): void {
+  server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/runs', CONSOLE, async (req, reply) => {
+    const { viewer, account } = await accountViewer(app, req, req.params.id, 'runs', 'runs');
+    const raw = Object.fromEntries(Object.entries(req.query).filter(([k, val]) => [...FILTER_KEYS, 'cursor'].includes(k) && val));
+    if (raw.until && /^\d{4}-\d{2}-\d{2}$/.test(raw.until)) raw.until = `${raw.until}T23:59:59.999Z`;
+    return sendHtml(reply, runsPage(viewer, req.query, await app.runs.page(account.id, raw)));
+  });
+
+  server.get<{ Params: { id: string }; Querystring: Query & { decided?: string } }>('/runs/:id', CONSOLE, async (req, reply) => {
+    const run = await app.runs.get(req.params.id);
+    const { viewer } = await accountViewer(app, req, run.accountId, 'runs', 'runs');
+    const shown = await app.runs.showPage(run.id!, req.query.cursor ? { cursor: req.query.cursor } : {}, viewer.principal.memberScope);
+    const notice = req.query.decided ? alert('ok', req.query.decided === 'approved' ? 'Approved: the planned changes are applied.' : 'Rejected: nothing was changed.') : undefined;
+    return sendHtml(reply, runPage(viewer, shown, req.query, notice));
+  });
+
+  for (const verb of ['approve', 'reject'] as const) {
+    server.post<{ Params: { id: string }; Body: Query }>(`/runs/:id/${verb}`, CONSOLE, async (req, reply) => {
+      const run = await app.runs.get(req.params.id);
+      const { viewer } = await accountViewer(app, req, run.accountId, 'runs', 'runs');
+      assertCanChange(viewer.principal, run.accountId, `run ${run.id}`, `${verb} a held run`);
+      if (verb === 'approve' && req.body?.confirm !== 'yes') throw new InputError('tick "I have read the planned changes" to approve');
+      const reason = cleanReason(req.body?.reason);
+      if (verb === 'approve') await app.engine.approve(run.id!, actorOf(viewer.principal), reason);
+      else await app.engine.reject(run.id!, actorOf(viewer.principal), reason);
+      return seeOther(reply, `/runs/${run.id}?decided=${verb === 'approve' ? 'approved' : 'rejected'}`);
+    });
+  }
+}

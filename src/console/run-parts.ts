@@ -1,0 +1,79 @@
+import type { ChangeView, RunView } from '../db/views.js';
+import { href, html, type Html } from './html.js';
+import { when } from './layout.js';
+
+const STATUS_KIND: Record<string, string> = { succeeded: 'ok', held: 'warn', failed: 'bad', rejected: 'warn', expired: 'warn', queued: '', running: '' };
+
+export const statusBadge = (status: string): Html => html`<span class="badge ${STATUS_KIND[status] ?? ''}">${status}</span>`;
+
+const COUNT_WORDS: [keyof NonNullable<RunView['counts']>, string][] = [
+  ['fetched', 'read from the PSA'],
+  ['added', 'added'],
+  ['updated', 'updated'],
+  ['deactivated', 'deactivated'],
+  ['movedToInactive', 'moved to Inactive Synced'],
+  ['reactivated', 'reactivated'],
+  ['unchanged', 'unchanged'],
+  ['keptInactiveByAdmin', 'kept inactive by an admin'],
+  ['skipped', 'skipped'],
+  ['flaggedDisabled', 'disabled in the PSA, left for an admin'],
+];
+
+/** A run's counts, as words ("12 added, 3 moved to Inactive Synced"); zero counts left out. */
+export function countsLine(run: RunView): string {
+  if (!run.counts) return '';
+  const parts = COUNT_WORDS.filter(([k]) => (run.counts![k] ?? 0) > 0).map(([k, words]) => `${run.counts![k]} ${words}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing to read';
+}
+
+/** What a person can do about a failed run, by error kind. */
+export const ERROR_ADVICE: Record<string, string> = {
+  auth: "The PSA refused the credentials: check them in Settings (an admin). The account waits for new settings or a manual sync.",
+  rate_limited: 'The PSA kept asking psa-sync to slow down. It will try again later; if it keeps happening, ask the PSA admin about API limits.',
+  network: 'The PSA could not be reached. It will be retried automatically.',
+  remote_error: 'The PSA answered with an error. It will be retried automatically; if it persists, check the PSA.',
+  bad_response: 'The PSA answered with something unexpected. Support can read the details in the logs.',
+  incomplete_read: 'The PSA returned fewer members than it said it has, so nothing was changed. It will be retried.',
+  config: 'The account settings are unusable: an admin should correct them in Settings.',
+  internal: 'Something failed inside psa-sync; nothing was changed. Support has the error id.',
+  interrupted: 'The run was interrupted (a restart); nothing was half-applied. It will be retried.',
+};
+
+/** The live status of a run (queued → running → outcome), polled every 2 s until it ends. */
+export function runStatusPanel(run: RunView): Html {
+  const live = run.status === 'queued' || run.status === 'running';
+  const attrs = live ? html`hx-get="/runs/${run.id!}/status" hx-trigger="every 2s" hx-swap="outerHTML"` : '';
+  const words =
+    run.status === 'queued'
+      ? 'Sync Members is queued; it starts in a moment.'
+      : run.status === 'running'
+        ? 'Sync Members is running: reading the PSA and applying changes…'
+        : run.status === 'succeeded'
+          ? `Sync finished: ${countsLine(run)}.`
+          : run.status === 'held'
+            ? `Sync held for an admin's approval: ${run.holdReason ?? ''}`
+            : run.status === 'failed'
+              ? `Sync failed: ${run.error?.message ?? ''}`
+              : `Run ${run.status}.`;
+  return html`<div id="run-status" class="card" role="status" aria-live="polite" ${attrs}>
+<div class="row">${statusBadge(run.status)} <span>${words}</span></div>
+<p class="muted">Started ${when(run.startedAt ?? run.createdAt)} by ${run.requestedBy}. <a href="/runs/${run.id!}">Open the run</a>${live ? html`<span class="nojs"> · <a href="">Reload to update</a></span>` : ''}</p>
+</div>`;
+}
+
+function changeDetail(c: ChangeView): Html {
+  if (c.changes.length === 0) return html`<span class="muted">—</span>`;
+  return html`${c.changes.map((f) => html`<div><code>${f.field}</code>: ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</div>`)}`;
+}
+
+/** A table of change entries (a run's, a preview's, or a held run's planned ones). */
+export function changesTable(changes: ChangeView[], caption: string, accountId: string): Html {
+  if (changes.length === 0) return html`<p class="muted">No changes.</p>`;
+  return html`<div class="table-wrap"><table>
+<caption class="visually-hidden">${caption}</caption>
+<thead><tr><th scope="col">Member</th><th scope="col">Action</th><th scope="col">Why</th><th scope="col">What changed</th></tr></thead>
+<tbody>${changes.map(
+    (c) => html`<tr><td>${c.memberId ? html`<a href="${href(`/accounts/${accountId}/members/${c.memberId}`)}">${c.name}</a>` : c.name}<div class="muted">${c.email ?? c.identifier ?? ''}</div></td>
+<td>${c.action.replace(/_/g, ' ')}</td><td>${c.reason.replace(/_/g, ' ')}</td><td>${changeDetail(c)}</td></tr>`,
+  )}</tbody></table></div>`;
+}

@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import { requireId } from '../core/ids.js';
+import type { AccountView } from '../db/views.js';
+import { assertCanRead, type Reading } from '../http/access.js';
+import type { Section, Viewer } from './layout.js';
+import { viewerOf } from './reply.js';
+
+/**
+ * The viewer of an account page, after the same read check the API makes for that data (another
+ * account's pages are not found; an employee or a narrowed manager only reads what they may).
+ */
+export async function accountViewer(app: App, req: FastifyRequest, rawAccountId: string, section: Section, reading: Reading = 'account'): Promise<{ viewer: Viewer; account: AccountView }> {
+  const accountId = requireId('account', rawAccountId);
+  const principal = viewerOf(req);
+  assertCanRead(principal, accountId, `account ${accountId}`, reading);
+  const account = await app.accounts.get(accountId);
+  return { viewer: { principal, account: { id: account.id, name: account.name }, section }, account };
+}
