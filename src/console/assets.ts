@@ -49,6 +49,8 @@ label { display: block; font-weight: 600; margin: .6rem 0 .25rem; }
 label.inline { display: inline-flex; gap: .4rem; align-items: center; font-weight: 400; margin: 0; }
 input[type=text], input[type=email], input[type=password], input[type=number], input[type=search], input[type=date], input[type=time], select, textarea { font: inherit; padding: .45rem .6rem; border: 1px solid #aab4c3; border-radius: 5px; background: #fff; color: var(--ink); max-width: 100%; }
 input[type=text], input[type=email], input[type=password], textarea { width: 100%; }
+form.card input[type=text], form.card input[type=email], form.card input[type=password] { max-width: 34rem; }
+input.reason { max-width: 20rem; }
 textarea { min-height: 6rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
 button, .button { font: inherit; padding: .45rem 1rem; border-radius: 5px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }

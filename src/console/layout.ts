@@ -55,6 +55,7 @@ export function layout(v: Viewer, title: string, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content="${HTMX_CONFIG}">
 <title>${title}${v.account ? ` · ${v.account.name}` : ''} · psa-sync</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/console.css">
 <script src="/assets/htmx.min.js" defer></script>
 <script src="/assets/console.js" defer></script>
@@ -83,6 +84,7 @@ export function bareLayout(title: string, body: Html): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · psa-sync</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/console.css">
 <script src="/assets/console.js" defer></script>
 </head>

@@ -82,7 +82,7 @@ ${VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => html`<input type="hidden" n
 <label class="inline"><input type="radio" name="scope" value="selected" checked> The rows selected below</label>
 <label class="inline"><input type="radio" name="scope" value="matching"> All ${page.total} members matching this view</label>
 <div class="row"><button type="submit" name="active" value="true">Check (make Active)</button><button type="submit" name="active" value="false" class="secondary">Uncheck</button>
-<label class="inline" for="bulk-reason">Reason (optional)</label><input type="text" id="bulk-reason" name="reason" maxlength="500"></div>
+<label class="inline" for="bulk-reason">Reason (optional)</label><input type="text" id="bulk-reason" class="reason" name="reason" maxlength="500"></div>
 </fieldset></form>`
     : '';
   return layout(
