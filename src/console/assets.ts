@@ -18,6 +18,7 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 header.top { background: #14213d; color: #fff; }
 header.top .bar { max-width: 76rem; margin: 0 auto; display: flex; align-items: center; gap: 1.5rem; padding: .6rem 1.25rem; flex-wrap: wrap; }
 header.top .brand { color: #fff; font-weight: 700; text-decoration: none; letter-spacing: .01em; }
+header.top .brand .muted { color: #c3cde0; font-weight: 500; }
 header.top nav ul { list-style: none; display: flex; gap: .25rem; margin: 0; padding: 0; flex-wrap: wrap; }
 header.top nav a { color: #dce4f2; text-decoration: none; padding: .35rem .65rem; border-radius: 4px; display: inline-block; }
 header.top nav a[aria-current="page"], header.top nav a:hover { background: rgba(255, 255, 255, .14); color: #fff; }

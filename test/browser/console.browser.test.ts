@@ -1,0 +1,206 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
+import { addCwAccount } from '../helpers/accounts.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/cli.js';
+import { linkIn, startSmtp } from '../helpers/smtp.js';
+
+/**
+ * The console in a real browser (Debian's chromium, driven by playwright-core): the flows a person
+ * clicks through, axe on every page, and screenshots for readers (artifacts/screenshots/).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
+const PASSWORD = 'Browser-Pass-1';
+
+let t: TestApp;
+let daemon: Daemon;
+let base: string;
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let fake: ConnectWiseFake;
+let cw: Awaited<ReturnType<typeof serveFake>>;
+let browser: Browser;
+let accountId: string;
+const m: Record<string, string> = {};
+const axeFindings: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  smtp = await startSmtp();
+  fake = new ConnectWiseFake(cwMembers(30));
+  cw = await serveFake(fake);
+  // The public URL is only known once the server listens; the mailed links use it.
+  t = await createTestApp({ env: { SMTP_URL: smtp.url, PSA_SYNC_PUBLIC_URL: 'http://127.0.0.1:1', PSA_SYNC_TICK_CRON: '*/1 * * * * *' } });
+  // The real daemon: its HTTP API and console, and its scheduler, which runs what Sync Members queues.
+  daemon = await startDaemon(t.app, { tickCron: '*/1 * * * * *' });
+  base = daemon.url!;
+  (t.app.env as { publicUrl: string }).publicUrl = base;
+  (t.app.people as unknown as { publicUrl: string }).publicUrl = base;
+  accountId = (await addCwAccount(t.app, cw.url, { seatLimit: 28 })).id;
+  await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'setup' });
+  for (const x of await t.app.members.list(accountId, 'all')) m[x.identifier!] = x.id;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await daemon?.stop();
+  await cw?.close();
+  await t?.close();
+  await smtp?.close();
+});
+
+/** Checks a page with axe (no serious or critical violation) and saves its screenshot. */
+async function check(page: Page, name: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  axeFindings.push(...bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  expect(bad.map((v) => `${v.id}: ${v.help}`), `axe on ${name}`).toEqual([]);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Invites a member, reads the activation link from the email received over SMTP, and sets a password in the browser. */
+async function activateInBrowser(identifier: string, role: string): Promise<Page> {
+  await t.app.people.invite(accountId, { memberId: m[identifier]!, role }, 'cli');
+  const { url } = linkIn(await smtp.next(`${identifier}@acme.test`), `${base}/activate/`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  await check(page, `activate-${role}`);
+  await page.fill('#password', 'short');
+  expect((await page.locator('li[data-rule="min_length"]').getAttribute('class')) ?? '').not.toContain('met');
+  await page.fill('#password', PASSWORD);
+  expect(await page.locator('li.met').count()).toBe(6); // every rule shown as met while typing
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => !u.pathname.startsWith('/activate'));
+  return page;
+}
+
+let admin: Page;
+
+describe('the console in a browser', () => {
+  it('signs in from an emailed activation link', async () => {
+    admin = await activateInBrowser('user1', 'admin');
+    expect(new URL(admin.url()).pathname).toBe(`/accounts/${accountId}`);
+    await expect(admin.locator('h1').textContent()).resolves.toContain('Acme');
+    await check(admin, 'overview');
+  });
+
+  it('unchecks and re-checks a member, and the choice sticks after a sync', async () => {
+    await admin.goto(`${base}/accounts/${accountId}/members?q=user7%40`);
+    await check(admin, 'members');
+    const box = admin.locator(`#member-${m.user7} input[name="active"]`);
+    await box.uncheck();
+    await expect.poll(async () => (await t.app.members.explain(accountId, m.user7!)).member.active).toBe(false);
+    await expect.poll(() => admin.locator(`#member-${m.user7}`).textContent()).toContain('unchecked by an admin');
+    await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
+    await admin.reload();
+    expect(await admin.locator(`#member-${m.user7} input[name="active"]`).isChecked()).toBe(false);
+    await admin.locator(`#member-${m.user7} input[name="active"]`).check();
+    await expect.poll(async () => (await t.app.members.explain(accountId, m.user7!)).member.active).toBe(true);
+    await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
+    await admin.reload();
+    expect(await admin.locator(`#member-${m.user7} input[name="active"]`).isChecked()).toBe(true);
+  });
+
+  it('bulk-unchecks every member matching a filter, then checks them back past the seat limit and reads the summary', async () => {
+    await admin.goto(`${base}/accounts/${accountId}/members?q=user2`);
+    // user2, user20–user29: 11 members
+    await admin.check('input[name="scope"][value="matching"]');
+    await admin.click('#bulk button[value="false"]');
+    await admin.waitForURL(/\/members\/bulk$/);
+    await expect(admin.locator('main').textContent()).resolves.toContain('11 members unchecked; 0 refused');
+    await check(admin, 'bulk-summary');
+    await admin.click('text=Back to the members');
+    await admin.check('input[name="scope"][value="matching"]');
+    // Seat limit 28: checking all 11 back cannot fit when more than 17 others are Active.
+    const activeNow = (await t.app.members.page(accountId, { list: 'all' })).activeCount;
+    const fit = 28 - activeNow;
+    expect(fit).toBeLessThan(11);
+    await admin.click('#bulk button[value="true"]');
+    await admin.waitForURL(/\/members\/bulk$/);
+    const text = (await admin.locator('main').textContent()) ?? '';
+    expect(text).toContain(`${fit} members made Active; ${11 - fit} refused`);
+    expect(text).toContain('seat limit of 28 Active members reached');
+  });
+
+  it('presses Sync Members and watches the run finish in the live region', async () => {
+    await admin.goto(`${base}/accounts/${accountId}`);
+    await admin.click('button:has-text("Sync Members")');
+    const status = admin.locator('#run-status');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Sync finished|queued|running/);
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('Sync finished');
+    expect(await status.getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('approves a held run after reading its planned changes', async () => {
+    fake.setMembers(cwMembers(30).slice(0, 10)); // 20 gone at once: the breaker holds the run
+    const held = await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
+    expect(held.run.status).toBe('held');
+    await admin.goto(`${base}/runs/${held.run.id}`);
+    await check(admin, 'held-run');
+    await admin.check('input[name="confirm"]');
+    await admin.fill('#approve-reason', 'they left');
+    await admin.click('button:has-text("Approve and apply")');
+    await admin.waitForURL(/decided=approved/);
+    await expect(admin.locator('main').textContent()).resolves.toContain('Approved: the planned changes are applied.');
+    expect((await t.app.runs.get(held.run.id!)).status).toBe('succeeded');
+    await admin.goto(`${base}/accounts/${accountId}/runs`);
+    await check(admin, 'runs');
+  });
+
+  it('explains a member', async () => {
+    await admin.goto(`${base}/accounts/${accountId}/members/${m.user7}`);
+    const text = (await admin.locator('main').textContent()) ?? '';
+    expect(text).toContain('What happened, and why');
+    expect(text).toContain('admin unchecked');
+    expect(text).toContain('admin checked');
+    await check(admin, 'explain');
+    for (const [name, url] of [
+      ['people', `/accounts/${accountId}/people`],
+      ['settings', `/accounts/${accountId}/settings`],
+      ['survey', `/accounts/${accountId}/survey`],
+      ['preview-page', `/accounts/${accountId}/members?list=inactive`],
+    ] as const) {
+      await admin.goto(base + url);
+      await check(admin, name);
+    }
+  });
+
+  it('an employee signs in and sees only their own page', async () => {
+    const page = await activateInBrowser('user3', 'employee');
+    expect(new URL(page.url()).pathname).toBe('/me');
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain('First3 Last3');
+    expect(await page.locator('nav[aria-label="Main"] a').allTextContents()).toEqual(['My record']);
+    await check(page, 'employee-me');
+    await page.goto(`${base}/accounts/${accountId}/runs`);
+    expect(await page.locator('main').textContent()).toContain('an employee sees only their own');
+    await page.goto(`${base}/accounts/${accountId}/members/${m.user1}`);
+    expect(await page.locator('main').textContent()).toContain('not found');
+  });
+
+  it('sign-in and support pages pass axe too', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await check(page, 'login');
+    await page.goto(`${base}/forgot`);
+    await check(page, 'forgot');
+    await t.app.people.addSupport({ email: 'support@psa-sync.test', name: 'Sam Support' }, 'cli');
+    const { url } = linkIn(await smtp.next('support@psa-sync.test'), `${base}/activate/`);
+    await page.goto(url);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/accounts$/);
+    await check(page, 'accounts');
+    expect(axeFindings).toEqual([]);
+  });
+});
