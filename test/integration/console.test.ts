@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/server.js';
+import { Scheduler } from '../../src/daemon/scheduler.js';
 import { ConnectWiseFake, cwMember, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -226,4 +227,37 @@ describe('changes from the console', () => {
     const evil = await server.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${encodeURIComponent(s.manager.email)}&password=${TEST_PASSWORD}&next=%2F%2Fevil.example` });
     expect(evil.headers.location).toBe('/');
   });
+
+  it('support adds an account only after the credentials pass a test connection', async () => {
+    const form = { name: 'Console Co', integration: 'connectwise', cw_site: cw.url, cw_companyId: 'acme', cw_publicKey: 'pubKEY123', cw_privateKey: 'wrong-key', cw_clientId: '5b3a0c0e-1111-4222-8333-944455556666' };
+    const refused = await post('/accounts', 'support', form);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('role="alert"');
+    expect(refused.body).not.toContain('wrong-key');
+    expect((await t.app.accounts.list()).some((a) => a.name === 'Console Co')).toBe(false);
+    const added = await post('/accounts', 'support', { ...form, cw_privateKey: 'privSECRETkey987' });
+    expect(added.statusCode, added.body).toBe(303);
+    const account = (await t.app.accounts.list()).find((a) => a.name === 'Console Co')!;
+    expect(added.headers.location).toBe(`/accounts/${account.id}?added=1`);
+    const page = await get(`/accounts/${account.id}?added=1`, 'support');
+    expect(page.body).toContain('Name a first admin');
+    expect((await post('/accounts', 'admin', form)).statusCode).toBe(403);
+  });
+
+  it('Sync Members answers the live status, which polls until the run has an outcome (286 stops htmx)', async () => {
+    const res = await post(`/accounts/${accountId}/sync`, 'admin', {}, { 'hx-request': 'true' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('id="run-status"');
+    expect(res.body).toContain('aria-live="polite"');
+    const runId = /hx-get="\/runs\/([0-9a-f-]+)\/status"/.exec(res.body)![1]!;
+    expect((await get(`/runs/${runId}/status`, 'manager')).statusCode).toBe(200);
+    // A replica's scheduler claims the queued run and runs it; the status then carries the outcome.
+    await new Scheduler({ orm: t.app.orm, engine: t.app.engine, clock: t.app.clock, logger: t.app.logger, maxConcurrent: 1 }).tick();
+    await expect.poll(async () => (await get(`/runs/${runId}/status`, 'admin')).statusCode, { timeout: 15_000 }).toBe(286);
+    expect((await get(`/runs/${runId}/status`, 'admin')).body).toContain('Sync finished');
+    const preview = await post(`/accounts/${accountId}/preview`, 'admin', {});
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toContain('nothing has been changed');
+  });
 });
+
