@@ -68,8 +68,9 @@ export function memberFilterSql(accountId: string, f: MemberFilter): { where: st
   if (f.list && f.list !== 'all') (where.push('m.list = ?'), params.push(f.list));
   if (f.active !== undefined) (where.push('m.active = ?'), params.push(f.active));
   if (f.source) (where.push('m.source = ?'), params.push(f.source));
-  if (f.role === 'none') where.push('not exists (select 1 from person pr where pr.member_id = m.id)');
-  else if (f.role) (where.push('exists (select 1 from person pr where pr.member_id = m.id and pr.role = ?)'), params.push(f.role));
+  // People are few beside members: one hashed set of the account's people, not a probe per member.
+  if (f.role === 'none') (where.push('m.id not in (select pr.member_id from person pr where pr.account_id = ? and pr.member_id is not null)'), params.push(accountId));
+  else if (f.role) (where.push('m.id in (select pr.member_id from person pr where pr.account_id = ? and pr.role = ? and pr.member_id is not null)'), params.push(accountId, f.role));
   if (f.scope) (where.push('m.id = any(?::uuid[])'), params.push(f.scope));
   if (f.q) {
     where.push(`(lower(m.name) like ? escape '\\' or lower(coalesce(m.email, '')) like ? escape '\\')`);

@@ -203,4 +203,48 @@ describe('the console in a browser', () => {
     await check(page, 'accounts');
     expect(axeFindings).toEqual([]);
   });
+
+  it('a newcomer adds a ConnectWise account in the browser, names its first admin, syncs it and manages its members', async () => {
+    const psa = await serveFake(new ConnectWiseFake(cwMembers(12, 500)));
+    try {
+      await t.app.people.addSupport({ email: 'newcomer@psa-sync.test', name: 'New Comer' }, 'cli');
+      const support = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await support.goto(linkIn(await smtp.next('newcomer@psa-sync.test'), `${base}/activate/`).url);
+      await support.fill('#password', PASSWORD);
+      await support.click('button[type=submit]');
+      await support.waitForURL(/\/accounts$/);
+      await support.fill('#name', 'Newcomer MSP');
+      await support.selectOption('#integration', 'connectwise');
+      await support.fill('#cw_site', psa.url);
+      await support.fill('#cw_companyId', 'acme');
+      await support.fill('#cw_publicKey', 'pubKEY123');
+      await support.fill('#cw_privateKey', 'privSECRETkey987');
+      await support.fill('#cw_clientId', '5b3a0c0e-1111-4222-8333-944455556666');
+      await support.click('button:has-text("Test connection and add")');
+      await support.waitForURL(/added=1/);
+      await check(support, 'account-added');
+      await support.fill('#email', 'user500@acme.test');
+      await support.click('button:has-text("Invite as admin")');
+      await support.waitForLoadState();
+
+      const admin2 = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await admin2.goto(linkIn(await smtp.next('user500@acme.test'), `${base}/activate/`).url);
+      await admin2.fill('#password', PASSWORD);
+      await admin2.click('button[type=submit]');
+      await admin2.waitForURL(/\/accounts\/[0-9a-f-]+$/);
+      await admin2.click('button:has-text("Sync Members")');
+      await expect.poll(() => admin2.locator('#run-status').textContent(), { timeout: 20_000 }).toContain('Sync finished');
+      await admin2.click('nav[aria-label="Main"] >> text=Members');
+      await expect(admin2.locator('main').textContent()).resolves.toContain('12 Active / 12 Total');
+      const newAccount = new URL(admin2.url()).pathname.split('/')[2]!;
+      const target = (await t.app.members.list(newAccount)).find((x) => x.identifier === 'user505')!;
+      await admin2.locator(`#member-${target.id} input[name="active"]`).uncheck();
+      await expect.poll(async () => (await t.app.members.explain(newAccount, target.id)).member.active).toBe(false);
+      // The first admin, invited by email before any member existed, is now tied to their member.
+      expect((await t.app.people.list(newAccount)).find((p) => p.email === 'user500@acme.test')?.memberId).toBeTruthy();
+    } finally {
+      await psa.close();
+    }
+  });
 });
+

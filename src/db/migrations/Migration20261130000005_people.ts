@@ -72,6 +72,10 @@ export class Migration20261130000005_people extends Migration {
     this.addSql(`
       create function psa_member_access() returns trigger language plpgsql as $$
       begin
+        -- Most members have no sign-in: one index probe, and nothing else, for them.
+        if not exists (select 1 from person where member_id = new.id) then
+          return null;
+        end if;
         if new.active then
           update person set suspended_at = null, updated_at = now() where member_id = new.id and suspended_at is not null;
         else
