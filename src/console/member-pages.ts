@@ -10,7 +10,7 @@ import type { BulkResult } from '../services/members.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, sendHtml, viewerOf } from './reply.js';
-import { accountViewer } from './viewer.js';
+import { accountViewer, accountViewerWith } from './viewer.js';
 
 type Query = Record<string, string | undefined>;
 type Row = MemberView & { role: string | null };
@@ -118,10 +118,11 @@ ${
 /** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
 export function registerMemberPages(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
-    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
     const q = req.query;
     const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
-    const page = await app.members.page(account.id, { ...viewQuery(q), list, limit: '50' }, viewer.principal.memberScope);
+    const { viewer, account, data: page } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>
+      app.members.page(accountId, { ...viewQuery(q), list, limit: '50' }, viewerOf(req).memberScope),
+    );
     return sendHtml(reply, membersPage(viewer, q, page, account.seats));
   });
 

@@ -11,9 +11,15 @@ import { viewerOf } from './reply.js';
  * account's pages are not found; an employee or a narrowed manager only reads what they may).
  */
 export async function accountViewer(app: App, req: FastifyRequest, rawAccountId: string, section: Section, reading: Reading = 'account'): Promise<{ viewer: Viewer; account: AccountView }> {
+  const { viewer, account } = await accountViewerWith(app, req, rawAccountId, section, reading, async () => undefined);
+  return { viewer, account };
+}
+
+/** As `accountViewer`, loading the page's own data (after the access check) beside the account. */
+export async function accountViewerWith<T>(app: App, req: FastifyRequest, rawAccountId: string, section: Section, reading: Reading, load: (accountId: string) => Promise<T>): Promise<{ viewer: Viewer; account: AccountView; data: T }> {
   const accountId = requireId('account', rawAccountId);
   const principal = viewerOf(req);
   assertCanRead(principal, accountId, `account ${accountId}`, reading);
-  const account = await app.accounts.get(accountId);
-  return { viewer: { principal, account: { id: account.id, name: account.name }, section }, account };
+  const [account, data] = await Promise.all([app.accounts.get(accountId), load(accountId)]);
+  return { viewer: { principal, account: { id: account.id, name: account.name }, section }, account, data };
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import { bumpMembersVersion, getAccount, lockAccount, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, memberHistory } from '../db/change-repository.js';
-import { countActive, getMember, listMembers, updateMembers } from '../db/member-repository.js';
+import { countActive, getMember, listMembers, updateActiveBoxes } from '../db/member-repository.js';
 import { lockMembers } from '../db/member-query.js';
 import { decideActive, refusalWords } from '../domain/active-box.js';
 import { MEMBER_SORTS, queryMembers, type MemberPage, type MemberQuery, type MemberSort } from '../db/member-query.js';
@@ -205,7 +205,7 @@ export class MemberService {
     }
     if (writes.length > 0) {
       const now = this.clock.now();
-      await updateMembers(tem, account.id, writes, now, false);
+      await updateActiveBoxes(tem, account.id, writes.map((w) => ({ id: w.id, active: w.state.active, adminInactive: w.state.adminInactive, inactiveReason: w.state.inactiveReason, list: w.state.list })), now);
       await bumpMembersVersion(tem, account.id, now);
       await insertChanges(tem, account.id, null, entries, 'applied', actor, now);
     }

@@ -68,26 +68,36 @@ export class Migration20261130000005_people extends Migration {
         audit_entry_id bigint null
       )`);
 
-    // Deprovisioning follows the member: off Active suspends sign-in and ends sessions; Active again lifts it.
+    // Deprovisioning follows the member: off Active suspends sign-in and ends sessions; Active again
+    // lifts it. One set-based statement per UPDATE of members (a bulk change or a sync touches
+    // thousands of rows; people are few), joining the people to the rows whose Active box flipped.
     this.addSql(`
       create function psa_member_access() returns trigger language plpgsql as $$
       begin
-        -- Most members have no sign-in: one index probe, and nothing else, for them.
-        if not exists (select 1 from person where member_id = new.id) then
+        if not exists (select 1 from person where member_id is not null) then
           return null;
         end if;
-        if new.active then
-          update person set suspended_at = null, updated_at = now() where member_id = new.id and suspended_at is not null;
-        else
-          update person set suspended_at = now(), updated_at = now() where member_id = new.id and suspended_at is null;
-          update person_session set ended_at = now(), end_reason = 'member_inactive'
-            where ended_at is null and person_id in (select id from person where member_id = new.id);
-        end if;
+        with flipped as (
+          select p.id as person_id, n.active
+            from new_rows n
+            join person p on p.member_id = n.id
+            join old_rows o on o.id = n.id
+           where n.active is distinct from o.active
+        ), suspended as (
+          update person p set suspended_at = case when f.active then null else now() end, updated_at = now()
+            from flipped f
+           where p.id = f.person_id and (f.active = (p.suspended_at is not null))
+          returning p.id
+        )
+        update person_session s set ended_at = now(), end_reason = 'member_inactive'
+          from flipped f
+         where s.person_id = f.person_id and not f.active and s.ended_at is null;
         return null;
       end $$`);
     this.addSql(`
-      create trigger member_access_follows_active after update of active on member
-      for each row when (old.active is distinct from new.active) execute function psa_member_access()`);
+      create trigger member_access_follows_active after update on member
+      referencing old table as old_rows new table as new_rows
+      for each statement execute function psa_member_access()`);
     // A person invited by email before their member existed is linked when it appears (any insert path).
     this.addSql(`
       create function psa_link_people() returns trigger language plpgsql as $$
