@@ -26,6 +26,8 @@ import { OutboxMailer, SmtpMailer, type Mailer } from './notify/mailer.js';
 import { PasswordHasher } from './people/password-hasher.js';
 import { PeopleService } from './services/people.js';
 import { AuthService } from './services/auth.js';
+import { WebhookService } from './services/webhooks.js';
+import { NotificationWorker } from './notify/worker.js';
 
 export interface AppOptions {
   env: Env;
@@ -65,6 +67,9 @@ export interface App {
   mailer: Mailer;
   people: PeopleService;
   auth: AuthService;
+  webhooks: WebhookService;
+  /** Delivers notifications (email, webhooks); the daemon runs it every tick, on every replica. */
+  notifications: NotificationWorker;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -159,6 +164,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     mailer,
     people: new PeopleService(orm, clock, mailer, env.publicUrl, logger),
     auth: new AuthService(orm, clock, hasher, mailer, env, logger),
+    webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks),
+    notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks }),
     embedded,
     migrate: () => migrate(orm),
     async close() {

@@ -36,6 +36,7 @@ const envSchema = z.object({
   PSA_SYNC_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   PSA_SYNC_SIGNIN_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   PSA_SYNC_SIGNIN_LIMIT_PER_PERSON: z.coerce.number().int().min(1).default(5),
+  PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS: z.enum(['true', 'false']).default('false'),
 });
 
 /** The validated process configuration. Nothing below the composition root reads process.env. */
@@ -80,6 +81,8 @@ export interface Env {
    * failed sign-ins are limited per client address and per person, in a 15-minute window.
    */
   sessions: { idleMinutes: number; maxHours: number; failuresPerAddress: number; failuresPerPerson: number };
+  /** Webhooks (and callback key fetches) may reach private and loopback addresses: tests and closed networks only. */
+  allowPrivateWebhooks: boolean;
 }
 
 function trustProxyOf(value: string): boolean | number | string[] {
@@ -117,6 +120,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     trustProxy: trustProxyOf(e.PSA_SYNC_TRUST_PROXY),
     mail: { smtpUrl: e.SMTP_URL, from: e.PSA_SYNC_MAIL_FROM },
     supportEmail: e.PSA_SYNC_SUPPORT_EMAIL,
+    allowPrivateWebhooks: e.PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS === 'true',
     sessions: {
       idleMinutes: e.PSA_SYNC_SESSION_IDLE_MINUTES,
       maxHours: e.PSA_SYNC_SESSION_MAX_HOURS,

@@ -4,6 +4,8 @@ import type { App } from '../app.js';
 import { InputError } from '../core/errors.js';
 import { buildServer } from '../http/server.js';
 import { Scheduler, within } from './scheduler.js';
+import { INTEGRATIONS } from '../connector/contract.js';
+import { raiseAutoAddDigests, raiseStale } from '../notify/events.js';
 
 /**
  * In embedded mode nothing else would bring the database back: every 2 s the daemon checks that
@@ -58,8 +60,25 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
     server = await buildServer(app);
     url = await server.listen({ port: app.env.port, host: app.env.host });
   }
-  const task: ScheduledTask = cron.schedule(settings.tickCron, () => scheduler.tick(), { name: 'psa-sync-tick', noOverlap: true });
+  const task: ScheduledTask = cron.schedule(settings.tickCron, () => Promise.all([scheduler.tick(), notifyTick()]), { name: 'psa-sync-tick', noOverlap: true });
+  // Notifications ride the same tick: stale accounts and yesterday's digests are looked for once a
+  // minute (set-based, idempotent), deliveries every tick. Any replica may do either.
+  let lastSweep = 0;
+  const notifyTick = async () => {
+    try {
+      if (Date.now() - lastSweep >= 60_000) {
+        lastSweep = Date.now();
+        const scheduled = INTEGRATIONS.filter((i) => app.registry.has(i) && app.registry.get(i).rosterPolicy !== 'none');
+        await raiseStale(app.orm.em.fork(), app.clock.now(), [...scheduled]);
+        await raiseAutoAddDigests(app.orm.em.fork(), app.clock.now());
+      }
+      await app.notifications.runOnce();
+    } catch (err) {
+      app.logger.debug({ err }, 'notification tick failed; retrying next tick');
+    }
+  };
   void scheduler.tick();
+  void notifyTick();
   const watchdog = app.embedded ? watchEmbedded(app) : undefined;
   app.logger.info({ url, claimant: app.engine.claimant }, 'psa-sync daemon started');
 

@@ -35,6 +35,12 @@ export interface AccountRecord {
   /** Fingerprint of the roster the last applied sync read, valid while members are at `rosterHashVersion`. */
   rosterHash: string | null;
   rosterHashVersion: number | null;
+  /** Who gets notification emails; null: the account's admins. */
+  notifyEmails: string[] | null;
+  /** The ConnectWise callback psa-sync registered, and when one last arrived. */
+  cwCallbackId: number | null;
+  cwCallbackUrl: string | null;
+  callbackLastAt: Date | null;
   createdAt: Date;
 }
 
@@ -58,6 +64,10 @@ function toRecord(r: Row): AccountRecord {
     consecutiveFailures: r.consecutive_failures,
     backoffUntil: date(r.backoff_until),
     blockedReason: r.blocked_reason,
+    notifyEmails: r.notify_emails ?? null,
+    cwCallbackId: r.cw_callback_id ?? null,
+    cwCallbackUrl: r.cw_callback_url ?? null,
+    callbackLastAt: date(r.callback_last_at),
     publicKey: r.public_key,
     surveySecretSealed: r.survey_secret_sealed,
     requireSignedLinks: r.require_signed_links,
@@ -70,7 +80,7 @@ function toRecord(r: Row): AccountRecord {
 
 export type NewAccount = Omit<
   AccountRecord,
-  'membersVersion' | 'readVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion'
+  'membersVersion' | 'readVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion' | 'notifyEmails' | 'cwCallbackId' | 'cwCallbackUrl' | 'callbackLastAt'
 >;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {

@@ -18,7 +18,10 @@ export type AuditAction =
   | 'person.removed'
   | 'person.activated'
   | 'person.password_reset'
-  | 'auth.signin_failed';
+  | 'auth.signin_failed'
+  | 'webhook.added'
+  | 'webhook.removed'
+  | 'account.notifications';
 
 /** One recorded admin action. */
 export interface AuditEntry {
@@ -26,7 +29,7 @@ export interface AuditEntry {
   accountId: string | null;
   actor: string;
   action: AuditAction;
-  target: { type: 'member' | 'members' | 'run' | 'account' | 'token' | 'person'; id: string | null };
+  target: { type: 'member' | 'members' | 'run' | 'account' | 'token' | 'person' | 'webhook'; id: string | null };
   before: unknown;
   after: unknown;
   reason: string | null;

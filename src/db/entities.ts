@@ -38,6 +38,11 @@ export const AccountSchema = defineEntity({
     surveyAutoAddCap: p.integer().default(25),
     rosterHash: p.text().nullable(),
     rosterHashVersion: p.bigint('number').nullable(),
+    /** Who gets this account's notification emails; null: its admins. */
+    notifyEmails: p.array().nullable(),
+    cwCallbackId: p.integer().nullable(),
+    cwCallbackUrl: p.text().nullable(),
+    callbackLastAt: p.datetime().nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
@@ -88,7 +93,7 @@ export const SyncRunSchema = defineEntity({
   properties: {
     id: p.uuid().primary(),
     account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('sync_run_account_id_fkey').deleteRule('restrict'),
-    trigger: p.enum(['schedule', 'manual', 'setup', 'retry']),
+    trigger: p.enum(['schedule', 'manual', 'setup', 'retry', 'callback']),
     status: p.enum(['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired']),
     requestedBy: p.text(),
     createdAt: p.datetime(),
@@ -143,6 +148,7 @@ export const MemberChangeSchema = defineEntity({
   indexes: [
     { name: 'member_change_member_idx', properties: ['memberId', 'id'] },
     { name: 'member_change_run_idx', properties: ['runId', 'id'] },
+    { name: 'member_change_survey_added_idx', expression: 'create index member_change_survey_added_idx on member_change (account_id, created_at) where survey_event_id is not null' },
   ],
 });
 export type MemberChangeEntity = InferEntity<typeof MemberChangeSchema>;
@@ -331,6 +337,104 @@ export const SigninThrottleSchema = defineEntity({
   },
 });
 
+/** An event that needs a human (product.md §10), written in the transaction of its cause. */
+export const NotificationSchema = defineEntity({
+  name: 'Notification',
+  tableName: 'notification',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('notification_account_id_fkey').deleteRule('cascade'),
+    event: p.text(),
+    dedupeKey: p.text().unique('notification_dedupe_key_key'),
+    payload: p.json<Record<string, unknown>>(),
+    createdAt: p.datetime(),
+    fannedOutAt: p.datetime().nullable(),
+  },
+  indexes: [{ name: 'notification_pending_idx', expression: 'create index notification_pending_idx on notification (id) where fanned_out_at is null' }],
+});
+export type NotificationEntity = InferEntity<typeof NotificationSchema>;
+
+/** A webhook receiver of an account; its signing secret is sealed like connector settings. */
+export const WebhookEndpointSchema = defineEntity({
+  name: 'WebhookEndpoint',
+  tableName: 'webhook_endpoint',
+  properties: {
+    id: p.uuid().primary(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('webhook_endpoint_account_id_fkey').deleteRule('cascade').index('webhook_endpoint_account_idx'),
+    url: p.text(),
+    secretSealed: p.text(),
+    enabled: p.boolean().default(true),
+    disabledReason: p.text().nullable(),
+    disabledAt: p.datetime().nullable(),
+    createdBy: p.text(),
+    createdAt: p.datetime(),
+  },
+});
+export type WebhookEndpointEntity = InferEntity<typeof WebhookEndpointSchema>;
+
+/** One notification to one recipient (an email address or a webhook endpoint): sent once. */
+export const NotificationDeliverySchema = defineEntity({
+  name: 'NotificationDelivery',
+  tableName: 'notification_delivery',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    notification: () => p.manyToOne(NotificationSchema).mapToPk().updateRule('no action').foreignKeyName('notification_delivery_notification_id_fkey').deleteRule('cascade'),
+    channel: p.enum(['email', 'webhook']),
+    target: p.text(),
+    status: p.enum(['pending', 'delivered', 'dead']),
+    attempts: p.integer().default(0),
+    nextAttemptAt: p.datetime(),
+    lockedUntil: p.datetime().nullable(),
+    lastError: p.text().nullable(),
+    deliveredAt: p.datetime().nullable(),
+    createdAt: p.datetime(),
+  },
+  uniques: [{ name: 'notification_delivery_once', properties: ['notification', 'channel', 'target'] }],
+  indexes: [{ name: 'notification_delivery_due_idx', expression: "create index notification_delivery_due_idx on notification_delivery (next_attempt_at) where status = 'pending'" }],
+});
+export type NotificationDeliveryEntity = InferEntity<typeof NotificationDeliverySchema>;
+
+/** Every attempt to deliver, for the console and API ("every delivery logged"). */
+export const DeliveryAttemptSchema = defineEntity({
+  name: 'DeliveryAttempt',
+  tableName: 'delivery_attempt',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    delivery: () => p.manyToOne(NotificationDeliverySchema).mapToPk().updateRule('no action').foreignKeyName('delivery_attempt_delivery_id_fkey').deleteRule('cascade'),
+    at: p.datetime(),
+    ok: p.boolean(),
+    statusCode: p.integer().nullable(),
+    error: p.text().nullable(),
+    ms: p.integer(),
+  },
+  indexes: [{ name: 'delivery_attempt_delivery_idx', properties: ['delivery', 'id'] }],
+});
+
+/** ConnectWise callback message ids already accepted (duplicates are dropped). */
+export const CallbackMessageSchema = defineEntity({
+  name: 'CallbackMessage',
+  tableName: 'callback_message',
+  properties: {
+    account: () => p.manyToOne(AccountSchema).mapToPk().primary().updateRule('no action').foreignKeyName('callback_message_account_id_fkey').deleteRule('cascade'),
+    messageId: p.text().primary(),
+    receivedAt: p.datetime(),
+  },
+});
+
+/** A member a callback named, waiting to be re-read (coalesced per account into one run). */
+export const CallbackRequestSchema = defineEntity({
+  name: 'CallbackRequest',
+  tableName: 'callback_request',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    account: () => p.manyToOne(AccountSchema).mapToPk().updateRule('no action').foreignKeyName('callback_request_account_id_fkey').deleteRule('cascade'),
+    externalId: p.text(),
+    action: p.text(),
+    receivedAt: p.datetime(),
+  },
+  indexes: [{ name: 'callback_request_account_idx', properties: ['account', 'id'] }],
+});
+
 export const entities = [
   AccountSchema,
   MemberSchema,
@@ -345,4 +449,10 @@ export const entities = [
   AuthLinkSchema,
   PersonSessionSchema,
   SigninThrottleSchema,
+  NotificationSchema,
+  WebhookEndpointSchema,
+  NotificationDeliverySchema,
+  DeliveryAttemptSchema,
+  CallbackMessageSchema,
+  CallbackRequestSchema,
 ];

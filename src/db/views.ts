@@ -75,6 +75,10 @@ export interface AccountView {
   requireSignedLinks: boolean;
   surveyAutoAddCap: number;
   createdAt: string;
+  /** Who gets notification emails; null: the account's admins (product.md §10). */
+  notificationEmails: string[] | null;
+  /** The ConnectWise callback psa-sync registered (product.md §11), and when one last arrived. */
+  callback: { registered: boolean; url: string | null; lastReceivedAt: string | null };
   /** Admins who can sign in (not suspended, invited or active). */
   admins: number;
   /** "no admin": nobody can administer the account (new, or its last admin left); support names a first admin. */

@@ -28,6 +28,7 @@ const ACCOUNT_PATCH = {
     requireSignedLinks: { type: 'boolean' },
     surveyAutoAddCap: { type: 'integer', minimum: 0 },
     settings: { type: 'object' },
+    notificationEmails: { type: ['array', 'null'], items: { type: 'string', maxLength: 254 }, maxItems: 50 },
     reason: { type: 'string', maxLength: 500 },
   },
 } as const;
@@ -52,7 +53,9 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     const accountId = requireId('account', req.params.id);
     const p = principalOf(req);
     assertCanChange(p, accountId, `account ${accountId}`, 'change account settings');
-    const { reason, ...input } = req.body;
+    const { reason, notificationEmails, ...input } = req.body as UpdateAccountInput & { reason?: string; notificationEmails?: string[] | null };
+    if (notificationEmails !== undefined) await app.accounts.setNotificationEmails(accountId, notificationEmails, actorOf(p), cleanReason(reason));
+    if (Object.keys(input).length === 0) return { account: await app.accounts.get(accountId) };
     return { account: await app.accounts.update(accountId, input, actorOf(p), cleanReason(reason)) };
   });
 

@@ -13,6 +13,7 @@ import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from './people-routes.js';
+import { registerNotifyRoutes } from './notify-routes.js';
 import { registerConsole } from '../console/routes.js';
 import { sendHtml } from '../console/reply.js';
 import { errorPage } from '../console/error-page.js';
@@ -188,6 +189,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
 
   registerApiRoutes(server, app);
   registerPeopleRoutes(server, app);
+  registerNotifyRoutes(server, app);
   registerConsole(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();

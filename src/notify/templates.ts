@@ -62,3 +62,24 @@ export function resetMail(input: { name: string; link: string; expiresAt: Date }
     purpose: 'reset',
   };
 }
+
+/** What each event says to a person, and where in the console to act on it. */
+export function eventMail(input: { event: string; accountName: string | null; accountId: string | null; payload: Record<string, any>; publicUrl: string }): MailContent {
+  const { event, payload: p, publicUrl } = input;
+  const account = input.accountName ?? 'an account';
+  const accountUrl = input.accountId ? `${publicUrl}/accounts/${input.accountId}` : `${publicUrl}/`;
+  const runUrl = p.runId ? `${publicUrl}/runs/${p.runId}` : accountUrl;
+  const words: Record<string, [string, string[], string, string]> = {
+    'run.held': [`${account}: a sync is waiting for your approval`, [`A sync was held before applying: ${p.holdReason ?? ''}`, 'Nothing has changed yet. Read the planned changes, then approve or reject the run.'], runUrl, 'Review the held run'],
+    'run.failed': [`${account}: Sync Members is failing`, [`The last sync failed: ${p.error?.message ?? 'unknown error'}`, 'Nothing was changed. psa-sync retries on its own; this is the only email for this run of failures.'], runUrl, 'Open the run'],
+    'account.auth_blocked': [`${account}: the PSA refused psa-sync's credentials`, [`${p.blockedReason ?? 'The PSA rejected the credentials.'}`, 'Syncing waits until an admin enters new credentials in Settings.'], `${accountUrl}/settings`, 'Open Settings'],
+    'account.stale': [`${account}: no complete sync for 48 hours`, [`The last complete read of the PSA was ${p.lastCompleteSyncAt ?? 'never'}. The staff lists may be out of date.`], accountUrl, 'Open the account'],
+    'account.no_admin': [`${account} has no admin who can sign in`, ['A sync deactivated the account\'s last admin (they left the company, or were made inactive in the PSA). Name a new first admin for the account.'], accountUrl, 'Open the account'],
+    'seats.limit_reached': [`${account}: the seat limit is reached`, [`A member could not be made Active because the seat limit of ${p.seatLimit ?? '?'} Active members is reached. Uncheck someone, or raise the plan's limit.`], `${accountUrl}/members`, 'Open the members'],
+    'members.auto_added': [`${account}: ${p.count ?? 0} members added from survey activity`, [`On ${p.day ?? 'the last day'}, survey ratings named people psa-sync did not know, so it added them:`, ...((p.members as { name: string; email: string | null }[] | undefined) ?? []).slice(0, 50).map((m) => `• ${m.name}${m.email ? ` <${m.email}>` : ''}`)], `${accountUrl}/members?source=survey`, 'Review them'],
+    'webhook.disabled': [`${account}: a webhook was disabled`, [`psa-sync stopped calling ${p.url ?? 'a webhook'}: ${p.reason ?? ''}`, 'Fix the receiver, then add it again in Settings.'], `${accountUrl}/settings`, 'Open Settings'],
+    'webhook.test': [`${account}: test event`, ['This is a test event from psa-sync.'], accountUrl, 'Open the account'],
+  };
+  const [title, lines, href, label] = words[event] ?? [`${account}: ${event}`, [JSON.stringify(p)], accountUrl, 'Open the console'];
+  return { subject: title, text: `${title}\n\n${lines.join('\n\n')}\n\n${label}: ${href}\n`, html: html(title, lines, { href, label }), purpose: event };
+}

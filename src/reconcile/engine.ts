@@ -25,6 +25,7 @@ import { RosterHasher } from './roster-hash.js';
 import type { LocalMember, Plan, PlanEntry } from './types.js';
 import { requireId } from '../core/ids.js';
 import { recordAudit } from '../db/audit-repository.js';
+import { raiseEvent, raiseOncePerStreak } from '../notify/events.js';
 
 export interface EngineDeps {
   orm: Orm;
@@ -234,6 +235,7 @@ export class SyncEngine {
       const now = this.#deps.clock.now();
       await clearFailureStreak(tem, locked);
       if (plan.hold) {
+        await raiseEvent(tem, { accountId: account.id, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, counts: plan.counts } }, now);
         await insertChanges(tem, account.id, runId, plan.entries, 'planned', `run:${runId}`, now);
         // A held read is still a complete read: it makes any older held plan stale.
         const planReadVersion = await bumpReadVersion(tem, account.id);
@@ -241,6 +243,10 @@ export class SyncEngine {
       }
       await applyMemberStates(tem, account.id, 'psa', plan.entries, now);
       await insertChanges(tem, account.id, runId, plan.entries, 'applied', `run:${runId}`, now);
+      const seatLimited = plan.entries.filter((e) => e.reason === 'seat_limit_reached');
+      if (seatLimited.length > 0) {
+        await raiseEvent(tem, { accountId: account.id, event: 'seats.limit_reached', dedupeKey: `seats.limit_reached:${runId}`, payload: { runId, seatLimit: locked.seatLimit, members: seatLimited.slice(0, 50).map((e) => ({ id: e.memberId, name: e.name, email: e.email })), count: seatLimited.length } }, now);
+      }
       await recordFullRead(tem, account.id, now, rosterHash);
       return this.#finish(tem, runId, { status: 'succeeded', counts: plan.counts }, now);
     });
@@ -347,6 +353,12 @@ export class SyncEngine {
     const now = this.#deps.clock.now();
     const error = run.error ?? { kind: 'internal', message: 'unknown failure' };
     const health = await recordFailure(tem, run.accountId, { kind: error.kind as SyncErrorKind, message: error.message }, now);
+    // One notification per failure streak (a restart's interrupted run retries quietly first).
+    if (health && !(error.kind === 'interrupted' && health.consecutiveFailures <= INTERRUPTED_RETRIES)) {
+      const payload = { runId: run.id, error, consecutiveFailures: health.consecutiveFailures };
+      await raiseOncePerStreak(tem, { accountId: run.accountId, event: 'run.failed', runId: run.id!, payload }, now);
+      if (health.blockedReason) await raiseOncePerStreak(tem, { accountId: run.accountId, event: 'account.auth_blocked', runId: run.id!, payload: { ...payload, blockedReason: health.blockedReason } }, now);
+    }
     if (error.kind === 'interrupted' && health && health.consecutiveFailures <= INTERRUPTED_RETRIES) {
       const { run: retry, created } = await enqueueRun(tem, { id: randomUUID(), accountId: run.accountId, trigger: 'retry', requestedBy: 'scheduler', now });
       if (created) this.#deps.logger.info({ runId: retry.id, accountId: run.accountId, after: run.id }, 'queued a retry of an interrupted run');

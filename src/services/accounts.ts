@@ -11,6 +11,7 @@ import { isStale, scheduleState } from '../schedule/backoff.js';
 import { iso, type AccountView } from '../db/views.js';
 import { requireId } from '../core/ids.js';
 import { recordAudit } from '../db/audit-repository.js';
+import { exec } from '../db/sql.js';
 
 export interface AddAccountInput {
   name: string;
@@ -182,6 +183,22 @@ export class AccountService {
     return this.get(accountId);
   }
 
+  /** Who gets the account's notification emails: a list, or null for its admins. */
+  async setNotificationEmails(accountId: string, emails: string[] | null, actor: string, reason: string | null = null): Promise<AccountView> {
+    requireId('account', accountId);
+    const cleaned = emails === null ? null : [...new Set(emails.map((e) => e.trim().toLowerCase()).filter(Boolean))];
+    for (const e of cleaned ?? []) if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) throw new InputError(`"${e.slice(0, 60)}" is not an email address`);
+    if (cleaned && cleaned.length > 50) throw new InputError('at most 50 notification recipients');
+    const now = this.clock.now();
+    await this.orm.em.fork().transactional(async (tem) => {
+      const before = await exec<Record<string, any>>(tem, 'select notify_emails from account where id = ? for update', [accountId]);
+      if (!before[0]) throw new NotFoundError(`account ${accountId} not found`);
+      await exec(tem, 'update account set notify_emails = ?::text[], updated_at = ? where id = ?', [cleaned, now, accountId]);
+      await recordAudit(tem, { accountId, actor, action: 'account.notifications', target: { type: 'account', id: accountId }, before: { notificationEmails: before[0].notify_emails ?? null }, after: { notificationEmails: cleaned }, reason }, now);
+    });
+    return this.get(accountId);
+  }
+
   /** Accounts with their state and last run; `only` narrows to one account (a caller of one account). */
   async list(only?: string): Promise<AccountView[]> {
     const rows = await listAccountsWithLastRun(this.orm.em.fork(), only);
@@ -219,6 +236,8 @@ export class AccountService {
       requireSignedLinks: a.requireSignedLinks,
       surveyAutoAddCap: a.surveyAutoAddCap,
       createdAt: iso(a.createdAt)!,
+      notificationEmails: a.notifyEmails,
+      callback: { registered: a.cwCallbackId !== null, url: a.cwCallbackUrl, lastReceivedAt: iso(a.callbackLastAt) },
       admins: signInAdmins,
       noAdmin: signInAdmins === 0,
       schedule: {

@@ -17,6 +17,7 @@ import { memberAudit, pageAudit, recordAudit, type AuditEntry } from '../db/audi
 import { parseSerialPage } from '../db/paging.js';
 import { lockSignInAdmins } from '../db/people-repository.js';
 import { LastAdmin } from '../domain/last-admin.js';
+import { raiseEvent } from '../notify/events.js';
 
 const LISTS = ['staff', 'inactive', 'all'] as const;
 export type ListName = (typeof LISTS)[number];
@@ -128,13 +129,14 @@ export class MemberService {
   async setActive(accountId: string, memberId: string, active: boolean, actor: string, reason?: string): Promise<MemberView> {
     requireId('account', accountId);
     requireId('member', memberId);
-    return this.orm.em.fork().transactional(async (tem) => {
+    const outcome = await this.orm.em.fork().transactional(async (tem) => {
       const account = await lockAccount(tem, accountId);
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const [member] = await lockMembers(tem, accountId, { ids: [memberId] });
       if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
       const result = await this.#apply(tem, account, [member], active, actor);
-      if (result.refused[0]) throw new ConflictError(result.refused[0].reason);
+      // A refusal changes nothing; it is answered (and a seat-limit refusal notified) after this transaction.
+      if (result.refused[0]) return { refused: result.refused, account };
       const after = (await getMember(tem, accountId, memberId))!;
       if (result.changed > 0) {
         await recordAudit(
@@ -143,8 +145,11 @@ export class MemberService {
           this.clock.now(),
         );
       }
-      return after;
+      return { after };
     });
+    if ('after' in outcome) return outcome.after!;
+    if (outcome.refused[0]!.code === 'seat_limit') await this.#seatLimitReached(outcome.account!, outcome.refused);
+    throw new ConflictError(outcome.refused[0]!.reason);
   }
 
   /**
@@ -162,6 +167,7 @@ export class MemberService {
       if (!account) throw new NotFoundError(`account ${accountId} not found`);
       const members = await lockMembers(tem, accountId, ids ? { ids } : { filter: filter! });
       const result = await this.#apply(tem, account, members, input.active, actor);
+      if (result.refused.some((r) => r.code === 'seat_limit')) await this.#seatLimitReached(account, result.refused, tem);
       if (ids) {
         const found = new Set(members.map((m) => m.id));
         for (const id of new Set(ids)) if (!found.has(id)) result.refused.push({ memberId: id, code: 'not_found', reason: `member ${id} not found in account ${accountId}` });
@@ -181,6 +187,18 @@ export class MemberService {
       );
       return result;
     });
+  }
+
+  /**
+   * `seats.limit_reached`: at most one an hour per account for admins' refused boxes. A single box's
+   * refusal undoes its transaction, so that one is recorded on its own (the refusal is the cause).
+   */
+  async #seatLimitReached(account: AccountRecord, refused: BulkResult['refused'], tem?: EntityManager): Promise<void> {
+    const now = this.clock.now();
+    const raise = (em: EntityManager) =>
+      raiseEvent(em, { accountId: account.id, event: 'seats.limit_reached', dedupeKey: `seats.limit_reached:${account.id}:${now.toISOString().slice(0, 13)}`, payload: { seatLimit: account.seatLimit, refused: refused.filter((r) => r.code === 'seat_limit').length } }, now);
+    if (tem) await raise(tem);
+    else await this.orm.em.fork().transactional(raise);
   }
 
   /** Decides and writes the Active box for members whose rows the caller locked, with the account row. */

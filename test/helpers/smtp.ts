@@ -3,7 +3,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests that read mailed links. */
-export async function startSmtp(): Promise<{ url: string; received: ParsedMail[]; next(to: string, timeoutMs?: number): Promise<ParsedMail>; close(): Promise<void> }> {
+export async function startSmtp(): Promise<{ url: string; received: ParsedMail[]; next(to: string, timeoutMs?: number): Promise<ParsedMail>; find(to: string, subject: string, timeoutMs?: number): Promise<ParsedMail>; close(): Promise<void> }> {
   const received: ParsedMail[] = [];
   const waiters: (() => void)[] = [];
   const smtp = new SMTPServer({
@@ -31,6 +31,19 @@ export async function startSmtp(): Promise<{ url: string; received: ParsedMail[]
         const mail = received.find((m) => !seen.has(m) && toOf(m) === to);
         if (mail) return seen.add(mail), mail;
         if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms (received: ${received.map(toOf).join(', ') || 'none'})`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+    /** The first message to `to` whose subject contains `subject` (waiting for it). */
+    async find(to, subject, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const mail = received.find((m) => toOf(m) === to && (m.subject ?? '').includes(subject));
+        if (mail) return mail;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} about "${subject}" within ${timeoutMs} ms (subjects: ${received.filter((m) => toOf(m) === to).map((m) => m.subject).join(' | ') || 'none'})`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 100);

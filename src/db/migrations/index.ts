@@ -9,6 +9,7 @@ import { Migration20261130000002_token_lifecycle } from './Migration202611300000
 import { Migration20261130000003_mail_outbox } from './Migration20261130000003_mail_outbox.js';
 import { Migration20261130000004_audit } from './Migration20261130000004_audit.js';
 import { Migration20261130000005_people } from './Migration20261130000005_people.js';
+import { Migration20261130000006_notifications } from './Migration20261130000006_notifications.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000003_mail_outbox', class: Migration20261130000003_mail_outbox },
   { name: 'Migration20261130000004_audit', class: Migration20261130000004_audit },
   { name: 'Migration20261130000005_people', class: Migration20261130000005_people },
+  { name: 'Migration20261130000006_notifications', class: Migration20261130000006_notifications },
 ];
