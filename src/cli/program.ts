@@ -169,9 +169,16 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .option('--survey-auto-add-cap <n>', 'most members survey activity may add per day', intArg('survey auto-add cap'))
     .option('--breaker-percent <p>', 'hold a run that deactivates more than this % of Active members', intArg('breaker percent'))
     .option('--breaker-min <n>', '…and more than this many members', intArg('breaker minimum'))
+    .option('--notify-emails <emails>', "who gets this account's notification emails (comma-separated), or 'admins' for its admins")
     .option('--reason <text>', 'why, recorded in the audit trail')
-    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number; breakerPercent?: number; breakerMin?: number; reason?: string }) =>
+    .action((accountId: string, opts: { config?: string; seatLimit?: string; syncAt?: string; timezone?: string; requireSignedLinks?: string; surveyAutoAddCap?: number; breakerPercent?: number; breakerMin?: number; notifyEmails?: string; reason?: string }) =>
       withApp(async (app) => {
+        if (opts.notifyEmails !== undefined) {
+          const list = opts.notifyEmails === 'admins' ? null : opts.notifyEmails.split(',').map((e) => e.trim()).filter(Boolean);
+          const updated = await app.accounts.setNotificationEmails(accountId, list, actor(), cleanReason(opts.reason));
+          const others = [opts.config, opts.seatLimit, opts.syncAt, opts.timezone, opts.requireSignedLinks, opts.surveyAutoAddCap, opts.breakerPercent, opts.breakerMin].some((v) => v !== undefined);
+          if (!others) return print(updated, () => formatAccount(updated));
+        }
         let seatLimit: number | null | undefined;
         if (opts.seatLimit !== undefined) seatLimit = opts.seatLimit === 'none' ? null : intArg('seat limit')(opts.seatLimit);
         const account = await app.accounts.update(accountId, {
@@ -444,6 +451,38 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       withApp(async (app) => {
         const list = await app.people.listSupport();
         print(list, () => formatPeople(list));
+      }),
+    );
+
+  const webhooks = program.command('webhooks').description("an account's webhook endpoints (Standard Webhooks)");
+  webhooks
+    .command('add')
+    .description("add an endpoint; prints its signing secret (whsec_…) once")
+    .argument('<account>', 'account id')
+    .requiredOption('--url <url>', 'where to POST events (https; private addresses only with PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS=true)')
+    .action((account: string, opts: { url: string }) =>
+      withApp(async (app) => {
+        const { endpoint, secret } = await app.webhooks.add(account, opts.url, actor());
+        print({ endpoint, secret }, () => [`Webhook ${endpoint.id} → ${endpoint.url}`, `Signing secret (shown only now): ${secret}`].join('\n'));
+      }),
+    );
+  webhooks
+    .command('list')
+    .description('endpoints: enabled, or disabled and why; latest delivery attempts')
+    .argument('<account>', 'account id')
+    .action((account: string) =>
+      withApp(async (app) => {
+        const list = await app.webhooks.list(account);
+        print(list, () =>
+          list.length === 0
+            ? 'No webhooks. Add one with: psa-sync webhooks add ACCOUNT --url URL'
+            : list
+                .map((w) => {
+                  const last = w.attempts[0];
+                  return `${w.id}  ${w.url}  ${w.state === 'enabled' ? 'enabled' : `disabled: ${w.disabledReason}`}  ${last ? `last: ${last.event} ${last.ok ? 'ok' : `failed (${last.statusCode ?? last.error})`} at ${last.at}` : 'no deliveries yet'}`;
+                })
+                .join('\n'),
+        );
       }),
     );
 

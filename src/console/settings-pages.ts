@@ -11,6 +11,7 @@ import { href, html, type Html } from './html.js';
 import { alert, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
 import { accountViewer } from './viewer.js';
+import type { WebhookView } from '../services/webhooks.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -30,7 +31,36 @@ const CREDENTIAL_FIELDS: Record<string, [string, string, boolean][]> = {
   ],
 };
 
-function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html): Html {
+function notificationsSection(v: Viewer, a: AccountView, hooks: WebhookView[], newSecret?: string): Html {
+  return html`<h2 id="notifications">Notifications</h2>
+<form class="card" method="post" action="/accounts/${a.id}/settings/notifications">${csrfField(v)}
+<label for="notify">Who gets this account's notification emails</label>
+<input type="text" id="notify" name="emails" value="${(a.notificationEmails ?? []).join(', ')}" aria-describedby="notify-hint">
+<div class="muted" id="notify-hint">Comma-separated emails. Empty: the account's admins. Held runs, failing syncs, refused credentials, the seat limit and the daily digest of members added from surveys are sent here; support hears of stale accounts and accounts without an admin.</div>
+<p><button type="submit">Save recipients</button></p></form>
+<h2 id="webhooks">Webhooks</h2>
+${newSecret ? alert('ok', html`Webhook added. Its signing secret, shown only now: <code>${newSecret}</code>`) : ''}
+<div class="table-wrap"><table><caption class="visually-hidden">Webhook endpoints</caption>
+<thead><tr><th scope="col">URL</th><th scope="col">State</th><th scope="col">Latest deliveries</th><th scope="col">Actions</th></tr></thead>
+<tbody>${
+    hooks.length === 0
+      ? html`<tr><td colspan="4" class="muted">No webhooks.</td></tr>`
+      : hooks.map(
+          (w) => html`<tr><td>${w.url}</td><td>${w.state === 'enabled' ? html`<span class="badge ok">enabled</span>` : html`<span class="badge bad">disabled</span> <span class="muted">${w.disabledReason ?? ''}</span>`}</td>
+<td>${w.attempts.length === 0 ? html`<span class="muted">none yet</span>` : w.attempts.slice(0, 5).map((x) => html`<div>${when(x.at)} · ${x.event} · ${x.ok ? 'ok' : `failed (${x.statusCode ?? x.error ?? ''})`}</div>`)}</td>
+<td><div class="row"><form class="inline" method="post" action="/accounts/${a.id}/settings/webhooks/${w.id}/test">${csrfField(v)}<button type="submit" class="small secondary">Send test event</button></form>
+<form class="inline" method="post" action="/accounts/${a.id}/settings/webhooks/${w.id}/remove">${csrfField(v)}<button type="submit" class="small danger">Remove</button></form></div></td></tr>`,
+        )
+  }</tbody></table></div>
+<form class="card" method="post" action="/accounts/${a.id}/settings/webhooks">${csrfField(v)}
+<label for="hook-url">Add a webhook URL</label><input type="text" id="hook-url" name="url" required placeholder="https://…" aria-describedby="hook-hint">
+<div class="muted" id="hook-hint">Events are POSTed as JSON, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature), retried for a day; a 410 answer disables the endpoint.</div>
+<p><button type="submit">Add webhook</button></p></form>
+<h2>ConnectWise callbacks</h2>
+<p>${a.callback.registered ? html`Registered (${a.callback.url ?? ''}); last one received ${when(a.callback.lastReceivedAt)}.` : html`<span class="muted">Not registered. An operator registers them with <code>psa-sync callbacks register ${a.id} --url PUBLIC_URL</code>.</span>`}</p>`;
+}
+
+function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html, hooks: WebhookView[] = [], newSecret?: string): Html {
   const num = (name: string, label: string, value: number | null, hint: string, min = 0, max?: number) =>
     html`<label for="${name}">${label}</label><input type="number" id="${name}" name="${name}" min="${min}" ${max !== undefined ? html`max="${max}"` : ''} value="${value ?? ''}" aria-describedby="${name}-hint"><div class="muted" id="${name}-hint">${hint}</div>`;
   const fields = CREDENTIAL_FIELDS[a.integration] ?? [];
@@ -57,6 +87,7 @@ ${fields.map(([name, label, secret]) => html`<label for="${name}">${label}</labe
 <div class="card"><p class="muted">Paste this into your ticket-closure email template.${snippet.note ? ` ${snippet.note}` : ''}</p>
 <pre class="snippet" id="snippet">${snippet.html}</pre>
 <p><button type="button" class="secondary" data-copy="snippet">Copy snippet</button> <span id="snippet-status" role="status"></span></p></div>
+${notificationsSection(v, a, hooks, newSecret)}
 <p class="muted">Created ${when(a.createdAt)}.</p>`,
   );
 }
@@ -84,12 +115,46 @@ function updateFromForm(a: AccountView, f: Form): UpdateAccountInput {
 
 /** Settings (admin): seat limit, sync time and zone, breaker thresholds, write-only credentials, survey snippet. */
 export function registerSettingsPages(server: FastifyInstance, app: App): void {
-  const page = async (req: Parameters<typeof accountViewer>[1], accountId: string, notice?: Html, status = 200) => {
+  const page = async (req: Parameters<typeof accountViewer>[1], accountId: string, notice?: Html, status = 200, newSecret?: string) => {
     const { viewer, account } = await accountViewer(app, req, accountId, 'settings');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change settings');
-    const snippet = await app.survey.snippet(account.id, app.env.publicUrl);
-    return { body: settingsPage(viewer, account, snippet, notice), status };
+    const [snippet, hooks] = await Promise.all([app.survey.snippet(account.id, app.env.publicUrl), app.webhooks.list(account.id)]);
+    return { body: settingsPage(viewer, account, snippet, notice, hooks, newSecret), status };
   };
+  /** A settings change: done, the page again with a message; refused, the page with why. */
+  const change = async (req: Parameters<typeof accountViewer>[1], accountId: string, work: (actor: string) => Promise<{ message: string; secret?: string }>) => {
+    const { viewer } = await accountViewer(app, req, accountId, 'settings');
+    assertCanChange(viewer.principal, accountId, `account ${accountId}`, 'change settings');
+    try {
+      const { message, secret } = await work(actorOf(viewer.principal));
+      return page(req, accountId, secret ? undefined : alert('ok', message), 200, secret);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const { status, body } = httpError(err);
+      return page(req, accountId, alert('error', body.error.message), status);
+    }
+  };
+
+  server.post<{ Params: { id: string }; Body: Form }>('/accounts/:id/settings/notifications', CONSOLE, async (req, reply) => {
+    const emails = (req.body?.emails ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+    const shown = await change(req, req.params.id, async (actor) => {
+      await app.accounts.setNotificationEmails(req.params.id, emails.length > 0 ? emails : null, actor);
+      return { message: emails.length > 0 ? 'Notification recipients saved.' : "Notifications go to the account's admins." };
+    });
+    return sendHtml(reply, shown.body, shown.status);
+  });
+  server.post<{ Params: { id: string }; Body: Form }>('/accounts/:id/settings/webhooks', CONSOLE, async (req, reply) => {
+    const shown = await change(req, req.params.id, async (actor) => ({ message: 'Webhook added.', secret: (await app.webhooks.add(req.params.id, req.body?.url ?? '', actor)).secret }));
+    return sendHtml(reply, shown.body, shown.status);
+  });
+  server.post<{ Params: { id: string; webhookId: string } }>('/accounts/:id/settings/webhooks/:webhookId/test', CONSOLE, async (req, reply) => {
+    const shown = await change(req, req.params.id, async (actor) => (await app.webhooks.test(req.params.id, req.params.webhookId, actor), { message: 'Test event queued; its delivery shows here within seconds.' }));
+    return sendHtml(reply, shown.body, shown.status);
+  });
+  server.post<{ Params: { id: string; webhookId: string } }>('/accounts/:id/settings/webhooks/:webhookId/remove', CONSOLE, async (req, reply) => {
+    const shown = await change(req, req.params.id, async (actor) => (await app.webhooks.remove(req.params.id, req.params.webhookId, actor), { message: 'Webhook removed.' }));
+    return sendHtml(reply, shown.body, shown.status);
+  });
 
   server.get<{ Params: { id: string }; Querystring: { saved?: string } }>('/accounts/:id/settings', CONSOLE, async (req, reply) => {
     const { body } = await page(req, req.params.id, req.query.saved ? alert('ok', 'Settings saved.') : undefined);

@@ -71,6 +71,21 @@ export const peoplePaths = {
       responses: { '200': { description: 'Caller', ...json({ type: 'object', properties: { kind: { enum: ['session', 'token'] }, role: { type: 'string' }, account: { type: ['object', 'null'] }, person: { oneOf: [personSchema, { type: 'null' }] }, memberScope: { type: ['array', 'null'] }, csrfToken: { type: 'string' } } }) }, ...errors },
     },
   },
+  '/api/v1/accounts/{id}/webhooks': {
+    get: { summary: "The account's webhook endpoints: state (enabled, or disabled and why) and latest delivery attempts (admin, account manager, support)", parameters: [accountId], responses: { '200': { description: 'Endpoints', ...json({ type: 'object', properties: { webhooks: { type: 'array', items: { type: 'object' } } } }) }, ...errors } },
+    post: {
+      summary: 'Add an endpoint (admin). Answers its signing secret (whsec_…) once. Private and loopback addresses are refused unless PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS=true',
+      parameters: [accountId],
+      requestBody: body({ url: { type: 'string' } }, ['url']),
+      responses: { '201': { description: 'Added', ...json({ type: 'object', properties: { endpoint: { type: 'object' }, secret: { type: 'string' } } }) }, ...errors },
+    },
+  },
+  '/api/v1/accounts/{id}/webhooks/{webhookId}': {
+    delete: { summary: 'Remove an endpoint (admin)', parameters: [accountId, { name: 'webhookId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '200': { description: 'Removed' }, ...errors } },
+  },
+  '/api/v1/accounts/{id}/webhooks/{webhookId}/test': {
+    post: { summary: 'Send a test event to one endpoint (admin); its delivery shows in the attempts', parameters: [accountId, { name: 'webhookId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '202': { description: 'Queued' }, ...errors } },
+  },
   '/api/v1/auth/activate': { post: { summary: 'Set the first password with an activation link (single use, 7 days) and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
   '/api/v1/auth/reset': { post: { summary: 'Set a new password with a reset link (single use, 1 hour), end other sessions, and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
   '/api/v1/auth/login': {

@@ -320,6 +320,7 @@ export const openApiDocument = {
               breakerMinMembers: { type: 'integer', minimum: 0 },
               requireSignedLinks: { type: 'boolean' },
               surveyAutoAddCap: { type: 'integer', minimum: 0 },
+              notificationEmails: { type: ['array', 'null'], items: { type: 'string' }, description: "who gets this account's notification emails; null: its admins" },
               settings: { type: 'object', description: "The connector's settings, secrets included; never returned" },
             },
           }),

@@ -259,5 +259,19 @@ describe('changes from the console', () => {
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toContain('nothing has been changed');
   });
+
+  it('Settings: notification recipients and webhooks (a private address is refused on the page)', async () => {
+    const saved = await post(`/accounts/${accountId}/settings/notifications`, 'admin', { emails: 'ops@acme.test, Boss@acme.test' });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.body).toContain('Notification recipients saved.');
+    expect((await t.app.accounts.get(accountId)).notificationEmails).toEqual(['ops@acme.test', 'boss@acme.test']);
+    const refused = await post(`/accounts/${accountId}/settings/webhooks`, 'admin', { url: 'https://127.0.0.1/hook' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('private or loopback');
+    expect((await post(`/accounts/${accountId}/settings/webhooks`, 'manager', { url: 'https://example.com/hook' })).statusCode).toBe(403);
+    const page = await get(`/accounts/${accountId}/settings`, 'admin');
+    expect(page.body).toContain('Add a webhook URL');
+    expect(page.body).toContain('ConnectWise callbacks');
+  });
 });
 

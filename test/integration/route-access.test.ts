@@ -34,7 +34,7 @@ const ROLE_OF: Record<Exclude<Caller, 'none'>, 'admin' | 'account_manager' | 'na
 };
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ env: { PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   cw = await serveFake(new ConnectWiseFake(cwMembers(8)));
   ids.account = (await addCwAccount(t.app, cw.url)).id;
   ids.other = (await addCwAccount(t.app, cw.url)).id;
@@ -56,6 +56,8 @@ beforeAll(async () => {
   ids.pending = (await t.app.people.invite(ids.account, { memberId: members[5]!.id, role: 'employee' }, 'cli')).person.id;
   ids.inviteMember = members[6]!.id;
   ids.spareMember = members[7]!.id;
+  ids.webhook = (await t.app.webhooks.add(ids.account, 'http://127.0.0.1:9/a', 'setup')).endpoint.id;
+  ids.webhook2 = (await t.app.webhooks.add(ids.account, 'http://127.0.0.1:9/b', 'setup')).endpoint.id;
 });
 afterAll(async () => {
   await server.close();
@@ -111,6 +113,10 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', url: '/api/v1/accounts/:id/people/:personId', path: freshPending, access: 'change' },
   { method: 'POST', url: '/api/v1/accounts/:id/people/:personId/invitation', path: () => `/api/v1/accounts/${ids.account}/people/${ids.pending}/invitation`, access: 'change' },
   { method: 'GET', url: '/api/v1/me', path: () => '/api/v1/me', access: 'any', accountless: true },
+  { method: 'GET', url: '/api/v1/accounts/:id/webhooks', path: () => `/api/v1/accounts/${ids.account}/webhooks`, access: 'audit' },
+  { method: 'POST', url: '/api/v1/accounts/:id/webhooks', path: () => `/api/v1/accounts/${ids.account}/webhooks`, access: 'change', payload: { url: 'http://127.0.0.1:9/hook' } },
+  { method: 'DELETE', url: '/api/v1/accounts/:id/webhooks/:webhookId', path: () => `/api/v1/accounts/${ids.account}/webhooks/${ids.webhook}`, access: 'change', except: { admin: 'allowed', adminPerson: 404 } },
+  { method: 'POST', url: '/api/v1/accounts/:id/webhooks/:webhookId/test', path: () => `/api/v1/accounts/${ids.account}/webhooks/${ids.webhook2}/test`, access: 'change' },
   // Sign-out ends a console session; a token has none to end (it is revoked instead).
   { method: 'POST', url: '/api/v1/auth/logout', path: () => '/api/v1/auth/logout', access: 'any', accountless: true, except: { admin: 400, otherAdmin: 400, manager: 400, support: 400 } },
 ];
