@@ -28,6 +28,7 @@ import { PeopleService } from './services/people.js';
 import { AuthService } from './services/auth.js';
 import { WebhookService } from './services/webhooks.js';
 import { NotificationWorker } from './notify/worker.js';
+import { CallbackService } from './services/callbacks.js';
 
 export interface AppOptions {
   env: Env;
@@ -70,6 +71,8 @@ export interface App {
   webhooks: WebhookService;
   /** Delivers notifications (email, webhooks); the daemon runs it every tick, on every replica. */
   notifications: NotificationWorker;
+  /** ConnectWise callbacks: registration, intake, coalesced runs. */
+  callbacks: CallbackService;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -165,6 +168,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     people: new PeopleService(orm, clock, mailer, env.publicUrl, logger),
     auth: new AuthService(orm, clock, hasher, mailer, env, logger),
     webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks),
+    callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, ...options.httpPolicy }),
     notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks }),
     embedded,
     migrate: () => migrate(orm),

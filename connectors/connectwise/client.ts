@@ -42,7 +42,7 @@ export class ConnectWiseReader implements RosterReader {
   }
 
   async *pages(signal?: AbortSignal): AsyncIterable<RosterPage> {
-    const api = await this.#client(signal);
+    const api = await this.client(signal);
     let pageId: number | undefined;
     for (let pageNo = 1; ; pageNo++) {
       if (pageNo > this.maxPages) throw new SyncError('bad_response', `ConnectWise kept returning full pages of members past page ${this.maxPages}; the read was stopped`);
@@ -61,7 +61,7 @@ export class ConnectWiseReader implements RosterReader {
   }
 
   async expectedCount(signal?: AbortSignal): Promise<number> {
-    const api = await this.#client(signal);
+    const api = await this.client(signal);
     const res = await api.getJson('/system/members/count', undefined, undefined, signal);
     const count = (res.body as { count?: unknown } | null)?.count;
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
@@ -70,7 +70,8 @@ export class ConnectWiseReader implements RosterReader {
     return count;
   }
 
-  async #client(signal?: AbortSignal): Promise<PsaHttp> {
+  /** The authenticated API client (the codebase discovered once). */
+  async client(signal?: AbortSignal): Promise<PsaHttp> {
     if (this.#api) return this.#api;
     const s = this.#settings;
     const codebase = s.codebase ?? (await this.#discoverCodebase(signal));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Connector } from '../../src/connector/contract.js';
 import { InputError } from '../../src/core/errors.js';
 import { ConnectWiseReader } from './client.js';
+import { ConnectWiseCallbacks } from './callbacks.js';
 import type { ConnectWiseSettings } from './types.js';
 
 const required = (message = 'is required') => z.string({ required_error: message, invalid_type_error: 'must be a string' }).min(1, message);
@@ -45,6 +46,9 @@ export const connectWiseConnector: Connector<ConnectWiseSettings> = {
   },
   createReader(settings, context) {
     return new ConnectWiseReader(settings, context);
+  },
+  callbacks(settings, context) {
+    return new ConnectWiseCallbacks(settings, context);
   },
   // [srnumber] and [memberid] (the member identifier) are confirmed ConnectWise template tokens.
   mergeFields: {

@@ -486,6 +486,30 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       }),
     );
 
+  const callbacks = program.command('callbacks').description("ConnectWise member callbacks: changes reach psa-sync in minutes");
+  callbacks
+    .command('register')
+    .description("register psa-sync's member callback on the account's ConnectWise (reuses its own entry; never touches others)")
+    .argument('<account>', 'account id')
+    .requiredOption('--url <public-url>', "psa-sync's public base URL, which ConnectWise can reach (e.g. https://reviews.example.com)")
+    .action((account: string, opts: { url: string }) =>
+      withApp(async (app) => {
+        if (!/^https?:\/\/[^\s]+$/.test(opts.url)) throw new InputError(`--url must be a URL such as https://reviews.example.com (got "${opts.url}")`);
+        const result = await app.callbacks.register(account, opts.url, actor());
+        print(result, () => `${result.reused ? 'Already registered' : 'Registered'}: ConnectWise callback ${result.callback.id} → ${result.callback.url}`);
+      }),
+    );
+  callbacks
+    .command('unregister')
+    .description("remove psa-sync's own callback from the account's ConnectWise")
+    .argument('<account>', 'account id')
+    .action((account: string) =>
+      withApp(async (app) => {
+        const result = await app.callbacks.unregister(account, actor());
+        print(result, () => (result.removed.length > 0 ? `Removed ConnectWise callback ${result.removed.join(', ')}.` : 'psa-sync had no callback registered on this ConnectWise.'));
+      }),
+    );
+
   const tokens = program.command('tokens').description('API tokens');
   tokens
     .command('list')

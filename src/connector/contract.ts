@@ -88,6 +88,27 @@ export interface Connector<Settings = unknown> {
   createReader(settings: Settings, context: ConnectorContext): RosterReader;
   /** Which survey merge fields the PSA fills in, for `accounts snippet` (product.md §3). */
   mergeFields: SurveyMergeFields;
+  /** Near-real-time callbacks (product.md §11), where the PSA has them (ConnectWise). */
+  callbacks?(settings: Settings, context: ConnectorContext): CallbackApi;
+}
+
+/** A callback registration in the PSA. */
+export interface PsaCallback {
+  id: number;
+  url: string;
+  description: string;
+  type: string;
+  level: string;
+  inactive: boolean;
+}
+
+/** What psa-sync needs of a PSA's callbacks: its own registrations, and one member re-read. */
+export interface CallbackApi {
+  list(signal?: AbortSignal): Promise<PsaCallback[]>;
+  create(input: { url: string; description: string }, signal?: AbortSignal): Promise<PsaCallback>;
+  remove(id: number, signal?: AbortSignal): Promise<void>;
+  /** One member, as a full read would see it; `null` when it cannot be read (deleted, gone, refused). */
+  readMember(externalId: string, signal?: AbortSignal): Promise<{ member: RemoteMember } | { skipped: SkippedRemote } | null>;
 }
 
 /** How a PSA's email templates name the values a survey link needs. */

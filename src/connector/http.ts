@@ -160,8 +160,18 @@ export class PsaHttp {
     });
   }
 
+  /** POSTs a JSON body and reads JSON back. */
+  postJson(path: string, body: unknown, signal?: AbortSignal): Promise<JsonResponse> {
+    return this.#send({ method: 'POST', path, data: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal });
+  }
+
+  /** DELETEs a resource. */
+  delete(path: string, signal?: AbortSignal): Promise<JsonResponse> {
+    return this.#send({ method: 'DELETE', path, signal });
+  }
+
   async #send(req: {
-    method: 'GET' | 'POST';
+    method: 'GET' | 'POST' | 'DELETE';
     path: string;
     params?: Record<string, string | number>;
     headers?: Record<string, string>;

@@ -24,7 +24,7 @@ function runsPage(v: Viewer, q: Query, page: { runs: RunView[]; nextCursor: stri
     'Runs',
     html`<form class="filters" method="get" action="/accounts/${accountId}/runs" role="search" aria-label="Filter runs">
 <div><label for="r-status">Status</label>${opt('status', q.status, ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'])}</div>
-<div><label for="r-trigger">Trigger</label>${opt('trigger', q.trigger, ['schedule', 'manual', 'setup', 'retry'])}</div>
+<div><label for="r-trigger">Trigger</label>${opt('trigger', q.trigger, ['schedule', 'manual', 'setup', 'retry', 'callback'])}</div>
 <div><label for="r-since">From</label><input type="date" id="r-since" name="since" value="${q.since ?? ''}"></div>
 <div><label for="r-until">Until</label><input type="date" id="r-until" name="until" value="${q.until ?? ''}"></div>
 <button type="submit" class="secondary">Apply</button> <a href="/accounts/${accountId}/runs">Clear</a></form>

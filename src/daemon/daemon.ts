@@ -72,6 +72,7 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
         await raiseStale(app.orm.em.fork(), app.clock.now(), [...scheduled]);
         await raiseAutoAddDigests(app.orm.em.fork(), app.clock.now());
       }
+      await app.callbacks.processQueue();
       await app.notifications.runOnce();
     } catch (err) {
       app.logger.debug({ err }, 'notification tick failed; retrying next tick');

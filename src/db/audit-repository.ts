@@ -21,7 +21,9 @@ export type AuditAction =
   | 'auth.signin_failed'
   | 'webhook.added'
   | 'webhook.removed'
-  | 'account.notifications';
+  | 'account.notifications'
+  | 'callback.registered'
+  | 'callback.unregistered';
 
 /** One recorded admin action. */
 export interface AuditEntry {

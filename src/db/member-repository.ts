@@ -138,3 +138,8 @@ export async function updateActiveBoxes(em: EntityManager, accountId: string, ro
     ),
   );
 }
+
+/** The members with these PSA ids (a callback run plans for them alone). */
+export async function loadLocalMembersByExternalId(em: EntityManager, accountId: string, externalIds: string[]): Promise<LocalMember[]> {
+  return exec<LocalMember>(em, `select ${LOCAL_COLUMNS} from member where account_id = ? and external_id = any(?::text[])`, [accountId, externalIds]);
+}

@@ -20,7 +20,7 @@ export interface MemberView {
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'rejected' | 'expired';
-export type RunTrigger = 'schedule' | 'manual' | 'setup' | 'retry';
+export type RunTrigger = 'schedule' | 'manual' | 'setup' | 'retry' | 'callback';
 
 /** A sync run (product.md §5). */
 export interface RunView {

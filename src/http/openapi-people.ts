@@ -86,6 +86,14 @@ export const peoplePaths = {
   '/api/v1/accounts/{id}/webhooks/{webhookId}/test': {
     post: { summary: 'Send a test event to one endpoint (admin); its delivery shows in the attempts', parameters: [accountId, { name: 'webhookId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '202': { description: 'Queued' }, ...errors } },
   },
+  '/hooks/connectwise/{accountKey}': {
+    post: {
+      summary: 'A ConnectWise member callback (signed with x-content-signature; key fetched only from the account\'s own ConnectWise host). Queues the member for a coalesced re-read; duplicates (same MessageId) are dropped',
+      security: [],
+      parameters: [{ name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } }, { name: 'x-content-signature', in: 'header', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'queued, duplicate or ignored', ...json({ type: 'object', properties: { status: { enum: ['queued', 'duplicate', 'ignored'] } } }) }, '400': { description: 'Bad payload', ...json(error) }, '401': { description: 'Missing or bad signature', ...json(error) }, '404': { description: 'No ConnectWise account has this address', ...json(error) } },
+    },
+  },
   '/api/v1/auth/activate': { post: { summary: 'Set the first password with an activation link (single use, 7 days) and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
   '/api/v1/auth/reset': { post: { summary: 'Set a new password with a reset link (single use, 1 hour), end other sessions, and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },
   '/api/v1/auth/login': {

@@ -94,7 +94,7 @@ export const openApiDocument = {
         properties: {
           id: { type: ['string', 'null'], format: 'uuid', description: 'null for a dry run' },
           accountId: { type: 'string', format: 'uuid' },
-          trigger: { enum: ['schedule', 'manual', 'setup', 'retry'] },
+          trigger: { enum: ['schedule', 'manual', 'setup', 'retry', 'callback'] },
           status: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] },
           requestedBy: { type: 'string' },
           dryRun: { type: 'boolean' },
@@ -201,7 +201,7 @@ export const openApiDocument = {
         parameters: [
           accountId,
           { name: 'status', in: 'query', schema: { enum: ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] } },
-          { name: 'trigger', in: 'query', schema: { enum: ['schedule', 'manual', 'setup', 'retry'] } },
+          { name: 'trigger', in: 'query', schema: { enum: ['schedule', 'manual', 'setup', 'retry', 'callback'] } },
           { name: 'since', in: 'query', description: 'created at or after', schema: { type: 'string', format: 'date-time' } },
           { name: 'until', in: 'query', description: 'created before', schema: { type: 'string', format: 'date-time' } },
           ...pageParameters,

@@ -7,7 +7,7 @@ import { getRun, listRuns, pageRuns, type RunFilter } from '../db/run-repository
 import type { ChangeView, RunView } from '../db/views.js';
 
 const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] as const;
-const RUN_TRIGGERS = ['schedule', 'manual', 'setup', 'retry'] as const;
+const RUN_TRIGGERS = ['schedule', 'manual', 'setup', 'retry', 'callback'] as const;
 import { requireId } from '../core/ids.js';
 
 /** Read access to runs and their change entries, for support and admins. */

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 /**
  * An in-memory ConnectWise PSA shaped by psa-api-facts.md §1: companyinfo discovery, Basic auth
  * with `companyId+publicKey:privateKey`, the clientId header, the versioned Accept header,
@@ -126,8 +127,40 @@ export class ConnectWiseFake {
     return this.#route(req);
   }
 
+  /** Registered callbacks (psa-api-facts §1.7), including ones other tools made. */
+  callbacks: { id: number; url: string; description: string; type: string; level: string; objectId: number; inactiveFlag: boolean }[] = [];
+  #nextCallbackId = 100;
+  /** The key callbacks are signed with, served at the key URL. */
+  signingKey = 'fake-signing-key-0123456789';
+  keyFetches = 0;
+
+  /**
+   * A callback as ConnectWise would POST it: the JSON body (with `Entity` as a string and the key
+   * URL under Metadata) and its `x-content-signature`, base64 HMAC-SHA256 keyed with SHA-256 of the key.
+   */
+  callback(origin: string, memberId: number, action: 'added' | 'updated' | 'deleted', messageId: string, keyUrl?: string): { body: string; signature: string } {
+    const member = this.members.find((m) => m.id === memberId);
+    const body = JSON.stringify({
+      MessageId: messageId,
+      FromUrl: origin,
+      CompanyId: this.credentials.companyId,
+      MemberId: 'admin',
+      Action: action,
+      Type: 'member',
+      ID: memberId,
+      Entity: action === 'deleted' || !member ? null : JSON.stringify(member),
+      Metadata: { key_url: keyUrl ?? `${origin}/${this.codebase}system/callbackkey/index.rails?id=7` },
+    });
+    const key = createHash('sha256').update(this.signingKey).digest();
+    return { body, signature: createHmac('sha256', key).update(body).digest('base64') };
+  }
+
   #route(req: FakeRequest): FakeResponse {
     const path = req.url.pathname;
+    if (path === `/${this.codebase}system/callbackkey/index.rails`) {
+      this.keyFetches++;
+      return json(200, { signing_key: this.signingKey });
+    }
     const info = /^\/login\/companyinfo\/([^/]+)$/.exec(path);
     if (info) {
       if (decodeURIComponent(info[1]!).toLowerCase() !== this.credentials.companyId.toLowerCase()) return { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' };
@@ -152,6 +185,26 @@ export class ConnectWiseFake {
     if (resource === '/system/members') {
       this.memberRequests++;
       return this.#members(req);
+    }
+    const one = /^\/system\/members\/(\d+)$/.exec(resource ?? '');
+    if (one) {
+      const m = this.members.find((x) => x.id === Number(one[1]));
+      this.memberRequests++;
+      return m ? json(200, m) : json(404, { code: 'NotFound', message: `Member with id ${one[1]} not found` });
+    }
+    if (resource === '/system/callbacks' && req.method === 'GET') return json(200, this.callbacks);
+    if (resource === '/system/callbacks' && req.method === 'POST') {
+      const b = JSON.parse(req.body || '{}') as Record<string, unknown>;
+      if (this.callbacks.some((c) => c.url === b.url && c.type === b.type && c.level === b.level)) return json(400, { code: 'InvalidObject', message: 'ObjectExists', errors: [{ code: 'ObjectExists', message: 'callback exists' }] });
+      const created = { id: this.#nextCallbackId++, url: String(b.url), description: String(b.description ?? ''), type: String(b.type), level: String(b.level), objectId: Number(b.objectId ?? 1), inactiveFlag: b.inactiveFlag === true };
+      this.callbacks.push(created);
+      return json(201, created);
+    }
+    const cb = /^\/system\/callbacks\/(\d+)$/.exec(resource ?? '');
+    if (cb && req.method === 'DELETE') {
+      const before = this.callbacks.length;
+      this.callbacks = this.callbacks.filter((c) => c.id !== Number(cb[1]));
+      return before === this.callbacks.length ? json(404, { code: 'NotFound', message: 'Not found' }) : { status: 204, headers: {}, body: '' };
     }
     return json(404, { code: 'NotFound', message: 'Not found' });
   }

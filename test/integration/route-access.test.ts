@@ -166,6 +166,7 @@ describe('access is decided per route', () => {
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/forgot',
         'POST /api/v1/auth/reset',
+        'POST /hooks/connectwise/:accountKey',
       ].sort(),
     );
   });

@@ -1,0 +1,185 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ConnectorRegistry } from '../connector/registry.js';
+import type { HttpPolicy } from '../connector/http.js';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../core/errors.js';
+import { requireId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { getAccount, getAccountByPublicKey, type AccountRecord } from '../db/account-repository.js';
+import { recordAudit } from '../db/audit-repository.js';
+import type { Orm } from '../db/orm.js';
+import { exec } from '../db/sql.js';
+import type { SyncEngine } from '../reconcile/engine.js';
+import type { CallbackApi, PsaCallback } from '../connector/contract.js';
+
+const KEY_TTL_MS = 5 * 60_000;
+const KEY_TIMEOUT_MS = 10_000;
+const KEY_MAX_BYTES = 64 * 1024;
+const ACTIONS = new Set(['added', 'updated', 'deleted']);
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** What a callback POST came to. */
+export type CallbackOutcome = { status: 'queued' | 'duplicate' | 'ignored'; memberId?: string };
+
+/**
+ * ConnectWise callbacks (product.md §11): register psa-sync's own member callback, take signed
+ * callbacks in, and turn each burst into one coalesced run per account. A callback is a hint: it
+ * names a member to re-read; the daily full sync stays the judge.
+ */
+export class CallbackService {
+  readonly #keys = new Map<string, { key: string; until: number }>();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly registry: ConnectorRegistry,
+    private readonly secretBox: () => SecretBox,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly engine: SyncEngine,
+    private readonly policy: HttpPolicy,
+  ) {}
+
+  /** The callback URL of an account: `PUBLIC_URL/hooks/connectwise/:accountKey`. */
+  static urlFor(publicUrl: string, account: Pick<AccountRecord, 'publicKey'>): string {
+    return `${publicUrl.replace(/\/+$/, '')}/hooks/connectwise/${account.publicKey}`;
+  }
+
+  /**
+   * Registers psa-sync's member callback on the account's ConnectWise. Idempotent: finds and
+   * reuses its own entry (by its URL or description); never touches anyone else's.
+   */
+  async register(accountId: string, publicUrl: string, actor: string): Promise<{ callback: PsaCallback; reused: boolean }> {
+    const { account, api } = await this.#api(accountId);
+    const url = CallbackService.urlFor(publicUrl, account);
+    const description = `psa-sync ${account.id}`.slice(0, 100);
+    const existing = (await api.list()).find((c) => c.type.toLowerCase() === 'member' && (c.url === url || c.description === description));
+    const callback = existing ?? (await api.create({ url, description }));
+    await this.orm.em.fork().transactional(async (tem) => {
+      await exec(tem, 'update account set cw_callback_id = ?, cw_callback_url = ? where id = ?', [callback.id, callback.url, account.id]);
+      await recordAudit(tem, { accountId: account.id, actor, action: 'callback.registered', target: { type: 'account', id: account.id }, before: null, after: { callbackId: callback.id, url: callback.url, reused: Boolean(existing) }, reason: null }, this.clock.now());
+    });
+    return { callback, reused: Boolean(existing) };
+  }
+
+  /** Removes only psa-sync's own callback for the account. */
+  async unregister(accountId: string, actor: string): Promise<{ removed: number[] }> {
+    const { account, api } = await this.#api(accountId);
+    const description = `psa-sync ${account.id}`.slice(0, 100);
+    const own = (await api.list()).filter((c) => c.description === description || (account.cwCallbackId !== null && c.id === account.cwCallbackId && c.url === account.cwCallbackUrl));
+    for (const c of own) await api.remove(c.id);
+    await this.orm.em.fork().transactional(async (tem) => {
+      await exec(tem, 'update account set cw_callback_id = null, cw_callback_url = null where id = ?', [account.id]);
+      await recordAudit(tem, { accountId: account.id, actor, action: 'callback.unregistered', target: { type: 'account', id: account.id }, before: { callbackIds: own.map((c) => c.id) }, after: null, reason: null }, this.clock.now());
+    });
+    return { removed: own.map((c) => c.id) };
+  }
+
+  /**
+   * Takes one callback in: the signature is checked against the key at `Metadata.key_url`, fetched
+   * only from the account's own ConnectWise host; a message id already seen is dropped; the member
+   * is queued for a coalesced run. Nothing is read from the PSA here, so the answer is fast.
+   */
+  async receive(accountKey: string, rawBody: string, signature: string): Promise<CallbackOutcome> {
+    const account = /^[A-Za-z0-9_-]{8,64}$/.test(accountKey) ? await getAccountByPublicKey(this.orm.em.fork(), accountKey) : undefined;
+    if (!account || account.integration !== 'connectwise') throw new NotFoundError('no ConnectWise account has this callback address');
+    let payload: Record<string, any>;
+    try {
+      payload = JSON.parse(rawBody) as Record<string, any>;
+    } catch {
+      throw new InputError('the callback body is not JSON');
+    }
+    const keyUrl = payload?.Metadata?.key_url;
+    if (typeof keyUrl !== 'string') throw new InputError('the callback has no Metadata.key_url');
+    const site = (JSON.parse(this.secretBox().open(account.settingsSealed)) as { site: string }).site;
+    const key = await this.#signingKey(keyUrl, site);
+    const expected = createHmac('sha256', createHash('sha256').update(key).digest()).update(rawBody, 'utf8').digest();
+    const given = Buffer.from(signature, 'base64');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthenticatedError('the callback signature does not match');
+    if (String(payload.Type ?? '').toLowerCase() !== 'member') return { status: 'ignored' };
+    const action = String(payload.Action ?? '').toLowerCase();
+    const id = payload.ID;
+    if (!ACTIONS.has(action) || !(typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)))) throw new InputError('the callback needs Action (added, updated or deleted) and a numeric ID');
+    const messageId = typeof payload.MessageId === 'string' && payload.MessageId ? payload.MessageId.slice(0, 200) : createHash('sha256').update(rawBody).digest('hex');
+    const now = this.clock.now();
+    return this.orm.em.fork().transactional(async (tem) => {
+      const fresh = await exec(tem, 'insert into callback_message (account_id, message_id, received_at) values (?, ?, ?) on conflict do nothing returning message_id', [account.id, messageId, now]);
+      if (fresh.length === 0) return { status: 'duplicate' as const };
+      await exec(tem, 'insert into callback_request (account_id, external_id, action, received_at) values (?, ?, ?, ?)', [account.id, String(id), action, now]);
+      await exec(tem, 'update account set callback_last_at = ? where id = ?', [now, account.id]);
+      return { status: 'queued' as const, memberId: String(id) };
+    });
+  }
+
+  /**
+   * One pass over queued callbacks: per account, every member named since the last pass in one
+   * run (a burst of 500 callbacks is a handful of runs). An account another run holds waits.
+   */
+  async processQueue(): Promise<number> {
+    const em = this.orm.em.fork();
+    const groups = await exec<{ account_id: string; max_id: string }>(em, 'select account_id, max(id)::text as max_id from callback_request group by account_id');
+    let runs = 0;
+    await Promise.all(
+      groups.map(async (g) => {
+        const rows = await exec<{ external_id: string }>(em, 'select distinct external_id from callback_request where account_id = ? and id <= ?::bigint', [g.account_id, g.max_id]);
+        const run = await this.engine.syncCallbackMembers(g.account_id, rows.map((r) => r.external_id), 'callback');
+        if (!run) return;
+        runs++;
+        await exec(this.orm.em.fork(), 'delete from callback_request where account_id = ? and id <= ?::bigint', [g.account_id, g.max_id]);
+      }),
+    );
+    return runs;
+  }
+
+  async #api(accountId: string): Promise<{ account: AccountRecord; api: CallbackApi }> {
+    requireId('account', accountId);
+    const account = await getAccount(this.orm.em.fork(), accountId);
+    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    const connector = this.registry.get(account.integration);
+    if (!connector.callbacks) throw new ConflictError(`${connector.displayName} accounts have no callbacks; only ConnectWise accounts do`);
+    const settings = connector.parseSettings(JSON.parse(this.secretBox().open(account.settingsSealed)));
+    return { account, api: connector.callbacks(settings, { logger: this.logger, policy: this.policy }) };
+  }
+
+  /**
+   * The signing key at `key_url`, trusted only on the account's own ConnectWise host (HTTPS unless
+   * that site is loopback, as in tests); no redirects, 10 s, 64 KB at most; cached five minutes.
+   */
+  async #signingKey(keyUrl: string, site: string): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(keyUrl);
+    } catch {
+      throw new UnauthenticatedError('the callback key_url is not a URL');
+    }
+    const own = new URL(site);
+    const loopback = LOOPBACK.has(own.hostname);
+    if (url.host !== own.host || url.username || url.password || url.hash || (url.protocol !== 'https:' && !(loopback && url.protocol === own.protocol))) {
+      throw new UnauthenticatedError("the callback's key_url is not on this account's ConnectWise host; it was not fetched");
+    }
+    const cached = this.#keys.get(url.href);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(KEY_TIMEOUT_MS) }).catch((cause: unknown) => {
+      throw new UnauthenticatedError(`the callback signing key could not be fetched (${(cause as Error).name})`);
+    });
+    const reader = res.body?.getReader();
+    let text = '';
+    let bytes = 0;
+    const decoder = new TextDecoder();
+    for (;;) {
+      const chunk = reader ? await reader.read() : { done: true, value: undefined };
+      if (chunk.done) break;
+      const value = chunk.value!;
+      bytes += value.byteLength;
+      if (bytes > KEY_MAX_BYTES) {
+        await reader!.cancel();
+        throw new UnauthenticatedError('the callback signing key answer is too large');
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+    const key = res.ok ? (JSON.parse(text || 'null') as { signing_key?: unknown } | null)?.signing_key : undefined;
+    if (typeof key !== 'string' || key === '') throw new UnauthenticatedError('the callback signing key could not be read');
+    this.#keys.set(url.href, { key, until: Date.now() + KEY_TTL_MS });
+    return key;
+  }
+}
