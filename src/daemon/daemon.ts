@@ -80,6 +80,7 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
   };
   void scheduler.tick();
   void notifyTick();
+  app.callbacks.setAutoProcessing(true);
   const watchdog = app.embedded ? watchEmbedded(app) : undefined;
   app.logger.info({ url, claimant: app.engine.claimant }, 'psa-sync daemon started');
 
@@ -92,6 +93,7 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
       stopping ??= (async () => {
         const deadline = Date.now() + settings.shutdownGraceMs;
         if (watchdog) clearInterval(watchdog);
+        app.callbacks.setAutoProcessing(false);
         await task.stop();
         await task.destroy();
         // Keep a little of the grace period for closing the API and the database.

@@ -29,6 +29,9 @@ export type CallbackOutcome = { status: 'queued' | 'duplicate' | 'ignored'; memb
  */
 export class CallbackService {
   readonly #keys = new Map<string, { key: string; until: number }>();
+  #auto = false;
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
 
   constructor(
     private readonly orm: Orm,
@@ -39,6 +42,32 @@ export class CallbackService {
     private readonly engine: SyncEngine,
     private readonly policy: HttpPolicy,
   ) {}
+
+  /**
+   * In a daemon, a callback is acted on within a fraction of a second by the replica that took it
+   * in (a short pause gathers a burst into one run), not only at the next scheduler tick.
+   */
+  setAutoProcessing(on: boolean): void {
+    this.#auto = on;
+    if (!on && this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #kick(delayMs = 200): void {
+    if (!this.#auto || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#busy) return this.#kick();
+      this.#busy = true;
+      this.processQueue()
+        .then((left) => {
+          if (left.waiting > 0) this.#kick(500);
+        })
+        .catch((err: unknown) => this.logger.warn({ err }, 'processing callbacks failed; the next tick tries again'))
+        .finally(() => (this.#busy = false));
+    }, delayMs);
+    this.#timer.unref();
+  }
 
   /** The callback URL of an account: `PUBLIC_URL/hooks/connectwise/:accountKey`. */
   static urlFor(publicUrl: string, account: Pick<AccountRecord, 'publicKey'>): string {
@@ -102,33 +131,36 @@ export class CallbackService {
     if (!ACTIONS.has(action) || !(typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)))) throw new InputError('the callback needs Action (added, updated or deleted) and a numeric ID');
     const messageId = typeof payload.MessageId === 'string' && payload.MessageId ? payload.MessageId.slice(0, 200) : createHash('sha256').update(rawBody).digest('hex');
     const now = this.clock.now();
-    return this.orm.em.fork().transactional(async (tem) => {
+    const outcome = await this.orm.em.fork().transactional(async (tem) => {
       const fresh = await exec(tem, 'insert into callback_message (account_id, message_id, received_at) values (?, ?, ?) on conflict do nothing returning message_id', [account.id, messageId, now]);
       if (fresh.length === 0) return { status: 'duplicate' as const };
       await exec(tem, 'insert into callback_request (account_id, external_id, action, received_at) values (?, ?, ?, ?)', [account.id, String(id), action, now]);
       await exec(tem, 'update account set callback_last_at = ? where id = ?', [now, account.id]);
       return { status: 'queued' as const, memberId: String(id) };
     });
+    if (outcome.status === 'queued') this.#kick();
+    return outcome;
   }
 
   /**
    * One pass over queued callbacks: per account, every member named since the last pass in one
    * run (a burst of 500 callbacks is a handful of runs). An account another run holds waits.
    */
-  async processQueue(): Promise<number> {
+  async processQueue(): Promise<{ runs: number; waiting: number }> {
     const em = this.orm.em.fork();
     const groups = await exec<{ account_id: string; max_id: string }>(em, 'select account_id, max(id)::text as max_id from callback_request group by account_id');
     let runs = 0;
+    let waiting = 0;
     await Promise.all(
       groups.map(async (g) => {
         const rows = await exec<{ external_id: string }>(em, 'select distinct external_id from callback_request where account_id = ? and id <= ?::bigint', [g.account_id, g.max_id]);
         const run = await this.engine.syncCallbackMembers(g.account_id, rows.map((r) => r.external_id), 'callback');
-        if (!run) return;
+        if (!run) return void waiting++;
         runs++;
         await exec(this.orm.em.fork(), 'delete from callback_request where account_id = ? and id <= ?::bigint', [g.account_id, g.max_id]);
       }),
     );
-    return runs;
+    return { runs, waiting };
   }
 
   async #api(accountId: string): Promise<{ account: AccountRecord; api: CallbackApi }> {

@@ -68,7 +68,7 @@ describe('taking callbacks in', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ status: 'queued' });
     expect((await member('user3')).active).toBe(true); // queued, not yet read
-    expect(await t.app.callbacks.processQueue()).toBe(1);
+    expect((await t.app.callbacks.processQueue()).runs).toBe(1);
     expect(await member('user3')).toMatchObject({ active: false, list: 'inactive_synced', inactiveReason: 'psa_inactive' });
     const [run] = (await t.app.runs.page(accountId, { trigger: 'callback' })).runs;
     expect(run).toMatchObject({ trigger: 'callback', status: 'succeeded' });
