@@ -32,6 +32,7 @@ let answer = 200;
 const received: Received[] = [];
 const rejected: string[] = [];
 let secret = '';
+let firstSecret = '';
 const clock = new OffsetClock();
 let accountId: string;
 const m: Record<string, string> = {};
@@ -70,6 +71,7 @@ beforeAll(async () => {
   const { token } = linkIn(await smtp.next('user1@acme.test'), 'https://reviews.example.test/activate/');
   expect((await server.inject({ method: 'POST', url: '/api/v1/auth/activate', payload: { token, password: 'Admin-Pass-1' } })).statusCode).toBe(200);
   ({ secret } = await t.app.webhooks.add(accountId, receiverUrl, 'test'));
+  firstSecret = secret;
   await t.app.notifications.runOnce();
 });
 afterAll(async () => {
@@ -150,6 +152,8 @@ describe('notifications by their real causes', () => {
   it('members.auto_added: a daily digest of members added from survey activity, to the account\'s own recipients', async () => {
     const snippet = await t.app.accounts.add({ name: `Snippet ${Date.now()}`, integration: 'snippet', settings: { requireSignedLinks: false } });
     await t.app.accounts.setNotificationEmails(snippet.id, ['Digest@Acme.test'], 'test');
+    const hook = await t.app.webhooks.add(snippet.id, `${receiverUrl}?digest`, 'test');
+    const verified = received.length;
     const res = await server.inject({ method: 'POST', url: '/api/v1/survey-events', payload: { accountKey: snippet.publicKey, rating: 9, ticket: 'T-1', respondent: 'r@client.test', agentEmail: 'newtech@acme.test', agentName: 'New Tech' } });
     expect(res.statusCode, res.body).toBe(201);
     expect((await t.app.members.list(snippet.id, 'all')).some((x) => x.email === 'newtech@acme.test')).toBe(true);
@@ -161,6 +165,12 @@ describe('notifications by their real causes', () => {
     } finally {
       clock.offsetMs = 0;
     }
+    // The webhook message carries a timestamp from the moved clock; deliver it again as of now.
+    await query(t.url, `update notification_delivery set next_attempt_at = now(), status = 'pending', attempts = 0 where target = $1`, [hook.endpoint.id]);
+    secret = hook.secret;
+    await deliver();
+    expect(received.slice(verified).filter((r) => r.type === 'members.auto_added' && r.data.accountId === snippet.id)).toHaveLength(1);
+    ({ secret } = { secret: firstSecret });
     const mail = await smtp.find('digest@acme.test', 'added from survey activity');
     expect(mail.subject).toContain('1 members added from survey activity');
     expect(mail.text).toContain('New Tech <newtech@acme.test>');
@@ -224,6 +234,28 @@ describe('webhook endpoints', () => {
       }
       const [done] = await query(t.url, `select attempts, status from notification_delivery where target = $1`, [endpoint.id]);
       expect(done).toMatchObject({ attempts: 2, status: 'delivered' });
+    } finally {
+      answer = 200;
+    }
+  });
+
+  it('an endpoint failing for a day is disabled, and the account is told', async () => {
+    answer = 500;
+    try {
+      const { endpoint } = await t.app.webhooks.add(accountId, `${receiverUrl}?down`, 'test');
+      await t.app.webhooks.test(accountId, endpoint.id, 'test');
+      await deliver();
+      clock.offsetMs = 25 * 3_600_000;
+      try {
+        await deliver();
+      } finally {
+        clock.offsetMs = 0;
+      }
+      const after = (await t.app.webhooks.list(accountId)).find((e) => e.id === endpoint.id)!;
+      expect(after.state).toBe('disabled');
+      expect(after.disabledReason).toContain('failed for 24 hours');
+      await deliver();
+      await expect.poll(() => smtp.received.some((m) => (m.subject ?? '').includes('a webhook was disabled') && (m.text ?? '').includes('?down'))).toBe(true);
     } finally {
       answer = 200;
     }
