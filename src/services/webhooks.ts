@@ -9,7 +9,7 @@ import { recordAudit } from '../db/audit-repository.js';
 import { WebhookEndpointSchema } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import { exec } from '../db/sql.js';
-import { assertCanChange, assertCanRead } from '../http/access.js';
+import { assertCanChange, assertCanRead } from '../access/policy.js';
 import { assertDeliverableUrl } from '../notify/address-guard.js';
 import { raiseEvent } from '../notify/events.js';
 import { newWebhookSecret } from '../notify/webhook-signature.js';

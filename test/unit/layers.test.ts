@@ -25,6 +25,12 @@ describe('layers', () => {
     expect(importsUnder('src/db').filter((i) => i.target.startsWith('src/reconcile') || i.target.startsWith('src/services'))).toEqual([]);
     expect(importsUnder('src/domain').filter((i) => !i.target.startsWith('src/domain'))).toEqual([]);
   });
+
+  it('services, the database and notifications never import the HTTP layer or the console', () => {
+    for (const dir of ['src/services', 'src/db', 'src/notify', 'src/reconcile', 'src/access', 'src/people']) {
+      expect(importsUnder(dir).filter((i) => i.target.startsWith('src/http') || i.target.startsWith('src/console')), dir).toEqual([]);
+    }
+  });
 });
 
 describe('the seat limit', () => {

@@ -1,0 +1,39 @@
+import type { Principal } from './principal.js';
+import { ForbiddenError, NotFoundError } from '../core/errors.js';
+
+export { requireId } from '../core/ids.js';
+
+/**
+ * What a route reads, for the checks below. Employees read only their own member, its history and
+ * ratings; a narrowed account manager reads only chosen members (and runs, whose changes are
+ * filtered to them); neither reads the audit trail or the people list.
+ */
+export type Reading = 'account' | 'members' | 'runs' | 'audit' | 'survey';
+
+const EMPLOYEE_READS: ReadonlySet<Reading> = new Set(['account', 'members', 'survey']);
+const NARROWED_READS: ReadonlySet<Reading> = new Set(['account', 'members', 'survey', 'runs']);
+
+const who = (p: Principal) => `${p.role === 'admin' || p.role === 'account_manager' || p.role === 'employee' ? 'an' : 'a'} ${p.role}${p.kind === 'token' ? ' token' : ''}`;
+
+/**
+ * Read access (product.md §7): support reads every account; everyone else only their own.
+ * Another account's resources are reported as not found, so a caller cannot even learn they exist.
+ */
+export function assertCanRead(p: Principal, accountId: string, what: string, reading: Reading = 'account'): void {
+  if (p.role === 'support') return;
+  if (p.accountId !== accountId) throw new NotFoundError(`${what} not found`);
+  if (p.role === 'employee' && !EMPLOYEE_READS.has(reading)) throw new ForbiddenError('an employee sees only their own member record and ratings');
+  if (p.role === 'account_manager' && p.memberScope !== null && !NARROWED_READS.has(reading)) throw new ForbiddenError('this account manager sees only chosen members; an admin can widen that');
+}
+
+/** Reading one member: as above, and the member must be in the caller's scope (else not found). */
+export function assertCanReadMember(p: Principal, accountId: string, memberId: string): void {
+  assertCanRead(p, accountId, `account ${accountId}`, 'members');
+  if (p.memberScope && !p.memberScope.includes(memberId)) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
+}
+
+/** Change access: only an admin, and only on its own account. */
+export function assertCanChange(p: Principal, accountId: string, what: string, action: string): void {
+  assertCanRead(p, accountId, what);
+  if (p.role !== 'admin') throw new ForbiddenError(`${who(p)} may not ${action}; an admin of this account is needed`);
+}
