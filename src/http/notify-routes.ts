@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { principalOf } from './api-routes.js';
-import { requireId } from './access.js';
+import { assertCanChange, requireId } from './access.js';
 
 /** Webhook endpoints of an account (product.md §10): list with state and attempts, add, remove, send a test event. */
 export function registerNotifyRoutes(server: FastifyInstance, app: App): void {
@@ -21,6 +21,24 @@ export function registerNotifyRoutes(server: FastifyInstance, app: App): void {
     const p = principalOf(req);
     await app.webhooks.remove(requireId('account', req.params.id), req.params.webhookId, actorOf(p), p);
     return { removed: true };
+  });
+
+  // ConnectWise callbacks: register psa-sync's own (idempotent), or remove it (admin).
+  server.post<{ Params: { id: string }; Body: { url: string } }>(
+    '/api/v1/accounts/:id/callbacks',
+    { schema: { body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', pattern: '^https?://', maxLength: 2000 } } } } },
+    async (req) => {
+      const p = principalOf(req);
+      const accountId = requireId('account', req.params.id);
+      assertCanChange(p, accountId, `account ${accountId}`, 'register callbacks');
+      return app.callbacks.register(accountId, req.body.url, actorOf(p));
+    },
+  );
+  server.delete<{ Params: { id: string } }>('/api/v1/accounts/:id/callbacks', async (req) => {
+    const p = principalOf(req);
+    const accountId = requireId('account', req.params.id);
+    assertCanChange(p, accountId, `account ${accountId}`, 'remove callbacks');
+    return app.callbacks.unregister(accountId, actorOf(p));
   });
 
   server.post<{ Params: { id: string; webhookId: string } }>('/api/v1/accounts/:id/webhooks/:webhookId/test', async (req, reply) => {

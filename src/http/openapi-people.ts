@@ -86,6 +86,10 @@ export const peoplePaths = {
   '/api/v1/accounts/{id}/webhooks/{webhookId}/test': {
     post: { summary: 'Send a test event to one endpoint (admin); its delivery shows in the attempts', parameters: [accountId, { name: 'webhookId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '202': { description: 'Queued' }, ...errors } },
   },
+  '/api/v1/accounts/{id}/callbacks': {
+    post: { summary: "Register psa-sync's ConnectWise member callback (admin); finds and reuses its own entry, never touches others", parameters: [accountId], requestBody: body({ url: { type: 'string', description: "psa-sync's public base URL" } }, ['url']), responses: { '200': { description: 'Registered', ...json({ type: 'object', properties: { callback: { type: 'object' }, reused: { type: 'boolean' } } }) }, ...errors } },
+    delete: { summary: "Remove psa-sync's own ConnectWise callback (admin)", parameters: [accountId], responses: { '200': { description: 'Removed', ...json({ type: 'object', properties: { removed: { type: 'array', items: { type: 'integer' } } } }) }, ...errors } },
+  },
   '/hooks/connectwise/{accountKey}': {
     post: {
       summary: 'A ConnectWise member callback (signed with x-content-signature; key fetched only from the account\'s own ConnectWise host). Queues the member for a coalesced re-read; duplicates (same MessageId) are dropped',

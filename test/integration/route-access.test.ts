@@ -113,6 +113,8 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', url: '/api/v1/accounts/:id/people/:personId', path: freshPending, access: 'change' },
   { method: 'POST', url: '/api/v1/accounts/:id/people/:personId/invitation', path: () => `/api/v1/accounts/${ids.account}/people/${ids.pending}/invitation`, access: 'change' },
   { method: 'GET', url: '/api/v1/me', path: () => '/api/v1/me', access: 'any', accountless: true },
+  { method: 'POST', url: '/api/v1/accounts/:id/callbacks', path: () => `/api/v1/accounts/${ids.account}/callbacks`, access: 'change', payload: { url: 'https://reviews.example.test' } },
+  { method: 'DELETE', url: '/api/v1/accounts/:id/callbacks', path: () => `/api/v1/accounts/${ids.account}/callbacks`, access: 'change' },
   { method: 'GET', url: '/api/v1/accounts/:id/webhooks', path: () => `/api/v1/accounts/${ids.account}/webhooks`, access: 'audit' },
   { method: 'POST', url: '/api/v1/accounts/:id/webhooks', path: () => `/api/v1/accounts/${ids.account}/webhooks`, access: 'change', payload: { url: 'http://127.0.0.1:9/hook' } },
   { method: 'DELETE', url: '/api/v1/accounts/:id/webhooks/:webhookId', path: () => `/api/v1/accounts/${ids.account}/webhooks/${ids.webhook}`, access: 'change', except: { admin: 'allowed', adminPerson: 404 } },
