@@ -57,6 +57,8 @@ button, .button { font: inherit; padding: .45rem 1rem; border-radius: 5px; borde
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
 button.small { padding: .2rem .6rem; font-size: .85rem; }
+select.small { padding: .2rem .4rem; font-size: .85rem; }
+.nowrap { white-space: nowrap; }
 button:disabled { opacity: .55; cursor: not-allowed; }
 form.inline { display: inline; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; padding: .5rem 1rem 1rem; }

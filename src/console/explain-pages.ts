@@ -5,7 +5,7 @@ import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import { assertCanReadMember } from '../http/access.js';
 import { href, html, type Html } from './html.js';
-import { alert, canChange, layout, when, type Viewer } from './layout.js';
+import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml, viewerOf } from './reply.js';
 import { accountViewer } from './viewer.js';
@@ -33,13 +33,13 @@ function timeline(e: Explained): Html {
       at: c.createdAt,
       body: html`<strong>${c.action.replace(/_/g, ' ')}</strong> <span class="muted">(${c.reason.replace(/_/g, ' ')})</span>
 <div>${c.changes.map((f) => html`<span><code>${f.field}</code> ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</span> `)}</div>
-<div class="muted">${c.runId ? html`by <a href="/runs/${c.runId}">a ${c.actor === 'schedule' ? 'scheduled' : ''} sync run</a> (${c.actor})` : html`by ${c.actor}`}</div>`,
+<div class="muted">${c.runId ? html`by <a href="/runs/${c.runId}">a sync run</a>` : html`by ${actorLabel(c.actor)}`}</div>`,
     })),
     ...e.audit.map((a) => ({
       at: a.createdAt,
       body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action}</strong>
 <div>${a.before ? html`<span class="muted">before</span> ${describe(a.before)} ` : ''}${a.after ? html`<span class="muted">after</span> ${describe(a.after)}` : ''}</div>
-<div class="muted">by ${a.actor}${a.reason ? html` · reason: “${a.reason}”` : ''}</div>`,
+<div class="muted">by ${actorLabel(a.actor)}${a.reason ? html` · reason: “${a.reason}”` : ''}</div>`,
     })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   if (items.length === 0) return html`<p class="muted">No changes recorded.</p>`;

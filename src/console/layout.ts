@@ -108,6 +108,16 @@ export const when = (d: string | Date | null | undefined): string => {
   return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 };
 
+/** Who did something, as a person reads it: the person's email, a token's name, a sync run. */
+export function actorLabel(actor: string): string {
+  const person = /^person:(.+) \([0-9a-f-]{36}\)$/.exec(actor);
+  if (person) return person[1]!;
+  const token = /^token:(.+) \([0-9a-f-]{36}\)$/.exec(actor);
+  if (token) return `token “${token[1]}”`;
+  if (/^run:[0-9a-f-]{36}$/.test(actor)) return 'a sync run';
+  return actor;
+}
+
 /** A message box: `role="alert"` for errors, so a screen reader announces it. */
 export const alert = (kind: 'error' | 'ok' | 'info', message: string | Html): Html =>
   kind === 'error' ? html`<div class="alert error" role="alert">${message}</div>` : html`<div class="alert ${kind}" role="status">${message}</div>`;

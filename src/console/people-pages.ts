@@ -29,7 +29,7 @@ function row(v: Viewer, accountId: string, p: PersonView): Html {
     admin
       ? html`<div class="row">
 <form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/role">${csrfField(v)}<label class="visually-hidden" for="role-${p.id}">Role of ${p.name}</label>
-<select id="role-${p.id}" name="role">${ROLES.map(([r, l]) => html`<option value="${r}" ${p.role === r ? 'selected' : ''}>${l}</option>`)}</select> <button type="submit" class="small secondary">Change role</button></form>
+<select id="role-${p.id}" name="role" class="small">${ROLES.map(([r, l]) => html`<option value="${r}" ${p.role === r ? 'selected' : ''}>${l}</option>`)}</select> <button type="submit" class="small secondary">Change role</button></form>
 ${p.state === 'invited' ? action('resend', 'Resend invitation') : ''}
 ${action('remove', 'Remove', '', 'danger')}</div>`
       : ''

@@ -6,7 +6,7 @@ import type { RunView } from '../db/views.js';
 import { assertCanChange } from '../http/access.js';
 import { cleanReason } from '../services/members.js';
 import { href, html, type Html } from './html.js';
-import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { actorLabel, alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
 import { changesTable, countsLine, ERROR_ADVICE, statusBadge } from './run-parts.js';
 import { accountViewer } from './viewer.js';
@@ -34,7 +34,7 @@ function runsPage(v: Viewer, q: Query, page: { runs: RunView[]; nextCursor: stri
       page.runs.length === 0
         ? html`<tr><td colspan="5" class="muted">No runs match.</td></tr>`
         : page.runs.map(
-            (r) => html`<tr><td><a href="/runs/${r.id!}">${when(r.startedAt ?? r.createdAt)}</a></td><td>${statusBadge(r.status)}</td><td>${r.trigger}</td><td>${r.requestedBy}</td>
+            (r) => html`<tr><td class="nowrap"><a href="/runs/${r.id!}">${when(r.startedAt ?? r.createdAt)}</a></td><td>${statusBadge(r.status)}</td><td>${r.trigger}</td><td>${actorLabel(r.requestedBy)}</td>
 <td>${r.error ? html`<span>${r.error.kind}: ${r.error.message}</span>` : r.holdReason && r.status === 'held' ? r.holdReason : countsLine(r)}</td></tr>`,
           )
     }</tbody></table></div>
@@ -64,8 +64,8 @@ function runPage(v: Viewer, shown: Awaited<ReturnType<App['runs']['showPage']>>,
     v,
     `Run of ${when(run.startedAt ?? run.createdAt)}`,
     html`${notice ?? ''}<div class="card"><dl class="facts">
-<dt>Status</dt><dd>${statusBadge(run.status)}${run.decidedBy ? html` <span class="muted">by ${run.decidedBy} at ${when(run.decidedAt)}</span>` : ''}</dd>
-<dt>Trigger</dt><dd>${run.trigger}, requested by ${run.requestedBy}</dd>
+<dt>Status</dt><dd>${statusBadge(run.status)}${run.decidedBy ? html` <span class="muted">by ${actorLabel(run.decidedBy)} at ${when(run.decidedAt)}</span>` : ''}</dd>
+<dt>Trigger</dt><dd>${run.trigger}, requested by ${actorLabel(run.requestedBy)}</dd>
 <dt>Started · finished</dt><dd>${when(run.startedAt)} · ${when(run.finishedAt)}</dd>
 <dt>Counts</dt><dd>${countsLine(run) || '—'}</dd>
 ${run.holdReason ? html`<dt>Held because</dt><dd>${run.holdReason}</dd>` : ''}

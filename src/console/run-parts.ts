@@ -1,6 +1,6 @@
 import type { ChangeView, RunView } from '../db/views.js';
 import { href, html, type Html } from './html.js';
-import { when } from './layout.js';
+import { actorLabel, when } from './layout.js';
 
 const STATUS_KIND: Record<string, string> = { succeeded: 'ok', held: 'warn', failed: 'bad', rejected: 'warn', expired: 'warn', queued: '', running: '' };
 
@@ -57,7 +57,7 @@ export function runStatusPanel(run: RunView): Html {
               : `Run ${run.status}.`;
   return html`<div id="run-status" class="card" role="status" aria-live="polite" ${attrs}>
 <div class="row">${statusBadge(run.status)} <span>${words}</span></div>
-<p class="muted">Started ${when(run.startedAt ?? run.createdAt)} by ${run.requestedBy}. <a href="/runs/${run.id!}">Open the run</a>${live ? html`<span class="nojs"> · <a href="">Reload to update</a></span>` : ''}</p>
+<p class="muted">Started ${when(run.startedAt ?? run.createdAt)} by ${actorLabel(run.requestedBy)}. <a href="/runs/${run.id!}">Open the run</a>${live ? html`<span class="nojs"> · <a href="">Reload to update</a></span>` : ''}</p>
 </div>`;
 }
 
