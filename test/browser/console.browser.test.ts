@@ -170,11 +170,16 @@ describe('the console in a browser', () => {
       ['people', `/accounts/${accountId}/people`],
       ['settings', `/accounts/${accountId}/settings`],
       ['survey', `/accounts/${accountId}/survey`],
-      ['preview-page', `/accounts/${accountId}/members?list=inactive`],
+      ['members-inactive', `/accounts/${accountId}/members?list=inactive`],
     ] as const) {
       await admin.goto(base + url);
       await check(admin, name);
     }
+    await admin.goto(`${base}/accounts/${accountId}`);
+    await admin.click('button:has-text("Preview")');
+    await admin.waitForURL(/\/preview$/);
+    await expect(admin.locator('main').textContent()).resolves.toContain('nothing has been changed');
+    await check(admin, 'preview');
   });
 
   it('an employee signs in and sees only their own page', async () => {
