@@ -123,21 +123,10 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     const config = req.routeOptions.config as RouteAuthConfig;
     if (config.sameSiteOnly && !SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; sign in from the console itself'));
     if (req.is404 || config.auth === 'public') return done();
-    if (config.auth === 'console') {
-      // Pages take the session cookie only; without a live one the browser goes to sign in, and back.
-      const cookie = req.cookies[SESSION_COOKIE];
-      const toLogin = () => void reply.code(303).header('location', `/login${SAFE_METHODS.has(req.method) ? `?next=${encodeURIComponent(req.url)}` : ''}`).send();
-      if (!cookie) return toLogin();
-      app.auth.authenticate(cookie).then((principal) => {
-        if (!principal) return toLogin();
-        if (!SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; changes are made from the console itself'));
-        req.principal = principal;
-        done();
-      }, done);
-      return;
-    }
+    // A console page (cookie only) sends the browser to sign in, and back; the API answers 401.
+    const page = config.auth === 'console';
     const authorization = req.headers.authorization;
-    if (authorization !== undefined) {
+    if (!page && authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       if (!match) return done(new UnauthenticatedError('the Authorization header must be "Bearer <token>"'));
       app.tokens.authenticate(match[1]!).then((principal) => {
@@ -147,10 +136,18 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
       }, done);
       return;
     }
-    const session = req.cookies[SESSION_COOKIE];
-    if (!session) return done(new UnauthenticatedError('sign in (POST /api/v1/auth/login) or send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)'));
-    app.auth.authenticate(session).then((principal) => {
-      if (!principal) return done(new UnauthenticatedError('your session has ended (signed out, expired, or your access changed); sign in again'));
+    const noSession = (ended: boolean) => {
+      if (page) return void reply.code(303).header('location', `/login${SAFE_METHODS.has(req.method) ? `?next=${encodeURIComponent(req.url)}` : ''}`).send();
+      done(
+        new UnauthenticatedError(
+          ended ? 'your session has ended (signed out, expired, or your access changed); sign in again' : 'sign in (POST /api/v1/auth/login) or send a token: Authorization: Bearer <token> (create one with psa-sync tokens create)',
+        ),
+      );
+    };
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (!cookie) return noSession(false);
+    app.auth.authenticate(cookie).then((principal) => {
+      if (!principal) return noSession(true);
       if (!SAFE_METHODS.has(req.method) && crossSite(req)) return done(new ForbiddenError('this request came from another site; changes are made from the console itself'));
       req.principal = principal;
       done();
