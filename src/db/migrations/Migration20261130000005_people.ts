@@ -3,8 +3,9 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * People who sign in (product.md §7): a person per member (or, for support, across accounts), their
  * activation and reset links, sessions, a manager's narrowed view, and sign-in failure counters
- * shared by every replica. Two triggers make access follow the member in the same transaction,
- * whichever path changed it (sync, Active box, bulk, vanished, survey auto-add, import).
+ * shared by every replica. A trigger links a person invited by email to their member when it
+ * appears, whichever path adds it; the one that makes access follow the Active box is in
+ * Migration20261130000006 (it also raises "no admin").
  */
 export class Migration20261130000005_people extends Migration {
   override async up(): Promise<void> {
@@ -68,36 +69,6 @@ export class Migration20261130000005_people extends Migration {
         audit_entry_id bigint null
       )`);
 
-    // Deprovisioning follows the member: off Active suspends sign-in and ends sessions; Active again
-    // lifts it. One set-based statement per UPDATE of members (a bulk change or a sync touches
-    // thousands of rows; people are few), joining the people to the rows whose Active box flipped.
-    this.addSql(`
-      create function psa_member_access() returns trigger language plpgsql as $$
-      begin
-        if not exists (select 1 from person where member_id is not null) then
-          return null;
-        end if;
-        with flipped as (
-          select p.id as person_id, n.active
-            from new_rows n
-            join person p on p.member_id = n.id
-            join old_rows o on o.id = n.id
-           where n.active is distinct from o.active
-        ), suspended as (
-          update person p set suspended_at = case when f.active then null else now() end, updated_at = now()
-            from flipped f
-           where p.id = f.person_id and (f.active = (p.suspended_at is not null))
-          returning p.id
-        )
-        update person_session s set ended_at = now(), end_reason = 'member_inactive'
-          from flipped f
-         where s.person_id = f.person_id and not f.active and s.ended_at is null;
-        return null;
-      end $$`);
-    this.addSql(`
-      create trigger member_access_follows_active after update on member
-      referencing old table as old_rows new table as new_rows
-      for each statement execute function psa_member_access()`);
     // A person invited by email before their member existed is linked when it appears (any insert path).
     this.addSql(`
       create function psa_link_people() returns trigger language plpgsql as $$
@@ -124,8 +95,6 @@ export class Migration20261130000005_people extends Migration {
   override async down(): Promise<void> {
     this.addSql('drop trigger member_links_people on member');
     this.addSql('drop function psa_link_people()');
-    this.addSql('drop trigger member_access_follows_active on member');
-    this.addSql('drop function psa_member_access()');
     this.addSql('drop table signin_throttle, person_session, auth_link, person_scope, person');
   }
 }

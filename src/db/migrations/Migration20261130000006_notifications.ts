@@ -82,9 +82,12 @@ export class Migration20261130000006_notifications extends Migration {
       )`);
     this.addSql('create index callback_request_account_idx on callback_request (account_id, id)');
 
+    // Deprovisioning follows the member: off Active suspends sign-in and ends sessions; Active again
+    // lifts it. One set-based statement per UPDATE of members (a bulk change or a sync touches
+    // thousands of rows; people are few), joining the people to the rows whose Active box flipped.
     // "no admin" is raised where it happens: the statement that suspended an account's last admin.
     this.addSql(`
-      create or replace function psa_member_access() returns trigger language plpgsql as $$
+      create function psa_member_access() returns trigger language plpgsql as $$
       begin
         if not exists (select 1 from person where member_id is not null) then
           return null;
@@ -115,9 +118,15 @@ export class Migration20261130000006_notifications extends Migration {
         on conflict (dedupe_key) do nothing;
         return null;
       end $$`);
+    this.addSql(`
+      create trigger member_access_follows_active after update on member
+      referencing old table as old_rows new table as new_rows
+      for each statement execute function psa_member_access()`);
   }
 
   override async down(): Promise<void> {
+    this.addSql('drop trigger member_access_follows_active on member');
+    this.addSql('drop function psa_member_access()');
     this.addSql('drop table callback_request, callback_message, delivery_attempt, notification_delivery, webhook_endpoint, notification');
     this.addSql('alter table account drop column notify_emails, drop column cw_callback_id, drop column cw_callback_url, drop column callback_last_at');
   }
