@@ -64,7 +64,9 @@ export async function raiseStale(em: EntityManager, now: Date, scheduledIntegrat
 
 /**
  * `members.auto_added`: one digest per account for each day (in its time zone) in which survey
- * activity added members, raised once that day is over.
+ * activity added members, raised once that day is over. Every finished day of the last three is
+ * considered, not only yesterday, so a daemon that was down over midnight still sends each day's
+ * digest; the dedupe key (account, day) keeps it to one.
  */
 export async function raiseAutoAddDigests(em: EntityManager, now: Date): Promise<void> {
   await exec(
@@ -74,11 +76,12 @@ export async function raiseAutoAddDigests(em: EntityManager, now: Date): Promise
             jsonb_build_object('day', d.day, 'count', count(*), 'members', (jsonb_agg(jsonb_build_object('id', c.member_id, 'name', c.name, 'email', c.email) order by c.id))),
             ?
        from account a
-       cross join lateral (select ((?::timestamptz at time zone a.timezone)::date - 1) as day) d
        join member_change c on c.account_id = a.id and c.survey_event_id is not null and c.action = 'added'
-        and c.created_at >= ?::timestamptz - interval '3 days' and (c.created_at at time zone a.timezone)::date = d.day
+        and c.created_at >= ?::timestamptz - interval '3 days' and c.created_at <= ?::timestamptz
+       cross join lateral (select (c.created_at at time zone a.timezone)::date as day) d
+      where d.day < (?::timestamptz at time zone a.timezone)::date
       group by a.id, d.day
      on conflict (dedupe_key) do nothing`,
-    [now, now, now],
+    [now, now, now, now],
   );
 }

@@ -10,6 +10,10 @@ export class OffsetClock implements Clock {
   now(): Date {
     return new Date(Date.now() + this.offsetMs);
   }
+  /** Moves the clock so that it reads `instant` now (and runs on from there), whatever the wall clock says. */
+  at(instant: string | Date): void {
+    this.offsetMs = new Date(instant).getTime() - Date.now();
+  }
 }
 
 /** A logger whose JSON lines are kept in memory, for tests that read what was logged. */

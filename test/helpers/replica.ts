@@ -20,6 +20,8 @@ export async function startReplica(name: string, databaseUrl: string, env: Recor
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      // A clock moved for the whole test run (scripts/test-at-hours.sh) is the replica's clock too.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'LD_PRELOAD' || k.startsWith('FAKETIME'))),
       DATABASE_URL: databaseUrl,
       PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY,
       PSA_SYNC_REPLICA: name,

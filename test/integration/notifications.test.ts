@@ -149,18 +149,30 @@ describe('notifications by their real causes', () => {
     await smtp.find('support@psa-sync.test', 'no complete sync for 48 hours');
   });
 
-  it('members.auto_added: a daily digest of members added from survey activity, to the account\'s own recipients', async () => {
-    const snippet = await t.app.accounts.add({ name: `Snippet ${Date.now()}`, integration: 'snippet', settings: { requireSignedLinks: false } });
+  it('members.auto_added: one digest per finished day in the account\'s zone, at any hour, to the account\'s own recipients', async () => {
+    // Pinned instants around midnight in Auckland (UTC+13 in December), not the wall clock's hour.
+    const snippet = await t.app.accounts.add({ name: `Snippet ${Date.now()}`, integration: 'snippet', settings: { requireSignedLinks: false }, timezone: 'Pacific/Auckland' });
     await t.app.accounts.setNotificationEmails(snippet.id, ['Digest@Acme.test'], 'test');
     const hook = await t.app.webhooks.add(snippet.id, `${receiverUrl}?digest`, 'test');
     const verified = received.length;
-    const res = await server.inject({ method: 'POST', url: '/api/v1/survey-events', payload: { accountKey: snippet.publicKey, rating: 9, ticket: 'T-1', respondent: 'r@client.test', agentEmail: 'newtech@acme.test', agentName: 'New Tech' } });
-    expect(res.statusCode, res.body).toBe(201);
-    expect((await t.app.members.list(snippet.id, 'all')).some((x) => x.email === 'newtech@acme.test')).toBe(true);
-    clock.offsetMs = 36 * 3_600_000;
+    const digests = async () => (await query(t.url, `select payload from notification where event = 'members.auto_added' and account_id = $1`, [snippet.id])).map((r) => r.payload);
+    const raiseAt = async (instant: string) => {
+      clock.at(instant);
+      await raiseAutoAddDigests(t.app.orm.em.fork(), t.app.clock.now());
+    };
     try {
-      await raiseAutoAddDigests(t.app.orm.em.fork(), t.app.clock.now());
-      await raiseAutoAddDigests(t.app.orm.em.fork(), t.app.clock.now());
+      clock.at('2026-03-09T10:58:00Z'); // 23:58 on 9 March in Auckland
+      const res = await server.inject({ method: 'POST', url: '/api/v1/survey-events', payload: { accountKey: snippet.publicKey, rating: 9, ticket: 'T-1', respondent: 'r@client.test', agentEmail: 'newtech@acme.test', agentName: 'New Tech' } });
+      expect(res.statusCode, res.body).toBe(201);
+      expect((await t.app.members.list(snippet.id, 'all')).some((x) => x.email === 'newtech@acme.test')).toBe(true);
+      await raiseAt('2026-03-09T10:59:30Z'); // 23:59:30 the same day: the day is not over
+      expect(await digests()).toEqual([]);
+      await raiseAt('2026-03-09T11:00:30Z'); // 00:00:30 the next day: yesterday's digest
+      expect(await digests()).toEqual([expect.objectContaining({ day: '2026-03-09', count: 1 })]);
+      await raiseAt('2026-03-10T00:00:00Z'); // noon the next day, and again: still one
+      await raiseAt('2026-03-10T00:00:00Z');
+      await raiseAt('2026-03-11T23:00:00Z'); // a daemon back after a day and a half: nothing new, nothing twice
+      expect(await digests()).toHaveLength(1);
       await deliver();
     } finally {
       clock.offsetMs = 0;
@@ -168,14 +180,33 @@ describe('notifications by their real causes', () => {
     // The webhook message carries a timestamp from the moved clock; deliver it again as of now.
     await query(t.url, `update notification_delivery set next_attempt_at = now(), status = 'pending', attempts = 0 where target = $1`, [hook.endpoint.id]);
     secret = hook.secret;
-    await deliver();
+    try {
+      await deliver();
+    } finally {
+      secret = firstSecret;
+    }
     expect(received.slice(verified).filter((r) => r.type === 'members.auto_added' && r.data.accountId === snippet.id)).toHaveLength(1);
-    ({ secret } = { secret: firstSecret });
     const mail = await smtp.find('digest@acme.test', 'added from survey activity');
     expect(mail.subject).toContain('1 members added from survey activity');
+    expect(mail.text).toContain('On 2026-03-09');
     expect(mail.text).toContain('New Tech <newtech@acme.test>');
-    const [n] = await query(t.url, `select count(*)::int as n from notification where event = 'members.auto_added' and account_id = $1`, [snippet.id]);
-    expect(n!.n).toBe(1);
+  });
+
+  it('members.auto_added: a daemon that was down for a whole day still sends the digest of the day before', async () => {
+    const snippet = await t.app.accounts.add({ name: `Snippet late ${Date.now()}`, integration: 'snippet', settings: { requireSignedLinks: false } });
+    try {
+      clock.at('2026-05-01T14:00:00Z');
+      const res = await server.inject({ method: 'POST', url: '/api/v1/survey-events', payload: { accountKey: snippet.publicKey, rating: 9, ticket: 'T-9', respondent: 'r@client.test', agentEmail: 'late@acme.test', agentName: 'Late Tech' } });
+      expect(res.statusCode, res.body).toBe(201);
+      clock.at('2026-05-03T06:00:00Z'); // the daemon was down all of 2 May
+      await raiseAutoAddDigests(t.app.orm.em.fork(), t.app.clock.now());
+      await raiseAutoAddDigests(t.app.orm.em.fork(), t.app.clock.now());
+    } finally {
+      clock.offsetMs = 0;
+    }
+    const rows = await query(t.url, `select payload from notification where event = 'members.auto_added' and account_id = $1`, [snippet.id]);
+    expect(rows.map((r) => r.payload.day)).toEqual(['2026-05-01']);
+    await query(t.url, `delete from notification where account_id = $1`, [snippet.id]);
   });
 
   it('account.no_admin: a sync deactivates the last admin; support is told', async () => {
