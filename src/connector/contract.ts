@@ -18,7 +18,43 @@ export interface RemoteMember {
   active: boolean;
   /** When the PSA last changed the record, if it says (for logs; matching never depends on it). */
   modifiedAt?: Date;
+  /** Profile fields the PSA reports (product.md §2 "Sync scope and profile fields"); absent when it has none. */
+  profile?: MemberProfile;
+  /** Where the member sits in the PSA, for the account's sync scope; absent when the PSA has no scope. */
+  scopeKeys?: ScopeKeys;
 }
+
+/** Profile fields shown in the console and filterable in the members list (names, not ids). */
+export interface MemberProfile {
+  department: string | null;
+  /** The member's work role (position). */
+  workRole: string | null;
+  location: string | null;
+  title: string | null;
+  /** `YYYY-MM-DD`, or null when unknown (ConnectWise's `1800-01-01` placeholder is unknown). */
+  hireDate: string | null;
+}
+
+/** The PSA ids (as strings) that decide whether a member is in the account's sync scope. */
+export interface ScopeKeys {
+  memberType?: string | null;
+  /** Every department the member belongs to (Autotask resources may have several). */
+  departments?: string[];
+  location?: string | null;
+}
+
+/** What an account's sync scope can narrow by. */
+export const SCOPE_DIMENSIONS = ['memberTypes', 'departments', 'locations'] as const;
+export type ScopeDimension = (typeof SCOPE_DIMENSIONS)[number];
+
+/** One choice of a scope picker, read live from the PSA. */
+export interface ScopeChoice {
+  id: string;
+  name: string;
+}
+
+/** The scope pickers' choices, for the dimensions the PSA supports. */
+export type ScopeChoices = Partial<Record<ScopeDimension, ScopeChoice[]>>;
 
 /** A record the PSA returned that is not staff (an API member, the Unassigned agent). */
 export interface SkippedRemote {
@@ -88,6 +124,10 @@ export interface Connector<Settings = unknown> {
   createReader(settings: Settings, context: ConnectorContext): RosterReader;
   /** Which survey merge fields the PSA fills in, for `accounts snippet` (product.md §3). */
   mergeFields: SurveyMergeFields;
+  /** The scope dimensions this PSA supports (product.md §2); absent or empty: no sync scope. */
+  scopeDimensions?: readonly ScopeDimension[];
+  /** Reads the scope pickers' choices live from the PSA (names and ids). */
+  scopeChoices?(settings: Settings, context: ConnectorContext, signal?: AbortSignal): Promise<ScopeChoices>;
   /** Near-real-time callbacks (product.md §11), where the PSA has them (ConnectWise). */
   callbacks?(settings: Settings, context: ConnectorContext): CallbackApi;
 }
