@@ -12,7 +12,7 @@ import { createLogger } from '../src/core/logger.js';
 import { insertMembers } from '../src/db/member-repository.js';
 import { exec } from '../src/db/sql.js';
 import type { MemberState } from '../src/domain/member.js';
-import { buildServer } from '../src/http/server.js';
+import { buildServer } from '../src/web/server.js';
 import { listHeldMail } from '../src/db/mail-repository.js';
 
 /** Signs an admin in to the console the way a person does: invitation, the outbox's link, a password. */

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createApp } from '../src/app.js';
 import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/core/logger.js';
-import { buildServer } from '../src/http/server.js';
+import { buildServer } from '../src/web/server.js';
 
 const mode = process.argv[2];
 // Exit normally on SIGTERM, so a --cpu-prof profile is written.

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { AppError } from '../core/errors.js';
-import { httpError } from '../http/errors.js';
-import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.js';
+import { httpError } from '../access/http-errors.js';
+import { clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 import { PASSWORD_RULES } from '../people/password-policy.js';
 import type { SignIn } from '../services/auth.js';
 import { html, type Html } from './html.js';

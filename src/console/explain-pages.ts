@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
-import { assertCanReadMember } from '../http/access.js';
+import { assertCanReadMember } from '../access/policy.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';

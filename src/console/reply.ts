@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../access/principal.js';
 import type { Html } from './html.js';
-import type { RouteAuthConfig } from '../http/route-auth.js';
+import type { RouteAuthConfig } from '../access/route-auth.js';
 
 /** No inline script or style anywhere in the console; forms post only to it; no framing. */
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
-import { PUBLIC } from '../http/route-auth.js';
+import { PUBLIC } from '../access/route-auth.js';
 import { registerAccountPages } from './account-pages.js';
 import { CONSOLE_CSS, CONSOLE_JS, htmxScript } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';

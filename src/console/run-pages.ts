@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { InputError } from '../core/errors.js';
 import type { RunView } from '../db/views.js';
-import { assertCanChange } from '../http/access.js';
+import { assertCanChange } from '../access/policy.js';
 import { cleanReason } from '../services/members.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';

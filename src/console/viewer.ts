@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { requireId } from '../core/ids.js';
 import type { AccountView } from '../db/views.js';
-import { assertCanRead, type Reading } from '../http/access.js';
+import { assertCanRead, type Reading } from '../access/policy.js';
 import type { Section, Viewer } from './layout.js';
 import { viewerOf } from './reply.js';
 

@@ -2,7 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { InputError } from '../core/errors.js';
-import { buildServer } from '../http/server.js';
+import { buildServer } from '../web/server.js';
 import { Scheduler, within } from './scheduler.js';
 import { INTEGRATIONS } from '../connector/contract.js';
 import { raiseAutoAddDigests, raiseStale } from '../notify/events.js';

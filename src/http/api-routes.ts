@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf, type Principal } from '../access/principal.js';
-import { assertCanChange, assertCanRead, assertCanReadMember, requireId } from './access.js';
+import { assertCanChange, assertCanRead, assertCanReadMember, requireId } from '../access/policy.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
 import { cleanReason } from '../services/members.js';
 
@@ -13,7 +13,7 @@ declare module 'fastify' {
 
 export const principalOf = (req: FastifyRequest): Principal => req.principal!;
 
-/** The `/api/v1` routes of product.md §8; every route needs a caller, by token or session (see server.ts). */
+/** The `/api/v1` routes of product.md §8; every route needs a caller, by token or session (see src/web/server.ts). */
 /** What an admin may change on an account; settings (credentials) are write-only. */
 const ACCOUNT_PATCH = {
   type: 'object',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { UnauthenticatedError } from '../core/errors.js';
-import { PUBLIC } from './route-auth.js';
+import { PUBLIC } from '../access/route-auth.js';
 
 const MAX_BODY = 64 * 1024;
 

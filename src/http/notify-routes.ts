@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { principalOf } from './api-routes.js';
-import { assertCanChange, requireId } from './access.js';
+import { assertCanChange, requireId } from '../access/policy.js';
 
 /** Webhook endpoints of an account (product.md §10): list with state and attempts, add, remove, send a test event. */
 export function registerNotifyRoutes(server: FastifyInstance, app: App): void {

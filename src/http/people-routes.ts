@@ -4,8 +4,8 @@ import { actorOf } from '../access/principal.js';
 import { InputError } from '../core/errors.js';
 import type { SignIn } from '../services/auth.js';
 import { principalOf } from './api-routes.js';
-import { requireId } from './access.js';
-import { AUTH_ROUTE, clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { requireId } from '../access/policy.js';
+import { AUTH_ROUTE, clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 
 const REASON = { type: 'string', maxLength: 500 } as const;
 const body = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties }) as const;

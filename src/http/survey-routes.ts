@@ -3,9 +3,9 @@ import type { App } from '../app.js';
 import { AppError, ForbiddenError, InputError, NotFoundError, RateLimitedError } from '../core/errors.js';
 import type { AuthorizedInput } from '../services/survey.js';
 import { parseSurveyInput } from '../services/survey-input.js';
-import { replyError } from './errors.js';
+import { replyError } from '../access/http-errors.js';
 import { RateLimiter } from './rate-limit.js';
-import { PUBLIC } from './route-auth.js';
+import { PUBLIC } from '../access/route-auth.js';
 import { RECORD_JS, SURVEY_CSS } from './survey-assets.js';
 
 /**

@@ -1,7 +1,7 @@
 import { setupServer } from 'msw/node';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { ConnectWiseFake, cwMember, cwMembers } from '../fakes/connectwise-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
 import { addCwAccount } from '../helpers/accounts.js';

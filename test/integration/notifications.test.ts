@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { raiseAutoAddDigests, raiseStale } from '../../src/notify/events.js';
 import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { Scheduler } from '../../src/daemon/scheduler.js';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';

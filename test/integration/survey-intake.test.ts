@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { createTestApp, memoryLogger, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { FAKE_CREDENTIALS } from '../fakes/connectwise-fake.js';
 import { HALO_CREDENTIALS } from '../fakes/halo-fake.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';

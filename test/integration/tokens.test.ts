@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/web/server.js';
 import { createTestApp, OffsetClock, TEST_SECRET_KEY, type TestApp } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 import { query } from '../helpers/db.js';

@@ -28,8 +28,21 @@ describe('layers', () => {
 
   it('services, the database and notifications never import the HTTP layer or the console', () => {
     for (const dir of ['src/services', 'src/db', 'src/notify', 'src/reconcile', 'src/access', 'src/people']) {
-      expect(importsUnder(dir).filter((i) => i.target.startsWith('src/http') || i.target.startsWith('src/console')), dir).toEqual([]);
+      expect(importsUnder(dir).filter((i) => i.target.startsWith('src/http') || i.target.startsWith('src/console') || i.target.startsWith('src/web')), dir).toEqual([]);
     }
+  });
+
+  it('the console and the HTTP API never import each other: both stand on src/access, and only src/web puts them together', () => {
+    expect(importsUnder('src/console').filter((i) => i.target.startsWith('src/http') || i.target.startsWith('src/web'))).toEqual([]);
+    expect(importsUnder('src/http').filter((i) => i.target.startsWith('src/console') || i.target.startsWith('src/web'))).toEqual([]);
+  });
+
+  it('every file of the sync engine stays small (under 300 lines)', () => {
+    const dir = path.join(ROOT, 'src/reconcile');
+    const files = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    expect(files).toContain('engine.ts');
+    const long = files.map((name) => ({ file: name, lines: readFileSync(path.join(dir, name), 'utf8').split('\n').length })).filter((f) => f.lines > 300);
+    expect(long).toEqual([]);
   });
 });
 

@@ -1,26 +1,26 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchemaValidationError } from 'fastify';
 import { InputError } from '../core/errors.js';
-import { PUBLIC, type RouteAuthConfig } from './route-auth.js';
+import { PUBLIC, type RouteAuthConfig } from '../access/route-auth.js';
 import type { App } from '../app.js';
 import { INTEGRATIONS } from '../connector/contract.js';
 import { accountHealthCounts } from '../db/account-repository.js';
 import { pendingMigrations } from '../db/orm.js';
 import { Metrics } from '../daemon/metrics.js';
 import { STALE_AFTER_MS } from '../schedule/backoff.js';
-import { registerApiRoutes } from './api-routes.js';
-import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
-import { replyError, UnauthenticatedError } from './errors.js';
-import { openApiDocument } from './openapi.js';
+import { registerApiRoutes } from '../http/api-routes.js';
+import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from '../http/survey-routes.js';
+import { replyError, UnauthenticatedError } from '../access/http-errors.js';
+import { openApiDocument } from '../http/openapi.js';
 import fastifyCookie from '@fastify/cookie';
-import { registerPeopleRoutes } from './people-routes.js';
-import { registerNotifyRoutes } from './notify-routes.js';
-import { registerCallbackRoutes } from './callback-routes.js';
+import { registerPeopleRoutes } from '../http/people-routes.js';
+import { registerNotifyRoutes } from '../http/notify-routes.js';
+import { registerCallbackRoutes } from '../http/callback-routes.js';
 import { registerConsole } from '../console/routes.js';
 import { sendHtml } from '../console/reply.js';
 import { errorPage } from '../console/error-page.js';
-import { SESSION_COOKIE } from './session-cookie.js';
+import { SESSION_COOKIE } from '../access/session-cookie.js';
 import { AuthService } from '../services/auth.js';
-import { ForbiddenError } from './errors.js';
+import { ForbiddenError } from '../access/http-errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -1,4 +1,4 @@
-/** Who may call a route: part of the route's config, checked for the route Fastify matched (server.ts). */
+/** Who may call a route: part of the route's config, checked for the route Fastify matched (src/web/server.ts). */
 export interface RouteAuthConfig {
   /**
    * `public`: anyone; `caller` (the default for a route that says nothing): a bearer token or a
