@@ -207,7 +207,7 @@ export class PsaHttp {
         this.#options.observer?.onRequest?.(this.#options.psa, undefined);
         if (signal?.aborted) throw new AbortError(new SyncError('interrupted', 'the run was cancelled'));
         const refused = refusedAddress(err);
-        if (refused) throw new AbortError(new SyncError('config', `${this.#options.psa}: ${refused.message}; check the address in the account's settings`, { cause: refused }));
+        if (refused) throw new AbortError(new SyncError('config', `psa-sync refused to connect to ${this.#options.psa}: ${refused.reason}; check the address in the account's settings`, { cause: refused }));
         const e = err as { code?: string; message?: string };
         const detail = e.code === 'ECONNABORTED' ? `no answer within ${policy.timeoutMs} ms` : (e.code ?? e.message ?? 'network error');
         throw new HttpFailure(method, path, undefined, detail);

@@ -15,7 +15,13 @@ export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all:
 
 /** psa-sync refused to connect to an address its policy forbids. Never retried: the address is the problem. */
 export class AddressRefusedError extends InputError {
-  readonly refusedCode = 'address_refused';
+  constructor(
+    purpose: string,
+    /** Why, without what was being connected to: "x resolves to 10.0.0.1, which is a private address; …". */
+    readonly reason: string,
+  ) {
+    super(`refused to connect to ${purpose}: ${reason}`);
+  }
 }
 
 /** Whether `err`, or anything in its `cause` chain, is an address refusal. */
@@ -43,7 +49,7 @@ export class OutboundGuard {
   /** Throws AddressRefusedError when `address` (what `host` resolved to) is not allowed. */
   check(host: string, address: string): void {
     const refusal = addressRefusal(host, address, this.policy);
-    if (refusal) throw new AddressRefusedError(`refused to connect to ${this.policy.purpose}: ${refusal}`);
+    if (refusal) throw new AddressRefusedError(this.policy.purpose, refusal);
   }
 
   /**

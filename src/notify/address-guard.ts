@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.js';
 import { PRIVATE_WEBHOOKS, PUBLIC_ONLY } from '../net/address-policy.js';
-import { OutboundGuard, systemResolver, type Resolver } from '../net/outbound-guard.js';
+import { AddressRefusedError, OutboundGuard, systemResolver, type Resolver } from '../net/outbound-guard.js';
 
 /**
  * The guard webhook deliveries connect through: public addresses only, or with
@@ -32,7 +32,7 @@ export function webhookUrl(raw: string, allowPrivate: boolean): URL {
 export async function assertDeliverableUrl(raw: string, guard: OutboundGuard, allowPrivate: boolean): Promise<URL> {
   const url = webhookUrl(raw, allowPrivate);
   await guard.checkHost(url.hostname).catch((err: unknown) => {
-    throw new InputError(`the webhook host ${(err as Error).message.replace(/^refused to connect to a webhook: /, '')}`, { cause: err });
+    throw new InputError(`the webhook host ${err instanceof AddressRefusedError ? err.reason : (err as Error).message}`, { cause: err });
   });
   return url;
 }

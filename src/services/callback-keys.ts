@@ -124,7 +124,7 @@ export class CallbackKeys {
     const unreadable = (why: string, cause?: unknown) => new UnauthenticatedError(`the callback signing key could not be read from ${url.host}: ${why}`, { cause });
     const res = await outboundRequest(this.guard(), url, { signal: AbortSignal.timeout(this.limits.timeoutMs), maxBytes: this.limits.maxBytes }).catch((err: unknown) => {
       const refused = refusedAddress(err);
-      if (refused) throw unreadable(refused.message, refused);
+      if (refused) throw unreadable(`psa-sync refused to connect: ${refused.reason}`, refused);
       if (err instanceof BodyCutOffError) throw unreadable('the answer was cut off before its end', err);
       if ((err as Error).name === 'TimeoutError') throw unreadable(`no answer within ${this.limits.timeoutMs / 1000} s`, err);
       throw unreadable(`the request failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).name})`, err);
