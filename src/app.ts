@@ -29,6 +29,9 @@ import { AuthService } from './services/auth.js';
 import { WebhookService } from './services/webhooks.js';
 import { NotificationWorker } from './notify/worker.js';
 import { CallbackService } from './services/callbacks.js';
+import { PSA_HOSTS } from './net/address-policy.js';
+import { OutboundGuard, systemResolver, type Resolver } from './net/outbound-guard.js';
+import { webhookGuard } from './notify/address-guard.js';
 
 export interface AppOptions {
   env: Env;
@@ -48,6 +51,11 @@ export interface AppOptions {
   claimant?: string;
   /** Password hashing (default: scrypt at OWASP's parameters, two at a time). */
   passwordHasher?: PasswordHasher;
+  /**
+   * Resolves host names for every outbound connection (PSAs, callback key fetches, webhooks);
+   * default the system resolver. Tests answer their own addresses here (no real DNS).
+   */
+  resolve?: Resolver;
 }
 
 /** Everything a command or the daemon needs, built once. */
@@ -133,13 +141,17 @@ export async function createApp(options: AppOptions): Promise<App> {
       extra?.onRequest?.(psa, status);
     },
   };
+  // Every outbound connection is checked at connect time against the policy for what it reaches.
+  const resolve = options.resolve ?? systemResolver;
+  const hooksGuard = webhookGuard(env.allowPrivateWebhooks, resolve);
+  const httpPolicy: HttpPolicy = { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, connectGuard: new OutboundGuard(PSA_HOSTS, resolve), ...options.httpPolicy };
   const engine = new SyncEngine({
     orm,
     registry,
     secretBox,
     clock,
     logger,
-    httpPolicy: { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, ...options.httpPolicy },
+    httpPolicy,
     observer,
     onRunFinished: metrics.onRunFinished,
     claimant: options.claimant ?? env.daemon.replica ?? `${hostname()}:${process.pid}`,
@@ -167,9 +179,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     mailer,
     people: new PeopleService(orm, clock, mailer, env.publicUrl, logger),
     auth: new AuthService(orm, clock, hasher, mailer, env, logger),
-    webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks),
-    callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, ...options.httpPolicy }),
-    notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks }),
+    webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks, hooksGuard),
+    callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, httpPolicy),
+    notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks, webhookGuard: hooksGuard }),
     embedded,
     migrate: () => migrate(orm),
     async close() {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Connector } from '../../src/connector/contract.js';
 import { InputError } from '../../src/core/errors.js';
+import { refusePsaHost } from '../../src/connector/psa-host.js';
 import { ConnectWiseReader } from './client.js';
 import { ConnectWiseCallbacks } from './callbacks.js';
 import type { ConnectWiseSettings } from './types.js';
@@ -12,7 +13,8 @@ const settingsSchema = z
     site: required()
       .url('must be a URL such as https://api-na.myconnectwise.net')
       .transform((v) => v.replace(/\/+$/, ''))
-      .refine((v) => /^https?:\/\/[^/]+$/.test(v), 'must be a scheme and host only, without a path'),
+      .refine((v) => /^https?:\/\/[^/]+$/.test(v), 'must be a scheme and host only, without a path')
+      .superRefine(refusePsaHost),
     companyId: required(),
     publicKey: required(),
     privateKey: required(),

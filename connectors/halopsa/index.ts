@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Connector } from '../../src/connector/contract.js';
 import { InputError } from '../../src/core/errors.js';
+import { refusePsaHost } from '../../src/connector/psa-host.js';
 import { describeIssues } from '../connectwise/index.js';
 import { HaloReader } from './client.js';
 import { HaloTokenCache } from './token.js';
@@ -10,7 +11,8 @@ const url = (example: string) =>
   z
     .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
     .url(`must be a URL such as ${example}`)
-    .transform((v) => v.replace(/\/+$/, ''));
+    .transform((v) => v.replace(/\/+$/, ''))
+    .superRefine(refusePsaHost);
 const required = () => z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'is required');
 
 const settingsSchema = z

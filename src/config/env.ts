@@ -81,7 +81,7 @@ export interface Env {
    * failed sign-ins are limited per client address and per person, in a 15-minute window.
    */
   sessions: { idleMinutes: number; maxHours: number; failuresPerAddress: number; failuresPerPerson: number };
-  /** Webhooks (and callback key fetches) may reach private and loopback addresses: tests and closed networks only. */
+  /** Webhooks may reach private and loopback addresses (never link-local or metadata ones): tests and closed networks only. Callback key fetches follow the PSA host policy instead. */
   allowPrivateWebhooks: boolean;
 }
 

@@ -2,6 +2,8 @@ import axios, { type AxiosInstance } from 'axios';
 import pRetry, { AbortError } from 'p-retry';
 import { SyncError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { PSA_HOSTS } from '../net/address-policy.js';
+import { OutboundGuard, refusedAddress } from '../net/outbound-guard.js';
 import { retryAfterMs, throttleWaitMs, ThrottleBudget, type ThrottlePolicy } from './throttle.js';
 
 export { retryAfterMs } from './throttle.js';
@@ -19,6 +21,18 @@ export interface HttpPolicy extends ThrottlePolicy {
   /** First backoff between retries; doubles each time, with jitter. */
   minBackoffMs: number;
   maxBackoffMs: number;
+  /**
+   * Where a connector may connect, checked on every connection (default: the PSA host policy with
+   * the system resolver). Tests inject one with their own resolver.
+   */
+  connectGuard?: OutboundGuard;
+}
+
+const defaultPsaGuard = new OutboundGuard(PSA_HOSTS);
+
+/** The guard PSA requests (and callback key fetches) connect through under `policy`. */
+export function psaGuard(policy: Pick<HttpPolicy, 'connectGuard'>): OutboundGuard {
+  return policy.connectGuard ?? defaultPsaGuard;
 }
 
 export const DEFAULT_HTTP_POLICY: HttpPolicy = {
@@ -133,7 +147,11 @@ export class PsaHttp {
   constructor(options: PsaHttpOptions) {
     this.#options = options;
     this.#throttle = options.throttle ?? new ThrottleBudget(options.policy.rateLimitBudgetMs);
+    const guard = psaGuard(options.policy);
     this.#axios = axios.create({
+      // Every address connected to is checked: never link-local or cloud metadata (DNS rebinding included).
+      httpAgent: guard.agents.http,
+      httpsAgent: guard.agents.https,
       baseURL: options.baseURL,
       headers: options.headers,
       timeout: options.policy.timeoutMs,
@@ -188,6 +206,8 @@ export class PsaHttp {
       } catch (err) {
         this.#options.observer?.onRequest?.(this.#options.psa, undefined);
         if (signal?.aborted) throw new AbortError(new SyncError('interrupted', 'the run was cancelled'));
+        const refused = refusedAddress(err);
+        if (refused) throw new AbortError(new SyncError('config', `psa-sync refused to connect to ${this.#options.psa}: ${refused.reason}; check the address in the account's settings`, { cause: refused }));
         const e = err as { code?: string; message?: string };
         const detail = e.code === 'ECONNABORTED' ? `no answer within ${policy.timeoutMs} ms` : (e.code ?? e.message ?? 'network error');
         throw new HttpFailure(method, path, undefined, detail);

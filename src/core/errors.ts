@@ -35,8 +35,8 @@ export class ConflictError extends AppError {
 
 /** 401: no token, or one we do not know. */
 export class UnauthenticatedError extends AppError {
-  constructor(message: string) {
-    super('unauthenticated', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unauthenticated', message, options);
   }
 }
 

@@ -74,7 +74,7 @@ export const peoplePaths = {
   '/api/v1/accounts/{id}/webhooks': {
     get: { summary: "The account's webhook endpoints: state (enabled, or disabled and why) and latest delivery attempts (admin, account manager, support)", parameters: [accountId], responses: { '200': { description: 'Endpoints', ...json({ type: 'object', properties: { webhooks: { type: 'array', items: { type: 'object' } } } }) }, ...errors } },
     post: {
-      summary: 'Add an endpoint (admin). Answers its signing secret (whsec_…) once. Private and loopback addresses are refused unless PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS=true',
+      summary: 'Add an endpoint (admin). Answers its signing secret (whsec_…) once. Private and loopback addresses are refused unless PSA_SYNC_ALLOW_PRIVATE_WEBHOOKS=true; link-local and cloud metadata addresses always are',
       parameters: [accountId],
       requestBody: body({ url: { type: 'string' } }, ['url']),
       responses: { '201': { description: 'Added', ...json({ type: 'object', properties: { endpoint: { type: 'object' }, secret: { type: 'string' } } }) }, ...errors },
@@ -92,10 +92,10 @@ export const peoplePaths = {
   },
   '/hooks/connectwise/{accountKey}': {
     post: {
-      summary: 'A ConnectWise member callback (signed with x-content-signature; key fetched only from the account\'s own ConnectWise host). Queues the member for a coalesced re-read; duplicates (same MessageId) are dropped',
+      summary: 'A ConnectWise member callback (signed with x-content-signature). Its CompanyId must be the account\'s company, and its key is fetched only from the account\'s own ConnectWise host, cached, within a small per-account budget. Queues the member for a coalesced re-read; duplicates (same MessageId) are dropped. A bad callback is always a 4xx naming why, never a 5xx',
       security: [],
       parameters: [{ name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } }, { name: 'x-content-signature', in: 'header', required: true, schema: { type: 'string' } }],
-      responses: { '200': { description: 'queued, duplicate or ignored', ...json({ type: 'object', properties: { status: { enum: ['queued', 'duplicate', 'ignored'] } } }) }, '400': { description: 'Bad payload', ...json(error) }, '401': { description: 'Missing or bad signature', ...json(error) }, '404': { description: 'No ConnectWise account has this address', ...json(error) } },
+      responses: { '200': { description: 'queued, duplicate or ignored', ...json({ type: 'object', properties: { status: { enum: ['queued', 'duplicate', 'ignored'] } } }) }, '400': { description: 'Bad payload', ...json(error) }, '401': { description: "Missing or bad signature, another company's callback, or a signing key that could not be fetched or read (the reason is in the message)", ...json(error) }, '404': { description: 'No ConnectWise account has this address', ...json(error) }, '429': { description: 'Too many signing-key fetches for this account; see Retry-After', ...json(error) } },
     },
   },
   '/api/v1/auth/activate': { post: { summary: 'Set the first password with an activation link (single use, 7 days) and sign in', security: [], requestBody: body({ token: { type: 'string' }, password }, ['token', 'password']), responses: { '200': signedIn, ...errors } } },

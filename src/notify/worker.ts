@@ -4,7 +4,9 @@ import type { SecretBox } from '../core/secret-box.js';
 import { DeliveryAttemptSchema, NotificationDeliverySchema, WebhookEndpointSchema } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import { exec } from '../db/sql.js';
-import { assertDeliverableUrl } from './address-guard.js';
+import type { OutboundGuard } from '../net/outbound-guard.js';
+import { outboundRequest } from '../net/outbound-request.js';
+import { webhookGuard, webhookUrl } from './address-guard.js';
 import { DEFAULT_RECIPIENTS, raiseEvent, type NotificationEvent } from './events.js';
 import type { Mailer } from './mailer.js';
 import { GIVE_UP_AFTER_MS, retryDelayMs } from './retry.js';
@@ -22,13 +24,25 @@ export interface WorkerOptions {
   publicUrl: string;
   supportEmail?: string;
   allowPrivateWebhooks: boolean;
+  /** Where webhook deliveries may connect (default: by `allowPrivateWebhooks`, system DNS). */
+  webhookGuard?: OutboundGuard;
   /** Per delivery attempt (webhooks); default 15 s. */
   timeoutMs?: number;
+  /** How long a claimed delivery is ours before another replica may take it; default 60 s. */
+  claimMs?: number;
   random?: () => number;
 }
 
 /** How long a claimed delivery is ours before another replica may take it (a crashed worker's). */
 const CLAIM_MS = 60_000;
+/**
+ * The share of the claim a send may use. A send still running when the claim lapses could be
+ * sent again by another worker, so each one is abandoned (its connection closed) well before, and
+ * the rest of the claim is left for recording the outcome.
+ */
+const SEND_SHARE = 0.75;
+/** Bytes of a webhook receiver's answer that are read; the rest is never downloaded. */
+export const WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024;
 
 /** What one attempt to deliver came to. */
 interface Outcome {
@@ -48,8 +62,11 @@ interface Outcome {
  */
 export class NotificationWorker {
   #running: Promise<number> | null = null;
+  readonly #guard: OutboundGuard;
 
-  constructor(private readonly opts: WorkerOptions) {}
+  constructor(private readonly opts: WorkerOptions) {
+    this.#guard = opts.webhookGuard ?? webhookGuard(opts.allowPrivateWebhooks);
+  }
 
   /** One pass: fan out, then deliver what is due. Overlapping calls share one pass. */
   runOnce(): Promise<number> {
@@ -94,38 +111,45 @@ export class NotificationWorker {
 
   async deliverDue(limit = 20): Promise<number> {
     const { orm, clock } = this.opts;
+    const claimMs = this.opts.claimMs ?? CLAIM_MS;
     const now = clock.now();
+    const claimedAt = Date.now();
     const claimed = await exec<Row>(
       orm.em.fork(),
-      `update notification_delivery d set locked_until = ?::timestamptz + interval '${CLAIM_MS} milliseconds', attempts = d.attempts + 1
+      `update notification_delivery d set locked_until = ?::timestamptz + interval '${Math.round(claimMs)} milliseconds', attempts = d.attempts + 1
         where d.id in (select id from notification_delivery
                         where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until < ?)
                         order by next_attempt_at, id limit ? for update skip locked)
         returning d.*`,
       [now, now, now, limit],
     );
-    await Promise.all(claimed.map((d) => this.#deliver(d)));
+    const sendBy = claimedAt + claimMs * SEND_SHARE;
+    await Promise.all(claimed.map((d) => this.#deliver(d, sendBy)));
     return claimed.length;
   }
 
-  async #deliver(d: Row): Promise<void> {
+  /** Delivers one claimed delivery; the send is abandoned at `sendBy` (wall-clock ms), inside the claim. */
+  async #deliver(d: Row, sendBy: number): Promise<void> {
     const { orm, clock, logger } = this.opts;
     const em = orm.em.fork();
     const [n] = await exec<Row>(em, `select n.*, a.name as account_name from notification n left join account a on a.id = n.account_id where n.id = ?`, [d.notification_id]);
     if (!n) return;
     const started = Date.now();
+    const signal = AbortSignal.timeout(Math.max(0, sendBy - started));
     let outcome: Outcome;
     let endpoint: Row | undefined;
     try {
       if (d.channel === 'email') {
-        await this.opts.mailer.send(d.target, eventMail({ event: n.event, accountName: n.account_name, accountId: n.account_id, payload: n.payload, publicUrl: this.opts.publicUrl }));
+        await this.opts.mailer.send(d.target, eventMail({ event: n.event, accountName: n.account_name, accountId: n.account_id, payload: n.payload, publicUrl: this.opts.publicUrl }), { signal });
         outcome = { ok: true, statusCode: null, error: null };
       } else {
         [endpoint] = await exec<Row>(em, 'select * from webhook_endpoint where id = ?', [d.target]);
-        outcome = endpoint && endpoint.enabled ? await this.#post(endpoint, n) : { ok: false, statusCode: null, error: 'the endpoint is disabled or removed', gone: true };
+        outcome = endpoint && endpoint.enabled ? await this.#post(endpoint, n, signal) : { ok: false, statusCode: null, error: 'the endpoint is disabled or removed', gone: true };
       }
     } catch (err) {
-      outcome = { ok: false, statusCode: null, error: (err as Error).message };
+      const e = err as Error;
+      const late = signal.aborted ? 'abandoned before its claim lapsed, to be retried' : e.name === 'TimeoutError' ? 'timed out' : undefined;
+      outcome = { ok: false, statusCode: null, error: late ? `no answer within ${Date.now() - started} ms; ${late}` : e.message };
     }
     const now = clock.now();
     await em.fork().transactional(async (tem) => {
@@ -146,21 +170,23 @@ export class NotificationWorker {
     logger.info({ deliveryId: d.id, channel: d.channel, event: n.event, ok: outcome.ok, status: outcome.statusCode, attempt: d.attempts }, outcome.ok ? 'notification delivered' : 'notification delivery failed');
   }
 
-  /** POSTs a Standard Webhooks message; no redirects, bounded time. */
-  async #post(endpoint: Row, n: Row): Promise<Outcome> {
-    const url = await assertDeliverableUrl(endpoint.url, this.opts.allowPrivateWebhooks);
+  /**
+   * POSTs a Standard Webhooks message through the webhook guard (every address connected to is
+   * checked), with no redirects, bounded time, and at most 64 KB of the answer read.
+   */
+  async #post(endpoint: Row, n: Row, deadline: AbortSignal): Promise<Outcome> {
+    const url = webhookUrl(endpoint.url, this.opts.allowPrivateWebhooks);
     const id = `msg_${n.id}`;
     const timestamp = Math.floor(this.opts.clock.now().getTime() / 1000);
     const body = JSON.stringify({ type: n.event, timestamp: new Date(n.created_at).toISOString(), data: { accountId: n.account_id, accountName: n.account_name, ...n.payload } });
     const secret = this.opts.secretBox().open(endpoint.secret_sealed);
-    const res = await fetch(url, {
+    const res = await outboundRequest(this.#guard, url, {
       method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+      signal: AbortSignal.any([deadline, AbortSignal.timeout(this.opts.timeoutMs ?? 15_000)]),
+      maxBytes: WEBHOOK_ANSWER_MAX_BYTES,
       headers: { 'content-type': 'application/json', 'user-agent': 'psa-sync-webhooks', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(secret, id, timestamp, body) },
       body,
     });
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
     return { ok: false, statusCode: res.status, error: `HTTP ${res.status}`, gone: res.status === 410 };
   }

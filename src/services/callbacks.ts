@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import type { HttpPolicy } from '../connector/http.js';
+import { psaGuard, type HttpPolicy } from '../connector/http.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
@@ -12,12 +12,9 @@ import type { Orm } from '../db/orm.js';
 import { exec } from '../db/sql.js';
 import type { SyncEngine } from '../reconcile/engine.js';
 import type { CallbackApi, PsaCallback } from '../connector/contract.js';
+import { CallbackKeys } from './callback-keys.js';
 
-const KEY_TTL_MS = 5 * 60_000;
-const KEY_TIMEOUT_MS = 10_000;
-const KEY_MAX_BYTES = 64 * 1024;
 const ACTIONS = new Set(['added', 'updated', 'deleted']);
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** What a callback POST came to. */
 export type CallbackOutcome = { status: 'queued' | 'duplicate' | 'ignored'; memberId?: string };
@@ -28,7 +25,7 @@ export type CallbackOutcome = { status: 'queued' | 'duplicate' | 'ignored'; memb
  * names a member to re-read; the daily full sync stays the judge.
  */
 export class CallbackService {
-  readonly #keys = new Map<string, { key: string; until: number }>();
+  readonly #keys: CallbackKeys;
   #auto = false;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
@@ -41,7 +38,9 @@ export class CallbackService {
     private readonly logger: Logger,
     private readonly engine: SyncEngine,
     private readonly policy: HttpPolicy,
-  ) {}
+  ) {
+    this.#keys = new CallbackKeys(() => psaGuard(this.policy), clock);
+  }
 
   /**
    * In a daemon, a callback is acted on within a fraction of a second by the replica that took it
@@ -105,9 +104,12 @@ export class CallbackService {
   }
 
   /**
-   * Takes one callback in: the signature is checked against the key at `Metadata.key_url`, fetched
-   * only from the account's own ConnectWise host; a message id already seen is dropped; the member
-   * is queued for a coalesced run. Nothing is read from the PSA here, so the answer is fast.
+   * Takes one callback in. Before any key is fetched: the payload must be JSON naming this
+   * account's ConnectWise company (`CompanyId`, any case) and a `Metadata.key_url` on the account's
+   * own ConnectWise host. Then the signature is checked against that key (cached, and fetched
+   * within a per-account budget: see CallbackKeys); a message id already seen is dropped; the
+   * member is queued for a coalesced run. Nothing is read from the PSA here, so the answer is fast.
+   * Every refusal is a 4xx naming its reason.
    */
   async receive(accountKey: string, rawBody: string, signature: string): Promise<CallbackOutcome> {
     const account = /^[A-Za-z0-9_-]{8,64}$/.test(accountKey) ? await getAccountByPublicKey(this.orm.em.fork(), accountKey) : undefined;
@@ -118,10 +120,17 @@ export class CallbackService {
     } catch {
       throw new InputError('the callback body is not JSON');
     }
-    const keyUrl = payload?.Metadata?.key_url;
+    if (!payload || typeof payload !== 'object') throw new InputError('the callback body is not a JSON object');
+    const settings = JSON.parse(this.secretBox().open(account.settingsSealed)) as { site: string; companyId: string };
+    const companyId = typeof payload.CompanyId === 'string' || typeof payload.CompanyId === 'number' ? String(payload.CompanyId) : '';
+    if (companyId === '') throw new InputError('the callback has no CompanyId');
+    // On a shared ConnectWise host anyone's tenant can have keys served; the company must be ours.
+    if (companyId.trim().toLowerCase() !== settings.companyId.trim().toLowerCase()) {
+      throw new UnauthenticatedError("the callback's CompanyId is not this account's ConnectWise company; no key was fetched");
+    }
+    const keyUrl = payload.Metadata?.key_url;
     if (typeof keyUrl !== 'string') throw new InputError('the callback has no Metadata.key_url');
-    const site = (JSON.parse(this.secretBox().open(account.settingsSealed)) as { site: string }).site;
-    const key = await this.#signingKey(keyUrl, site);
+    const key = await this.#keys.get(account.id, keyUrl, settings.site);
     const expected = createHmac('sha256', createHash('sha256').update(key).digest()).update(rawBody, 'utf8').digest();
     const given = Buffer.from(signature, 'base64');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthenticatedError('the callback signature does not match');
@@ -171,47 +180,5 @@ export class CallbackService {
     if (!connector.callbacks) throw new ConflictError(`${connector.displayName} accounts have no callbacks; only ConnectWise accounts do`);
     const settings = connector.parseSettings(JSON.parse(this.secretBox().open(account.settingsSealed)));
     return { account, api: connector.callbacks(settings, { logger: this.logger, policy: this.policy }) };
-  }
-
-  /**
-   * The signing key at `key_url`, trusted only on the account's own ConnectWise host (HTTPS unless
-   * that site is loopback, as in tests); no redirects, 10 s, 64 KB at most; cached five minutes.
-   */
-  async #signingKey(keyUrl: string, site: string): Promise<string> {
-    let url: URL;
-    try {
-      url = new URL(keyUrl);
-    } catch {
-      throw new UnauthenticatedError('the callback key_url is not a URL');
-    }
-    const own = new URL(site);
-    const loopback = LOOPBACK.has(own.hostname);
-    if (url.host !== own.host || url.username || url.password || url.hash || (url.protocol !== 'https:' && !(loopback && url.protocol === own.protocol))) {
-      throw new UnauthenticatedError("the callback's key_url is not on this account's ConnectWise host; it was not fetched");
-    }
-    const cached = this.#keys.get(url.href);
-    if (cached && cached.until > Date.now()) return cached.key;
-    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(KEY_TIMEOUT_MS) }).catch((cause: unknown) => {
-      throw new UnauthenticatedError(`the callback signing key could not be fetched (${(cause as Error).name})`);
-    });
-    const reader = res.body?.getReader();
-    let text = '';
-    let bytes = 0;
-    const decoder = new TextDecoder();
-    for (;;) {
-      const chunk = reader ? await reader.read() : { done: true, value: undefined };
-      if (chunk.done) break;
-      const value = chunk.value!;
-      bytes += value.byteLength;
-      if (bytes > KEY_MAX_BYTES) {
-        await reader!.cancel();
-        throw new UnauthenticatedError('the callback signing key answer is too large');
-      }
-      text += decoder.decode(value, { stream: true });
-    }
-    const key = res.ok ? (JSON.parse(text || 'null') as { signing_key?: unknown } | null)?.signing_key : undefined;
-    if (typeof key !== 'string' || key === '') throw new UnauthenticatedError('the callback signing key could not be read');
-    this.#keys.set(url.href, { key, until: Date.now() + KEY_TTL_MS });
-    return key;
   }
 }

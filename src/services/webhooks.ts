@@ -10,6 +10,7 @@ import { WebhookEndpointSchema } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import { exec } from '../db/sql.js';
 import { assertCanChange, assertCanRead } from '../access/policy.js';
+import type { OutboundGuard } from '../net/outbound-guard.js';
 import { assertDeliverableUrl } from '../notify/address-guard.js';
 import { raiseEvent } from '../notify/events.js';
 import { newWebhookSecret } from '../notify/webhook-signature.js';
@@ -37,13 +38,15 @@ export class WebhookService {
     private readonly clock: Clock,
     private readonly secretBox: () => SecretBox,
     private readonly allowPrivate: boolean,
+    /** The guard deliveries connect through (see notify/address-guard.ts). */
+    private readonly guard: OutboundGuard,
   ) {}
 
   /** Adds an endpoint; answers its signing secret (`whsec_…`), shown this once. */
   async add(accountId: string, url: string, actor: string, caller?: Principal): Promise<{ endpoint: WebhookView; secret: string }> {
     requireId('account', accountId);
     if (caller) assertCanChange(caller, accountId, `account ${accountId}`, 'add webhooks');
-    const checked = await assertDeliverableUrl(url, this.allowPrivate);
+    const checked = await assertDeliverableUrl(url, this.guard, this.allowPrivate);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
     const secret = newWebhookSecret();
