@@ -11,7 +11,7 @@ import { PersonSchema, type PersonEntity, type PersonRole } from '../db/entities
 import { exec } from '../db/sql.js';
 import { getMember } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setScope, type PersonView } from '../db/people-repository.js';
+import { countSignInAdmins, findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setScope, type PersonView } from '../db/people-repository.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import type { Mailer } from '../notify/mailer.js';
 import { activationMail } from '../notify/templates.js';
@@ -227,12 +227,13 @@ export class PeopleService {
   }
 
   async #hasActivatedAdmin(em: EntityManager, accountId: string): Promise<boolean> {
-    return (await em.count(PersonSchema, { account: accountId, role: 'admin', suspendedAt: null, activatedAt: { $ne: null } })) > 0;
+    return (await countSignInAdmins(em, accountId)) > 0;
   }
 
   async #assertNotLastAdmin(em: EntityManager, accountId: string, person: PersonEntity): Promise<void> {
-    if (person.suspendedAt) return;
     const admins = await lockSignInAdmins(em, accountId);
+    // A pending invitation or a suspended admin takes no one's sign-in away.
+    if (!admins.some((a) => a.id === person.id)) return;
     if (!new LastAdmin(new Set(admins.map((a) => a.id)), admins.length).release()) throw new ConflictError(LastAdmin.words(`${person.name} (${person.email})`));
   }
 
