@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { AppError } from '../core/errors.js';
 import { httpError } from '../http/errors.js';
+import type { RequestLogConfig } from '../http/request-log.js';
 import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.js';
 import { PASSWORD_RULES } from '../people/password-policy.js';
 import type { SignIn } from '../services/auth.js';
@@ -72,9 +73,11 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
     }
   });
 
+  // The link's token is in the path: the request log names the route's pattern instead.
+  const LINK_PAGE = { config: { ...CONSOLE_PUBLIC.config, secretPath: true } satisfies RequestLogConfig };
   for (const kind of ['activate', 'reset'] as const) {
-    server.get<{ Params: { token: string } }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
-    server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => {
+    server.get<{ Params: { token: string } }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
+    server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => {
       try {
         const s = kind === 'activate' ? await app.auth.activate(req.params.token, req.body?.password ?? '', client(req)) : await app.auth.reset(req.params.token, req.body?.password ?? '', client(req));
         return signedIn(reply, app, s, '/');
