@@ -32,6 +32,12 @@ export interface SignIn {
   person: PersonView;
 }
 
+/** An attempt counted against a limit before its password is checked: the key and the window it counts in. */
+interface Reservation {
+  key: string;
+  windowStartedAt: Date;
+}
+
 /** Where a sign-in came from (kept on the session; the address also keys the rate limit). */
 export interface ClientInfo {
   ip: string;
@@ -80,21 +86,33 @@ export class AuthService {
     return this.#useLink('reset', token, password, client);
   }
 
-  /** Email and password. Refused (429) after too many failures from the address or for the person. */
+  /**
+   * Email and password. Refused (429) after too many failures from the address or for the person.
+   * The attempt is counted before the password is checked, so attempts made at once cannot all
+   * pass the limit while their hashes wait; a right password gives its count back.
+   */
   async login(emailInput: string, password: string, client: ClientInfo): Promise<SignIn> {
     const email = emailInput.trim().toLowerCase();
     const em = this.orm.em.fork();
-    await this.#assertNotThrottled(em, client.ip, email);
-    const person = email ? await findPersonByEmail(em, email) : null;
-    const ok = person?.passwordHash ? await this.hasher.verify(password, person.passwordHash) : (await this.hasher.verify(password, await this.#dummy()), false);
+    const reserved = await this.#reserveAttempt(client.ip, email);
+    let person: PersonEntity | null;
+    let ok: boolean;
+    try {
+      person = email ? await findPersonByEmail(em, email) : null;
+      ok = person?.passwordHash ? await this.hasher.verify(password, person.passwordHash) : (await this.hasher.verify(password, await this.#dummy()), false);
+    } catch (err) {
+      // Not a wrong password (the hash queue is full, or the database failed): it counts for nothing.
+      await this.#releaseAttempt(reserved);
+      throw err;
+    }
     if (!ok || !person || !person.activatedAt) {
-      await this.#recordFailure(client.ip, email, person);
+      if (person) await this.#auditFailure(email, person);
       throw new UnauthenticatedError('the email or password is wrong');
     }
+    await this.#releaseAttempt(reserved, { rightPassword: true });
     if (person.suspendedAt) {
       throw new ForbiddenError(`your sign-in is suspended because your member record is not Active${person.account ? ' in its account' : ''}; ask an admin of your account`);
     }
-    await em.nativeDelete(SigninThrottleSchema, { key: `person:${email}` });
     if (this.hasher.needsRehash(person.passwordHash!)) {
       await em.nativeUpdate(PersonSchema, { id: person.id }, { passwordHash: await this.hasher.hash(password) });
     }
@@ -188,45 +206,66 @@ export class AuthService {
     return { sessionToken, csrfToken, expiresAt, person: (await personView(em, person.id, now))! };
   }
 
-  async #assertNotThrottled(em: EntityManager, ip: string, email: string): Promise<void> {
-    const since = new Date(this.clock.now().getTime() - WINDOW_MS);
-    const rows = await em.find(SigninThrottleSchema, { key: { $in: [`address:${ip}`, `person:${email}`] }, windowStartedAt: { $gt: since } });
-    for (const row of rows) {
-      const limit = row.key.startsWith('address:') ? this.env.sessions.failuresPerAddress : this.env.sessions.failuresPerPerson;
-      if (row.failures >= limit) {
-        const retryAfterS = Math.max(1, Math.ceil((row.windowStartedAt.getTime() + WINDOW_MS - this.clock.now().getTime()) / 1000));
-        throw new RateLimitedError(`too many failed sign-ins ${row.key.startsWith('address:') ? 'from this address' : 'for this email'}; try again in ${Math.ceil(retryAfterS / 60)} minutes, or reset the password`, retryAfterS);
-      }
-    }
-  }
-
-  /** Counts a failure per address and per email (atomically, for every replica); audits it per person, in aggregate. */
-  async #recordFailure(ip: string, email: string, person: PersonEntity | null): Promise<void> {
+  /**
+   * Counts one attempt for the address and for the email (atomically, for every replica), unless
+   * either has reached its limit in the window: then nothing is counted and the attempt is refused.
+   */
+  async #reserveAttempt(ip: string, email: string): Promise<Reservation[]> {
     const em = this.orm.em.fork();
-    const now = this.clock.now();
-    const bump = (key: string) =>
-      exec<{ failures: number; audit_entry_id: string | null; window_started_at: Date }>(
+    const keys: { key: string; limit: number; words: string }[] = [
+      ...(email ? [{ key: `person:${email}`, limit: this.env.sessions.failuresPerPerson, words: 'for this email' }] : []),
+      { key: `address:${ip}`, limit: this.env.sessions.failuresPerAddress, words: 'from this address' },
+    ];
+    const reserved: Reservation[] = [];
+    for (const { key, limit, words } of keys) {
+      const now = this.clock.now();
+      const [row] = await exec<{ window_started_at: Date }>(
         em,
         `insert into signin_throttle (key, window_started_at, failures) values (?, ?, 1)
          on conflict (key) do update set
            failures = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then 1 else signin_throttle.failures + 1 end,
            audit_entry_id = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then null else signin_throttle.audit_entry_id end,
            window_started_at = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then excluded.window_started_at else signin_throttle.window_started_at end
-         returning failures, audit_entry_id, window_started_at`,
-        [key, now, now, now, now],
+         where signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' or signin_throttle.failures < ?
+         returning window_started_at`,
+        [key, now, now, now, now, now, limit],
       );
-    await bump(`address:${ip}`);
-    if (!email) return;
-    const [row] = await bump(`person:${email}`);
-    if (!person || !row) return;
-    // One audit entry per person per window, its count kept current: "sign-in failures in aggregate".
-    const after = { failures: row.failures, since: new Date(row.window_started_at).toISOString(), lastAt: now.toISOString() };
-    if (row.audit_entry_id) {
-      await em.nativeUpdate(AuditEntrySchema, { id: String(row.audit_entry_id) }, { after });
-    } else {
-      const id = await recordAudit(em, { accountId: person.account ?? null, actor: 'sign-in', action: 'auth.signin_failed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after, reason: null }, now);
-      await em.nativeUpdate(SigninThrottleSchema, { key: `person:${email}` }, { auditEntryId: id });
+      if (row) {
+        reserved.push({ key, windowStartedAt: new Date(row.window_started_at) });
+        continue;
+      }
+      await this.#releaseAttempt(reserved);
+      const [full] = await exec<{ window_started_at: Date }>(em, 'select window_started_at from signin_throttle where key = ?', [key]);
+      const endsAt = (full ? new Date(full.window_started_at).getTime() : now.getTime()) + WINDOW_MS;
+      const retryAfterS = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
+      throw new RateLimitedError(`too many failed sign-ins ${words}; try again in ${Math.ceil(retryAfterS / 60)} minutes, or reset the password`, retryAfterS);
     }
+    return reserved;
+  }
+
+  /** Gives counted attempts back (not a failure after all); a right password clears the person's count. */
+  async #releaseAttempt(reserved: Reservation[], options: { rightPassword?: boolean } = {}): Promise<void> {
+    const em = this.orm.em.fork();
+    for (const r of reserved) {
+      if (options.rightPassword && r.key.startsWith('person:')) await em.nativeDelete(SigninThrottleSchema, { key: r.key });
+      else await exec(em, 'update signin_throttle set failures = greatest(failures - 1, 0) where key = ? and window_started_at = ?', [r.key, r.windowStartedAt]);
+    }
+  }
+
+  /** Audits a person's failed sign-ins in aggregate: one entry per person per window, its count kept current. */
+  async #auditFailure(email: string, person: PersonEntity): Promise<void> {
+    const now = this.clock.now();
+    await this.orm.em.fork().transactional(async (tem) => {
+      const [row] = await exec<{ failures: number; audit_entry_id: string | null; window_started_at: Date }>(tem, 'select failures, audit_entry_id, window_started_at from signin_throttle where key = ? for update', [`person:${email}`]);
+      if (!row) return;
+      const after = { failures: row.failures, since: new Date(row.window_started_at).toISOString(), lastAt: now.toISOString() };
+      if (row.audit_entry_id) {
+        await tem.nativeUpdate(AuditEntrySchema, { id: String(row.audit_entry_id) }, { after });
+        return;
+      }
+      const id = await recordAudit(tem, { accountId: person.account ?? null, actor: 'sign-in', action: 'auth.signin_failed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after, reason: null }, now);
+      await tem.nativeUpdate(SigninThrottleSchema, { key: `person:${email}` }, { auditEntryId: id });
+    });
   }
 
   async #sendReset(email: string): Promise<void> {
