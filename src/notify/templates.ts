@@ -31,13 +31,26 @@ export function testMail(publicUrl: string): MailContent {
 
 const ROLE_WORDS: Record<string, string> = { admin: 'an admin', account_manager: 'an account manager', employee: 'an employee', support: 'support' };
 
-/** The activation email: a link valid 7 days, usable once, that sets a password and signs in. */
-export function activationMail(input: { name: string; role: string; accountName: string | null; link: string; expiresAt: Date }): MailContent {
+/** "Monday 8 June 2026, 22:00 (Pacific/Auckland)": an instant as a person in `timeZone` reads it. */
+export function dateTimeIn(instant: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${parts.hour}:${parts.minute} (${timeZone})`;
+}
+
+/**
+ * The activation email: a link valid `validDays` (7), usable once, that sets a password and signs
+ * in. Says until when, in the account's time zone (UTC for support).
+ */
+export function activationMail(input: { name: string; role: string; accountName: string | null; link: string; expiresAt: Date; validDays: number; timeZone: string }): MailContent {
   const title = input.accountName ? `You have been invited to ${input.accountName} on psa-sync` : 'You have been invited to psa-sync support';
   const lines = [
     `Hello ${input.name},`,
     input.accountName ? `You have been given access as ${ROLE_WORDS[input.role] ?? input.role} of ${input.accountName}.` : 'You have been given support access to every account.',
-    `Choose a password with the link below to sign in. It works once, until ${input.expiresAt.toUTCString()}; if it has expired, ask for a new one.`,
+    `Choose a password with the link below to sign in. The link is valid for ${input.validDays} days, until ${dateTimeIn(input.expiresAt, input.timeZone)}, and works once; if it has expired, ask an admin of your account (or use "Forgot your password?" on the sign-in page) for a new one.`,
   ];
   return {
     subject: title,

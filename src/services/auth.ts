@@ -13,6 +13,7 @@ import { endSessions, findPersonByEmail, issueLink, personView, scopeOf, type Pe
 import { exec } from '../db/sql.js';
 import type { Mailer } from '../notify/mailer.js';
 import { resetMail } from '../notify/templates.js';
+import { activationMailFor } from '../people/activation-mail.js';
 import { LINK_TTL_MS, linkUrl, newSecret, sha256, type LinkPurpose } from '../people/links.js';
 import type { PasswordHasher } from '../people/password-hasher.js';
 import { passwordProblem } from '../people/password-policy.js';
@@ -125,8 +126,9 @@ export class AuthService {
   }
 
   /**
-   * "Forgot password": mails a reset link valid 1 hour to a person who can sign in. Answers the
-   * same, and as fast, whether or not the email exists: the lookup and mail happen afterwards.
+   * "Forgot password": mails a reset link valid 1 hour to a person who can sign in, or a fresh
+   * activation link to one who never accepted their invitation. Answers the same, and as fast,
+   * whether or not the email exists: the lookup and mail happen afterwards.
    */
   forgot(emailInput: string): void {
     const email = emailInput.trim().toLowerCase();
@@ -179,6 +181,8 @@ export class AuthService {
       }
       const person = (await tem.findOne(PersonSchema, { id: used[0].person_id }))!;
       if (person.suspendedAt) throw new ForbiddenError('your member record is not Active, so you cannot sign in; ask an admin of your account');
+      // Only an invitation's link activates: a reset link never stands in for it (it would skip the invitation's own expiry).
+      if (purpose === 'reset' && !person.activatedAt) throw new LinkError('you have not accepted your invitation yet, so this reset link cannot set a first password; use the activation link from your invitation email, or ask for a new one with "Forgot your password?"');
       person.passwordHash = passwordHash;
       person.activatedAt ??= now;
       person.updatedAt = now;
@@ -268,6 +272,20 @@ export class AuthService {
     });
   }
 
+  /**
+   * "Forgot password" from someone who never accepted their invitation: a fresh activation link
+   * (7 days; earlier ones stop working), never a reset link. They stay invited until they use it.
+   */
+  async #resendActivation(person: PersonEntity, now: Date): Promise<void> {
+    const token = newSecret();
+    const account = person.account ? await getAccount(this.orm.em.fork(), person.account) : undefined;
+    await this.orm.em.fork().transactional(async (tem) => {
+      await issueLink(tem, { id: randomUUID(), person: person.id, purpose: 'activation', tokenHash: sha256(token), expiresAt: new Date(now.getTime() + LINK_TTL_MS.activation), createdAt: now });
+      await recordAudit(tem, { accountId: person.account ?? null, actor: 'forgot password', action: 'person.invitation_resent', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after: { personId: person.id, email: person.email, role: person.role }, reason: null }, now);
+    });
+    await this.mailer.send(person.email, activationMailFor(this.env.publicUrl, person, account ?? null, token, now));
+  }
+
   async #sendReset(email: string): Promise<void> {
     const em = this.orm.em.fork();
     const now = this.clock.now();
@@ -283,6 +301,7 @@ export class AuthService {
       [`reset:${email}`, now, now, now],
     );
     if (count && count.failures > RESETS_PER_WINDOW) return;
+    if (!person.activatedAt) return this.#resendActivation(person, now);
     const token = newSecret();
     const expiresAt = new Date(now.getTime() + LINK_TTL_MS.reset);
     await em.transactional((tem) => issueLink(tem, { id: randomUUID(), person: person.id, purpose: 'reset', tokenHash: sha256(token), expiresAt, createdAt: now }));
