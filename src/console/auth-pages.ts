@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { AppError } from '../core/errors.js';
+import { AppError, RateLimitedError } from '../core/errors.js';
 import { httpError } from '../http/errors.js';
 import type { RequestLogConfig } from '../http/request-log.js';
 import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.js';
@@ -61,10 +61,11 @@ ${rules()}
   );
 }
 
-/** The words of a refused request, for the form that shows it again. */
-function refusal(err: unknown): { status: number; message: Html } {
+/** The words of a refused request, for the form that shows it again (a 429 also says when to retry). */
+function refusal(reply: FastifyReply, err: unknown): { status: number; message: Html } {
   if (!(err instanceof AppError)) throw err;
   const { status, body } = httpError(err);
+  if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterS));
   return { status, message: alert('error', body.error.message) };
 }
 
@@ -84,7 +85,7 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
     try {
       return signedIn(reply, app, await app.auth.login(email, req.body?.password ?? '', client(req)), req.body?.next ?? '/');
     } catch (err) {
-      const { status, message } = refusal(err);
+      const { status, message } = refusal(reply, err);
       return sendHtml(reply, loginPage(safeNext(req.body?.next, app.env.publicUrl), message, email), status);
     }
   });
@@ -98,7 +99,7 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
         const s = kind === 'activate' ? await app.auth.activate(req.params.token, req.body?.password ?? '', client(req)) : await app.auth.reset(req.params.token, req.body?.password ?? '', client(req));
         return signedIn(reply, app, s, '/');
       } catch (err) {
-        const { status, message } = refusal(err);
+        const { status, message } = refusal(reply, err);
         return sendHtml(reply, passwordPage(kind, req.params.token, message), status);
       }
     });

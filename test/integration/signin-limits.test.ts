@@ -44,6 +44,10 @@ describe('sign-in limits under concurrency', () => {
     for (const r of answers.filter((x) => x.statusCode !== 401)) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     // The limit holds for the right password too, and the aggregate audit entry counts what was checked.
     expect((await login(session.email, TEST_PASSWORD)).statusCode).toBe(429);
+    const page = await server.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ email: session.email, password: TEST_PASSWORD }).toString() });
+    expect(page.statusCode).toBe(429);
+    expect(page.body).toContain('too many failed sign-ins for this email');
+    expect(Number(page.headers['retry-after'])).toBeGreaterThan(0);
     const [row] = await query(t.url, `select failures from signin_throttle where key = $1`, [`person:${session.email}`]);
     expect(row!.failures).toBeLessThanOrEqual(PER_PERSON);
   });
