@@ -59,11 +59,15 @@ export class PasswordHasher {
     return !parsed || parsed.params.ln !== this.params.ln || parsed.params.r !== this.params.r || parsed.params.p !== this.params.p;
   }
 
+  /** Throws the `RateLimitedError` a hash would get now (the queue is full), so a caller can refuse before any other work. */
+  assertRoom(): void {
+    if (this.#running < this.concurrency || this.#waiting.length < this.maxWaiting) return;
+    const retryAfterS = Math.max(1, Math.ceil(((this.#waiting.length / this.concurrency + 1) * this.#averageMs) / 1000));
+    throw new RateLimitedError(`too many sign-ins are being checked at once; try again in ${retryAfterS} second${retryAfterS === 1 ? '' : 's'}`, retryAfterS);
+  }
+
   async #bounded<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.concurrency && this.#waiting.length >= this.maxWaiting) {
-      const retryAfterS = Math.max(1, Math.ceil(((this.#waiting.length / this.concurrency + 1) * this.#averageMs) / 1000));
-      throw new RateLimitedError(`too many sign-ins are being checked at once; try again in ${retryAfterS} second${retryAfterS === 1 ? '' : 's'}`, retryAfterS);
-    }
+    this.assertRoom();
     while (this.#running >= this.concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#running++;
     this.#peak = Math.max(this.#peak, this.#running);

@@ -94,6 +94,7 @@ export class AuthService {
    */
   async login(emailInput: string, password: string, client: ClientInfo): Promise<SignIn> {
     const email = emailInput.trim().toLowerCase();
+    this.hasher.assertRoom();
     const em = this.orm.em.fork();
     const reserved = await this.#reserveAttempt(client.ip, email);
     let person: PersonEntity | null;
@@ -167,6 +168,7 @@ export class AuthService {
   async #useLink(purpose: LinkPurpose, token: string, password: string, client: ClientInfo): Promise<SignIn> {
     const problem = passwordProblem(password);
     if (problem) throw new InputError(problem);
+    this.hasher.assertRoom();
     const tokenHash = sha256(token);
     const em = this.orm.em.fork();
     // Diagnose before the slow hash; the update below is the judge (single use, even under a race).

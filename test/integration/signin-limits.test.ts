@@ -54,8 +54,8 @@ describe('sign-in limits under concurrency', () => {
 
   it('a full hash queue refuses at once with 429 and Retry-After, and counts no failure', async () => {
     const session = await signIn(t.app, server, { accountId, memberId: m.user2!, role: 'employee' });
-    // Occupy the running slot and every waiting place with slow hashes (2^16: tens of milliseconds each).
-    const slow = await new PasswordHasher(1, { ln: 16, r: 8, p: 1 }).hash('Slow-Pass-1');
+    // Occupy the running slot and every waiting place with slow hashes (2^17: a quarter second or more each).
+    const slow = await new PasswordHasher(1, { ln: 17, r: 8, p: 1 }).hash('Slow-Pass-1');
     const busy = Array.from({ length: PER_PERSON }, (_, i) => hasher.verify(`x${i}`, slow));
     try {
       const refused = await login(session.email, TEST_PASSWORD);
