@@ -3,11 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../access/principal.js';
 import type { Env } from '../config/env.js';
 import type { Clock } from '../core/clock.js';
-import { AppError, ForbiddenError, InputError, RateLimitedError, UnauthenticatedError } from '../core/errors.js';
+import { AppError, ForbiddenError, InputError, UnauthenticatedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { getAccount } from '../db/account-repository.js';
 import { recordAudit } from '../db/audit-repository.js';
-import { AuditEntrySchema, AuthLinkSchema, PersonSchema, PersonSessionSchema, SigninThrottleSchema, type PersonEntity } from '../db/entities.js';
+import { AuthLinkSchema, PersonSchema, PersonSessionSchema, type PersonEntity } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import { endSessions, findPersonByEmail, issueLink, personView, scopeOf, type PersonView } from '../db/people-repository.js';
 import { exec } from '../db/sql.js';
@@ -17,6 +17,7 @@ import { activationMailFor } from '../people/activation-mail.js';
 import { LINK_TTL_MS, linkUrl, newSecret, sha256, type LinkPurpose } from '../people/links.js';
 import type { PasswordHasher } from '../people/password-hasher.js';
 import { passwordProblem } from '../people/password-policy.js';
+import { SignInLimits } from './signin-limits.js';
 
 /** A link that cannot be used: unknown, used, or expired. HTTP 400 with code `link_invalid`. */
 export class LinkError extends AppError {
@@ -33,19 +34,12 @@ export interface SignIn {
   person: PersonView;
 }
 
-/** An attempt counted against a limit before its password is checked: the key and the window it counts in. */
-interface Reservation {
-  key: string;
-  windowStartedAt: Date;
-}
-
 /** Where a sign-in came from (kept on the session; the address also keys the rate limit). */
 export interface ClientInfo {
   ip: string;
   userAgent?: string;
 }
 
-const WINDOW_MS = 15 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 /** Reset emails one address may be sent per window, however often "forgot" is pressed. */
 const RESETS_PER_WINDOW = 3;
@@ -62,6 +56,7 @@ const LINK_WORDS: Record<LinkPurpose, { used: string; expired: string }> = {
  */
 export class AuthService {
   #dummyHash: Promise<string> | undefined;
+  private readonly limits: SignInLimits;
 
   constructor(
     private readonly orm: Orm,
@@ -70,7 +65,9 @@ export class AuthService {
     private readonly mailer: Mailer,
     private readonly env: Pick<Env, 'publicUrl' | 'sessions'>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.limits = new SignInLimits(orm, clock, env.sessions);
+  }
 
   /** Unknown emails cost a verify too, so the answer's timing does not tell which emails exist. */
   #dummy(): Promise<string> {
@@ -96,7 +93,7 @@ export class AuthService {
     const email = emailInput.trim().toLowerCase();
     this.hasher.assertRoom();
     const em = this.orm.em.fork();
-    const reserved = await this.#reserveAttempt(client.ip, email);
+    const reserved = await this.limits.reserve(client.ip, email);
     let person: PersonEntity | null;
     let ok: boolean;
     try {
@@ -104,14 +101,14 @@ export class AuthService {
       ok = person?.passwordHash ? await this.hasher.verify(password, person.passwordHash) : (await this.hasher.verify(password, await this.#dummy()), false);
     } catch (err) {
       // Not a wrong password (the hash queue is full, or the database failed): it counts for nothing.
-      await this.#releaseAttempt(reserved);
+      await this.limits.release(reserved);
       throw err;
     }
     if (!ok || !person || !person.activatedAt) {
-      if (person) await this.#auditFailure(email, person);
+      if (person) await this.limits.auditFailure(email, person);
       throw new UnauthenticatedError('the email or password is wrong');
     }
-    await this.#releaseAttempt(reserved, { rightPassword: true });
+    await this.limits.release(reserved, { rightPassword: true });
     if (person.suspendedAt) {
       throw new ForbiddenError(`your sign-in is suspended because your member record is not Active${person.account ? ' in its account' : ''}; ask an admin of your account`);
     }
@@ -213,68 +210,6 @@ export class AuthService {
   }
 
   /**
-   * Counts one attempt for the address and for the email (atomically, for every replica), unless
-   * either has reached its limit in the window: then nothing is counted and the attempt is refused.
-   */
-  async #reserveAttempt(ip: string, email: string): Promise<Reservation[]> {
-    const em = this.orm.em.fork();
-    const keys: { key: string; limit: number; words: string }[] = [
-      ...(email ? [{ key: `person:${email}`, limit: this.env.sessions.failuresPerPerson, words: 'for this email' }] : []),
-      { key: `address:${ip}`, limit: this.env.sessions.failuresPerAddress, words: 'from this address' },
-    ];
-    const reserved: Reservation[] = [];
-    for (const { key, limit, words } of keys) {
-      const now = this.clock.now();
-      const [row] = await exec<{ window_started_at: Date }>(
-        em,
-        `insert into signin_throttle (key, window_started_at, failures) values (?, ?, 1)
-         on conflict (key) do update set
-           failures = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then 1 else signin_throttle.failures + 1 end,
-           audit_entry_id = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then null else signin_throttle.audit_entry_id end,
-           window_started_at = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then excluded.window_started_at else signin_throttle.window_started_at end
-         where signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' or signin_throttle.failures < ?
-         returning window_started_at`,
-        [key, now, now, now, now, now, limit],
-      );
-      if (row) {
-        reserved.push({ key, windowStartedAt: new Date(row.window_started_at) });
-        continue;
-      }
-      await this.#releaseAttempt(reserved);
-      const [full] = await exec<{ window_started_at: Date }>(em, 'select window_started_at from signin_throttle where key = ?', [key]);
-      const endsAt = (full ? new Date(full.window_started_at).getTime() : now.getTime()) + WINDOW_MS;
-      const retryAfterS = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
-      throw new RateLimitedError(`too many failed sign-ins ${words}; try again in ${Math.ceil(retryAfterS / 60)} minutes, or reset the password`, retryAfterS);
-    }
-    return reserved;
-  }
-
-  /** Gives counted attempts back (not a failure after all); a right password clears the person's count. */
-  async #releaseAttempt(reserved: Reservation[], options: { rightPassword?: boolean } = {}): Promise<void> {
-    const em = this.orm.em.fork();
-    for (const r of reserved) {
-      if (options.rightPassword && r.key.startsWith('person:')) await em.nativeDelete(SigninThrottleSchema, { key: r.key });
-      else await exec(em, 'update signin_throttle set failures = greatest(failures - 1, 0) where key = ? and window_started_at = ?', [r.key, r.windowStartedAt]);
-    }
-  }
-
-  /** Audits a person's failed sign-ins in aggregate: one entry per person per window, its count kept current. */
-  async #auditFailure(email: string, person: PersonEntity): Promise<void> {
-    const now = this.clock.now();
-    await this.orm.em.fork().transactional(async (tem) => {
-      const [row] = await exec<{ failures: number; audit_entry_id: string | null; window_started_at: Date }>(tem, 'select failures, audit_entry_id, window_started_at from signin_throttle where key = ? for update', [`person:${email}`]);
-      if (!row) return;
-      const after = { failures: row.failures, since: new Date(row.window_started_at).toISOString(), lastAt: now.toISOString() };
-      if (row.audit_entry_id) {
-        await tem.nativeUpdate(AuditEntrySchema, { id: String(row.audit_entry_id) }, { after });
-        return;
-      }
-      const id = await recordAudit(tem, { accountId: person.account ?? null, actor: 'sign-in', action: 'auth.signin_failed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after, reason: null }, now);
-      await tem.nativeUpdate(SigninThrottleSchema, { key: `person:${email}` }, { auditEntryId: id });
-    });
-  }
-
-  /**
    * "Forgot password" from someone who never accepted their invitation: a fresh activation link
    * (7 days; earlier ones stop working), never a reset link. They stay invited until they use it.
    */
@@ -293,16 +228,7 @@ export class AuthService {
     const now = this.clock.now();
     const person = email ? await findPersonByEmail(em, email) : null;
     if (!person || person.suspendedAt) return;
-    const [count] = await exec<{ failures: number }>(
-      em,
-      `insert into signin_throttle (key, window_started_at, failures) values (?, ?, 1)
-       on conflict (key) do update set
-         failures = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then 1 else signin_throttle.failures + 1 end,
-         window_started_at = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then excluded.window_started_at else signin_throttle.window_started_at end
-       returning failures`,
-      [`reset:${email}`, now, now, now],
-    );
-    if (count && count.failures > RESETS_PER_WINDOW) return;
+    if ((await this.limits.countResetEmail(email)) > RESETS_PER_WINDOW) return;
     if (!person.activatedAt) return this.#resendActivation(person, now);
     const token = newSecret();
     const expiresAt = new Date(now.getTime() + LINK_TTL_MS.reset);
