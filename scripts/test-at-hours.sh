@@ -18,6 +18,8 @@ files=(
   test/integration/notifications.test.ts
   test/integration/notify-crash.test.ts
   test/integration/people.test.ts
+  test/integration/signin-links.test.ts
+  test/integration/signin-limits.test.ts
   test/integration/tokens.test.ts
   test/integration/held-runs.test.ts
   test/integration/run-claims.test.ts

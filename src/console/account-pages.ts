@@ -81,6 +81,7 @@ function overviewPage(v: Viewer, a: AccountView, latest: Awaited<ReturnType<App[
 <dt>Next run</dt><dd>${a.schedule.state === 'not_scheduled' ? 'not scheduled (survey snippet account)' : when(a.schedule.nextAttemptAt)}</dd>
 <dt>Seats</dt><dd>${seatsText(a)}</dd>
 <dt>Admins who can sign in</dt><dd>${a.admins}</dd>
+${a.pendingAdmins > 0 ? html`<dt>Admins invited, not signed in yet</dt><dd>${a.pendingAdmins}</dd>` : ''}
 </dl></div>
 ${
   admin && a.schedule.state !== 'not_scheduled'

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { AppError } from '../core/errors.js';
+import { AppError, RateLimitedError } from '../core/errors.js';
 import { httpError } from '../access/http-errors.js';
+import type { RequestLogConfig } from '../access/request-log.js';
 import { clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 import { PASSWORD_RULES } from '../people/password-policy.js';
 import type { SignIn } from '../services/auth.js';
@@ -11,8 +12,24 @@ import { CONSOLE, CONSOLE_PUBLIC, seeOther, sendHtml, viewerOf } from './reply.j
 
 type Form = Record<string, string | undefined>;
 
-/** Only a path on this site (never `//other.example` or a URL) may be where sign-in returns to. */
-export const safeNext = (next: string | undefined): string => (next && /^\/(?![/\\])/.test(next) ? next : '/');
+/**
+ * Where sign-in returns to: `next` read the way a browser reads a Location (WHATWG URL, against
+ * the console's own origin: tabs and newlines dropped, a backslash taken as `/`), kept only when it stays
+ * on that origin, and given back as a path that cannot be read as another host. Otherwise `/`.
+ */
+export function safeNext(next: string | undefined, consoleUrl: string): string {
+  if (!next) return '/';
+  const origin = new URL(consoleUrl).origin;
+  let url: URL;
+  try {
+    url = new URL(next, `${origin}/`);
+  } catch {
+    return '/';
+  }
+  // "/.//evil.example" resolves to the path "//evil.example", which a browser would read as a host.
+  if (url.origin !== origin || !url.pathname.startsWith('/') || url.pathname.startsWith('//')) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
+}
 
 const rules = (): Html => html`<ul class="rules" id="pw-rules" aria-live="polite">${PASSWORD_RULES.map((r) => html`<li data-rule="${r.id}">${r.words[0]!.toUpperCase() + r.words.slice(1)}</li>`)}</ul>`;
 
@@ -44,42 +61,45 @@ ${rules()}
   );
 }
 
-/** The words of a refused request, for the form that shows it again. */
-function refusal(err: unknown): { status: number; message: Html } {
+/** The words of a refused request, for the form that shows it again (a 429 also says when to retry). */
+function refusal(reply: FastifyReply, err: unknown): { status: number; message: Html } {
   if (!(err instanceof AppError)) throw err;
   const { status, body } = httpError(err);
+  if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterS));
   return { status, message: alert('error', body.error.message) };
 }
 
 function signedIn(reply: FastifyReply, app: App, s: SignIn, next: string): FastifyReply {
   setSessionCookie(reply, app, s);
-  return seeOther(reply, safeNext(next));
+  return seeOther(reply, safeNext(next, app.env.publicUrl));
 }
 
 const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 
 /** Sign in, activation and reset from the emailed links, forgotten password, sign out (product.md §9). */
 export function registerAuthPages(server: FastifyInstance, app: App): void {
-  server.get<{ Querystring: { next?: string } }>('/login', CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, loginPage(safeNext(req.query.next))));
+  server.get<{ Querystring: { next?: string } }>('/login', CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, loginPage(safeNext(req.query.next, app.env.publicUrl))));
 
   server.post<{ Body: Form }>('/login', CONSOLE_PUBLIC, async (req, reply) => {
     const email = req.body?.email ?? '';
     try {
       return signedIn(reply, app, await app.auth.login(email, req.body?.password ?? '', client(req)), req.body?.next ?? '/');
     } catch (err) {
-      const { status, message } = refusal(err);
-      return sendHtml(reply, loginPage(safeNext(req.body?.next), message, email), status);
+      const { status, message } = refusal(reply, err);
+      return sendHtml(reply, loginPage(safeNext(req.body?.next, app.env.publicUrl), message, email), status);
     }
   });
 
+  // The link's token is in the path: the request log names the route's pattern instead.
+  const LINK_PAGE = { config: { ...CONSOLE_PUBLIC.config, secretPath: true } satisfies RequestLogConfig };
   for (const kind of ['activate', 'reset'] as const) {
-    server.get<{ Params: { token: string } }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
-    server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, CONSOLE_PUBLIC, async (req, reply) => {
+    server.get<{ Params: { token: string } }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
+    server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => {
       try {
         const s = kind === 'activate' ? await app.auth.activate(req.params.token, req.body?.password ?? '', client(req)) : await app.auth.reset(req.params.token, req.body?.password ?? '', client(req));
         return signedIn(reply, app, s, '/');
       } catch (err) {
-        const { status, message } = refusal(err);
+        const { status, message } = refusal(reply, err);
         return sendHtml(reply, passwordPage(kind, req.params.token, message), status);
       }
     });
@@ -88,7 +108,7 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
   const forgotPage = (message?: Html) =>
     bareLayout(
       'Forgot your password?',
-      html`${message ?? ''}<p class="muted">Give your email; if it can sign in, a link to choose a new password (valid 1 hour) is sent to it.</p>
+      html`${message ?? ''}<p class="muted">Give your email; if it can sign in, a link to choose a new password (valid 1 hour) is sent to it. If you never finished setting up your sign-in, a new invitation link (valid 7 days) is sent instead.</p>
 <form method="post" action="/forgot"><label for="email">Email</label><input type="email" id="email" name="email" autocomplete="username" required autofocus>
 <p><button type="submit">Send the link</button></p></form><p><a href="/login">Back to sign in</a></p>`,
     );

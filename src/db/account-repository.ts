@@ -141,11 +141,16 @@ export async function rosterSummary(em: EntityManager, id: string): Promise<{ wi
   return { withPsaId: row?.with_psa_id ?? 0, active: row?.active ?? 0 };
 }
 
-export async function listAccountsWithLastRun(em: EntityManager, only?: string): Promise<(AccountRecord & { lastRun: Row | null; activeMembers: number; signInAdmins: number })[]> {
+/**
+ * Accounts with their last run, Active members, admins who can sign in (the view `signin_admin`)
+ * and admins invited who have not set a password yet (pending invitations, counted apart).
+ */
+export async function listAccountsWithLastRun(em: EntityManager, only?: string): Promise<(AccountRecord & { lastRun: Row | null; activeMembers: number; signInAdmins: number; pendingAdmins: number })[]> {
   const rows: Row[] = await exec(em,
     `select a.*, to_jsonb(r) as last_run,
             (select count(*)::int from member m where m.account_id = a.id and m.active) as active_members,
-            (select count(*)::int from person p where p.account_id = a.id and p.role = 'admin' and p.suspended_at is null) as signin_admins
+            (select count(*)::int from signin_admin p where p.account_id = a.id) as signin_admins,
+            (select count(*)::int from person p where p.account_id = a.id and p.role = 'admin' and p.activated_at is null and p.suspended_at is null) as pending_admins
        from account a
        left join lateral (select id, status, finished_at, error_kind, error_message from sync_run
                            where account_id = a.id order by created_at desc limit 1) r on true
@@ -153,7 +158,7 @@ export async function listAccountsWithLastRun(em: EntityManager, only?: string):
       order by a.name`,
     only ? [only] : [],
   );
-  return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null, activeMembers: r.active_members, signInAdmins: r.signin_admins }));
+  return rows.map((r) => ({ ...toRecord(r), lastRun: r.last_run ?? null, activeMembers: r.active_members, signInAdmins: r.signin_admins, pendingAdmins: r.pending_admins }));
 }
 
 /** The changeable fields of an account; absent fields stay as they are. */

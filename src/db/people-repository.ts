@@ -1,5 +1,5 @@
-import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { exec } from './sql.js';
 import { AuthLinkSchema, PersonSchema, PersonScopeSchema, PersonSessionSchema, type AuthLinkEntity, type PersonEntity, type PersonRole } from './entities.js';
 
 /** A person as the API and CLI show them; never a password hash or a link. */
@@ -66,11 +66,21 @@ export function findPersonByEmail(em: EntityManager, email: string): Promise<Per
 }
 
 /**
- * The account's admins who can sign in (not suspended), locked: the count the last-admin rule
- * judges. Callers hold the account row lock first, so two admins demoting each other serialise.
+ * The account's admins who can sign in, locked: the ones the last-admin rule counts. "Can sign in"
+ * is the database view `signin_admin` (activated and not suspended; a pending invitation is not
+ * one), the one definition the rule, the accounts' count and "no admin" flag, notifications and the
+ * `account.no_admin` trigger share. Callers hold the account row lock first, so two admins demoting
+ * each other serialise.
  */
-export async function lockSignInAdmins(em: EntityManager, accountId: string): Promise<PersonEntity[]> {
-  return em.find(PersonSchema, { account: accountId, role: 'admin', suspendedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+export async function lockSignInAdmins(em: EntityManager, accountId: string): Promise<{ id: string; member: string | null }[]> {
+  const rows = await exec<{ id: string; member_id: string | null }>(em, 'select id, member_id from person where id in (select id from signin_admin where account_id = ?) order by id for update', [accountId]);
+  return rows.map((r) => ({ id: r.id, member: r.member_id }));
+}
+
+/** How many admins of the account can sign in (the view `signin_admin`). */
+export async function countSignInAdmins(em: EntityManager, accountId: string): Promise<number> {
+  const [row] = await exec<{ n: number }>(em, 'select count(*)::int as n from signin_admin where account_id = ?', [accountId]);
+  return row?.n ?? 0;
 }
 
 /** Issues a link (32 random bytes; only the hash is kept); earlier unused links of the purpose stop working. */

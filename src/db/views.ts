@@ -79,9 +79,11 @@ export interface AccountView {
   notificationEmails: string[] | null;
   /** The ConnectWise callback psa-sync registered (product.md §11), and when one last arrived. */
   callback: { registered: boolean; url: string | null; lastReceivedAt: string | null };
-  /** Admins who can sign in (not suspended, invited or active). */
+  /** Admins who can sign in: activated (a password set) and not suspended. */
   admins: number;
-  /** "no admin": nobody can administer the account (new, or its last admin left); support names a first admin. */
+  /** Admins invited who have not set a password yet: pending invitations, not counted in `admins`. */
+  pendingAdmins: number;
+  /** "no admin": no admin can sign in (new, its last admin left, or its admins are only invited); support names a first admin. */
   noAdmin: boolean;
   /** Scheduling state (product.md §4, §6): `nextAttemptAt` is null while waiting for new settings. */
   schedule: {

@@ -1,13 +1,15 @@
 /**
  * "Every account keeps at least one admin who can sign in" (product.md §7), for one change or a
- * bulk one. Built from the admins not suspended, counted under the account lock; each removal of
- * an admin's sign-in (uncheck, demote, remove) asks first, so a bulk action skips the last one.
+ * bulk one. An admin who can sign in has activated (set a password) and is not suspended: a
+ * pending invitation is not one (the database view `signin_admin` says so once, for every user of
+ * the rule). Built from those admins, counted under the account lock; each removal of an admin's
+ * sign-in (uncheck, demote, remove) asks first, so a bulk action skips the last one.
  */
 export class LastAdmin {
   #remaining: number;
 
   constructor(
-    /** Members tied to an admin who can sign in. */
+    /** Members tied to an admin who can sign in (activated, not suspended). */
     private readonly adminMembers: ReadonlySet<string>,
     remaining: number,
   ) {

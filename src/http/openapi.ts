@@ -37,8 +37,9 @@ const accountSchema = {
     surveyAutoAddCap: { type: 'integer' },
     schedule: { type: 'object', description: 'state (ok, backing_off, waiting_for_configuration, not_scheduled), nextAttemptAt, stale, lastCompleteSyncAt' },
     lastRun: { type: ['object', 'null'] },
-    admins: { type: 'integer', description: 'admins who can sign in' },
-    noAdmin: { type: 'boolean', description: '"no admin": support should name a first admin' },
+    admins: { type: 'integer', description: 'admins who can sign in: activated and not suspended' },
+    pendingAdmins: { type: 'integer', description: 'admins invited who have not set a password yet (not counted in admins)' },
+    noAdmin: { type: 'boolean', description: '"no admin": no admin can sign in (pending invitations do not count); support should name a first admin' },
   },
 };
 

@@ -31,13 +31,26 @@ export function testMail(publicUrl: string): MailContent {
 
 const ROLE_WORDS: Record<string, string> = { admin: 'an admin', account_manager: 'an account manager', employee: 'an employee', support: 'support' };
 
-/** The activation email: a link valid 7 days, usable once, that sets a password and signs in. */
-export function activationMail(input: { name: string; role: string; accountName: string | null; link: string; expiresAt: Date }): MailContent {
+/** "Monday 8 June 2026, 22:00 (Pacific/Auckland)": an instant as a person in `timeZone` reads it. */
+export function dateTimeIn(instant: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${parts.hour}:${parts.minute} (${timeZone})`;
+}
+
+/**
+ * The activation email: a link valid `validDays` (7), usable once, that sets a password and signs
+ * in. Says until when, in the account's time zone (UTC for support).
+ */
+export function activationMail(input: { name: string; role: string; accountName: string | null; link: string; expiresAt: Date; validDays: number; timeZone: string }): MailContent {
   const title = input.accountName ? `You have been invited to ${input.accountName} on psa-sync` : 'You have been invited to psa-sync support';
   const lines = [
     `Hello ${input.name},`,
     input.accountName ? `You have been given access as ${ROLE_WORDS[input.role] ?? input.role} of ${input.accountName}.` : 'You have been given support access to every account.',
-    `Choose a password with the link below to sign in. It works once, until ${input.expiresAt.toUTCString()}; if it has expired, ask for a new one.`,
+    `Choose a password with the link below to sign in. The link is valid for ${input.validDays} days, until ${dateTimeIn(input.expiresAt, input.timeZone)}, and works once; if it has expired, ask an admin of your account (or use "Forgot your password?" on the sign-in page) for a new one.`,
   ];
   return {
     subject: title,
@@ -74,7 +87,7 @@ export function eventMail(input: { event: string; accountName: string | null; ac
     'run.failed': [`${account}: Sync Members is failing`, [`The last sync failed: ${p.error?.message ?? 'unknown error'}`, 'Nothing was changed. psa-sync retries on its own; this is the only email for this run of failures.'], runUrl, 'Open the run'],
     'account.auth_blocked': [`${account}: the PSA refused psa-sync's credentials`, [`${p.blockedReason ?? 'The PSA rejected the credentials.'}`, 'Syncing waits until an admin enters new credentials in Settings.'], `${accountUrl}/settings`, 'Open Settings'],
     'account.stale': [`${account}: no complete sync for 48 hours`, [`The last complete read of the PSA was ${p.lastCompleteSyncAt ?? 'never'}. The staff lists may be out of date.`], accountUrl, 'Open the account'],
-    'account.no_admin': [`${account} has no admin who can sign in`, ['A sync deactivated the account\'s last admin (they left the company, or were made inactive in the PSA). Name a new first admin for the account.'], accountUrl, 'Open the account'],
+    'account.no_admin': [`${account} has no admin who can sign in`, ['The account\'s last admin who could sign in lost their sign-in: their member is not Active (they left the company, or were made inactive in the PSA). Admins only invited, who never set a password, do not count. Name a new first admin for the account.'], accountUrl, 'Open the account'],
     'seats.limit_reached': [`${account}: the seat limit is reached`, [`A member could not be made Active because the seat limit of ${p.seatLimit ?? '?'} Active members is reached. Uncheck someone, or raise the plan's limit.`], `${accountUrl}/members`, 'Open the members'],
     'members.auto_added': [`${account}: ${p.count ?? 0} members added from survey activity`, [`On ${p.day ?? 'the last day'}, survey ratings named people psa-sync did not know, so it added them:`, ...((p.members as { name: string; email: string | null }[] | undefined) ?? []).slice(0, 50).map((m) => `• ${m.name}${m.email ? ` <${m.email}>` : ''}`)], `${accountUrl}/members?source=survey`, 'Review them'],
     'webhook.disabled': [`${account}: a webhook was disabled`, [`psa-sync stopped calling ${p.url ?? 'a webhook'}: ${p.reason ?? ''}`, 'Fix the receiver, then add it again in Settings.'], `${accountUrl}/settings`, 'Open Settings'],

@@ -94,7 +94,7 @@ export class NotificationWorker {
           const list: string[] | null = account?.notify_emails ?? null;
           if (list) for (const e of list) emails.add(e.toLowerCase());
           else
-            for (const r of await exec<Row>(tem, `select email from person where account_id = ? and role = 'admin' and suspended_at is null and activated_at is not null`, [n.account_id])) emails.add(r.email);
+            for (const r of await exec<Row>(tem, 'select p.email from person p join signin_admin a on a.id = p.id where a.account_id = ?', [n.account_id])) emails.add(r.email);
         }
         if (rec.support && this.opts.supportEmail) emails.add(this.opts.supportEmail.toLowerCase());
         const hooks = n.account_id && n.event !== 'webhook.disabled' ? await exec<Row>(tem, 'select id from webhook_endpoint where account_id = ? and enabled', [n.account_id]) : [];

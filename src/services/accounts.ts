@@ -202,7 +202,7 @@ export class AccountService {
   /** Accounts with their state and last run; `only` narrows to one account (a caller of one account). */
   async list(only?: string): Promise<AccountView[]> {
     const rows = await listAccountsWithLastRun(this.orm.em.fork(), only);
-    return rows.map((r) => this.view(r, r.lastRun, r.activeMembers, r.signInAdmins));
+    return rows.map((r) => this.view(r, r.lastRun, r.activeMembers, r.signInAdmins, r.pendingAdmins));
   }
 
   async get(accountId: string): Promise<AccountView> {
@@ -212,7 +212,7 @@ export class AccountService {
     return account;
   }
 
-  private view(a: AccountRecord, lastRun: Record<string, any> | null, activeMembers: number | null = null, signInAdmins = 0): AccountView {
+  private view(a: AccountRecord, lastRun: Record<string, any> | null, activeMembers: number | null = null, signInAdmins = 0, pendingAdmins = 0): AccountView {
     const now = this.clock.now();
     const scheduled = this.registry.get(a.integration).rosterPolicy !== 'none';
     let settings: Record<string, unknown>;
@@ -239,6 +239,7 @@ export class AccountService {
       notificationEmails: a.notifyEmails,
       callback: { registered: a.cwCallbackId !== null, url: a.cwCallbackUrl, lastReceivedAt: iso(a.callbackLastAt) },
       admins: signInAdmins,
+      pendingAdmins,
       noAdmin: signInAdmins === 0,
       schedule: {
         state: scheduled ? scheduleState(a, now) : 'not_scheduled',

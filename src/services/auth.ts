@@ -3,19 +3,21 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../access/principal.js';
 import type { Env } from '../config/env.js';
 import type { Clock } from '../core/clock.js';
-import { AppError, ForbiddenError, InputError, RateLimitedError, UnauthenticatedError } from '../core/errors.js';
+import { AppError, ForbiddenError, InputError, UnauthenticatedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { getAccount } from '../db/account-repository.js';
 import { recordAudit } from '../db/audit-repository.js';
-import { AuditEntrySchema, AuthLinkSchema, PersonSchema, PersonSessionSchema, SigninThrottleSchema, type PersonEntity } from '../db/entities.js';
+import { AuthLinkSchema, PersonSchema, PersonSessionSchema, type PersonEntity } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import { endSessions, findPersonByEmail, issueLink, personView, scopeOf, type PersonView } from '../db/people-repository.js';
 import { exec } from '../db/sql.js';
 import type { Mailer } from '../notify/mailer.js';
 import { resetMail } from '../notify/templates.js';
+import { activationMailFor } from '../people/activation-mail.js';
 import { LINK_TTL_MS, linkUrl, newSecret, sha256, type LinkPurpose } from '../people/links.js';
 import type { PasswordHasher } from '../people/password-hasher.js';
 import { passwordProblem } from '../people/password-policy.js';
+import { SignInLimits } from './signin-limits.js';
 
 /** A link that cannot be used: unknown, used, or expired. HTTP 400 with code `link_invalid`. */
 export class LinkError extends AppError {
@@ -38,7 +40,6 @@ export interface ClientInfo {
   userAgent?: string;
 }
 
-const WINDOW_MS = 15 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 /** Reset emails one address may be sent per window, however often "forgot" is pressed. */
 const RESETS_PER_WINDOW = 3;
@@ -55,6 +56,7 @@ const LINK_WORDS: Record<LinkPurpose, { used: string; expired: string }> = {
  */
 export class AuthService {
   #dummyHash: Promise<string> | undefined;
+  private readonly limits: SignInLimits;
 
   constructor(
     private readonly orm: Orm,
@@ -63,7 +65,9 @@ export class AuthService {
     private readonly mailer: Mailer,
     private readonly env: Pick<Env, 'publicUrl' | 'sessions'>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.limits = new SignInLimits(orm, clock, env.sessions);
+  }
 
   /** Unknown emails cost a verify too, so the answer's timing does not tell which emails exist. */
   #dummy(): Promise<string> {
@@ -80,21 +84,34 @@ export class AuthService {
     return this.#useLink('reset', token, password, client);
   }
 
-  /** Email and password. Refused (429) after too many failures from the address or for the person. */
+  /**
+   * Email and password. Refused (429) after too many failures from the address or for the person.
+   * The attempt is counted before the password is checked, so attempts made at once cannot all
+   * pass the limit while their hashes wait; a right password gives its count back.
+   */
   async login(emailInput: string, password: string, client: ClientInfo): Promise<SignIn> {
     const email = emailInput.trim().toLowerCase();
+    this.hasher.assertRoom();
     const em = this.orm.em.fork();
-    await this.#assertNotThrottled(em, client.ip, email);
-    const person = email ? await findPersonByEmail(em, email) : null;
-    const ok = person?.passwordHash ? await this.hasher.verify(password, person.passwordHash) : (await this.hasher.verify(password, await this.#dummy()), false);
+    const reserved = await this.limits.reserve(client.ip, email);
+    let person: PersonEntity | null;
+    let ok: boolean;
+    try {
+      person = email ? await findPersonByEmail(em, email) : null;
+      ok = person?.passwordHash ? await this.hasher.verify(password, person.passwordHash) : (await this.hasher.verify(password, await this.#dummy()), false);
+    } catch (err) {
+      // Not a wrong password (the hash queue is full, or the database failed): it counts for nothing.
+      await this.limits.release(reserved);
+      throw err;
+    }
     if (!ok || !person || !person.activatedAt) {
-      await this.#recordFailure(client.ip, email, person);
+      if (person) await this.limits.auditFailure(email, person);
       throw new UnauthenticatedError('the email or password is wrong');
     }
+    await this.limits.release(reserved, { rightPassword: true });
     if (person.suspendedAt) {
       throw new ForbiddenError(`your sign-in is suspended because your member record is not Active${person.account ? ' in its account' : ''}; ask an admin of your account`);
     }
-    await em.nativeDelete(SigninThrottleSchema, { key: `person:${email}` });
     if (this.hasher.needsRehash(person.passwordHash!)) {
       await em.nativeUpdate(PersonSchema, { id: person.id }, { passwordHash: await this.hasher.hash(password) });
     }
@@ -107,8 +124,9 @@ export class AuthService {
   }
 
   /**
-   * "Forgot password": mails a reset link valid 1 hour to a person who can sign in. Answers the
-   * same, and as fast, whether or not the email exists: the lookup and mail happen afterwards.
+   * "Forgot password": mails a reset link valid 1 hour to a person who can sign in, or a fresh
+   * activation link to one who never accepted their invitation. Answers the same, and as fast,
+   * whether or not the email exists: the lookup and mail happen afterwards.
    */
   forgot(emailInput: string): void {
     const email = emailInput.trim().toLowerCase();
@@ -147,6 +165,7 @@ export class AuthService {
   async #useLink(purpose: LinkPurpose, token: string, password: string, client: ClientInfo): Promise<SignIn> {
     const problem = passwordProblem(password);
     if (problem) throw new InputError(problem);
+    this.hasher.assertRoom();
     const tokenHash = sha256(token);
     const em = this.orm.em.fork();
     // Diagnose before the slow hash; the update below is the judge (single use, even under a race).
@@ -161,6 +180,8 @@ export class AuthService {
       }
       const person = (await tem.findOne(PersonSchema, { id: used[0].person_id }))!;
       if (person.suspendedAt) throw new ForbiddenError('your member record is not Active, so you cannot sign in; ask an admin of your account');
+      // Only an invitation's link activates: a reset link never stands in for it (it would skip the invitation's own expiry).
+      if (purpose === 'reset' && !person.activatedAt) throw new LinkError('you have not accepted your invitation yet, so this reset link cannot set a first password; use the activation link from your invitation email, or ask for a new one with "Forgot your password?"');
       person.passwordHash = passwordHash;
       person.activatedAt ??= now;
       person.updatedAt = now;
@@ -188,45 +209,18 @@ export class AuthService {
     return { sessionToken, csrfToken, expiresAt, person: (await personView(em, person.id, now))! };
   }
 
-  async #assertNotThrottled(em: EntityManager, ip: string, email: string): Promise<void> {
-    const since = new Date(this.clock.now().getTime() - WINDOW_MS);
-    const rows = await em.find(SigninThrottleSchema, { key: { $in: [`address:${ip}`, `person:${email}`] }, windowStartedAt: { $gt: since } });
-    for (const row of rows) {
-      const limit = row.key.startsWith('address:') ? this.env.sessions.failuresPerAddress : this.env.sessions.failuresPerPerson;
-      if (row.failures >= limit) {
-        const retryAfterS = Math.max(1, Math.ceil((row.windowStartedAt.getTime() + WINDOW_MS - this.clock.now().getTime()) / 1000));
-        throw new RateLimitedError(`too many failed sign-ins ${row.key.startsWith('address:') ? 'from this address' : 'for this email'}; try again in ${Math.ceil(retryAfterS / 60)} minutes, or reset the password`, retryAfterS);
-      }
-    }
-  }
-
-  /** Counts a failure per address and per email (atomically, for every replica); audits it per person, in aggregate. */
-  async #recordFailure(ip: string, email: string, person: PersonEntity | null): Promise<void> {
-    const em = this.orm.em.fork();
-    const now = this.clock.now();
-    const bump = (key: string) =>
-      exec<{ failures: number; audit_entry_id: string | null; window_started_at: Date }>(
-        em,
-        `insert into signin_throttle (key, window_started_at, failures) values (?, ?, 1)
-         on conflict (key) do update set
-           failures = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then 1 else signin_throttle.failures + 1 end,
-           audit_entry_id = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then null else signin_throttle.audit_entry_id end,
-           window_started_at = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then excluded.window_started_at else signin_throttle.window_started_at end
-         returning failures, audit_entry_id, window_started_at`,
-        [key, now, now, now, now],
-      );
-    await bump(`address:${ip}`);
-    if (!email) return;
-    const [row] = await bump(`person:${email}`);
-    if (!person || !row) return;
-    // One audit entry per person per window, its count kept current: "sign-in failures in aggregate".
-    const after = { failures: row.failures, since: new Date(row.window_started_at).toISOString(), lastAt: now.toISOString() };
-    if (row.audit_entry_id) {
-      await em.nativeUpdate(AuditEntrySchema, { id: String(row.audit_entry_id) }, { after });
-    } else {
-      const id = await recordAudit(em, { accountId: person.account ?? null, actor: 'sign-in', action: 'auth.signin_failed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after, reason: null }, now);
-      await em.nativeUpdate(SigninThrottleSchema, { key: `person:${email}` }, { auditEntryId: id });
-    }
+  /**
+   * "Forgot password" from someone who never accepted their invitation: a fresh activation link
+   * (7 days; earlier ones stop working), never a reset link. They stay invited until they use it.
+   */
+  async #resendActivation(person: PersonEntity, now: Date): Promise<void> {
+    const token = newSecret();
+    const account = person.account ? await getAccount(this.orm.em.fork(), person.account) : undefined;
+    await this.orm.em.fork().transactional(async (tem) => {
+      await issueLink(tem, { id: randomUUID(), person: person.id, purpose: 'activation', tokenHash: sha256(token), expiresAt: new Date(now.getTime() + LINK_TTL_MS.activation), createdAt: now });
+      await recordAudit(tem, { accountId: person.account ?? null, actor: 'forgot password', action: 'person.invitation_resent', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: person.id }, before: null, after: { personId: person.id, email: person.email, role: person.role }, reason: null }, now);
+    });
+    await this.mailer.send(person.email, activationMailFor(this.env.publicUrl, person, account ?? null, token, now));
   }
 
   async #sendReset(email: string): Promise<void> {
@@ -234,16 +228,8 @@ export class AuthService {
     const now = this.clock.now();
     const person = email ? await findPersonByEmail(em, email) : null;
     if (!person || person.suspendedAt) return;
-    const [count] = await exec<{ failures: number }>(
-      em,
-      `insert into signin_throttle (key, window_started_at, failures) values (?, ?, 1)
-       on conflict (key) do update set
-         failures = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then 1 else signin_throttle.failures + 1 end,
-         window_started_at = case when signin_throttle.window_started_at <= ?::timestamptz - interval '15 minutes' then excluded.window_started_at else signin_throttle.window_started_at end
-       returning failures`,
-      [`reset:${email}`, now, now, now],
-    );
-    if (count && count.failures > RESETS_PER_WINDOW) return;
+    if ((await this.limits.countResetEmail(email)) > RESETS_PER_WINDOW) return;
+    if (!person.activatedAt) return this.#resendActivation(person, now);
     const token = newSecret();
     const expiresAt = new Date(now.getTime() + LINK_TTL_MS.reset);
     await em.transactional((tem) => issueLink(tem, { id: randomUUID(), person: person.id, purpose: 'reset', tokenHash: sha256(token), expiresAt, createdAt: now }));

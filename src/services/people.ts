@@ -11,11 +11,11 @@ import { PersonSchema, type PersonEntity, type PersonRole } from '../db/entities
 import { exec } from '../db/sql.js';
 import { getMember } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setScope, type PersonView } from '../db/people-repository.js';
+import { countSignInAdmins, findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setScope, type PersonView } from '../db/people-repository.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import type { Mailer } from '../notify/mailer.js';
-import { activationMail } from '../notify/templates.js';
-import { LINK_TTL_MS, linkUrl, newSecret, sha256 } from '../people/links.js';
+import { activationMailFor } from '../people/activation-mail.js';
+import { LINK_TTL_MS, newSecret, sha256 } from '../people/links.js';
 import { cleanReason } from './members.js';
 
 export const ACCOUNT_ROLES = ['admin', 'account_manager', 'employee'] as const;
@@ -100,7 +100,8 @@ export class PeopleService {
       const target = await this.#resolveMember(tem, account, { memberId, email, role });
       const existing = await this.#existingPerson(tem, target.email, target.memberId);
       if (existing) {
-        if (existing.account !== accountId) throw new ConflictError(`${target.email} already signs in to another account; one email has one sign-in`);
+        // Never say where else the email signs in: the caller is an admin of this account only.
+        if (existing.account !== accountId) throw new ConflictError(`${target.email} cannot be invited here: one email has one psa-sync sign-in, and this one is already taken; use another email, or ask support`);
         if (existing.activatedAt) throw new ConflictError(`${target.email} already signs in here as ${existing.role}; change the role instead`);
         if (existing.role !== role) throw new ConflictError(`${target.email} is already invited as ${existing.role}; change the role instead, or resend the invitation`);
       }
@@ -115,7 +116,7 @@ export class PeopleService {
     });
     const person = (await personView(this.orm.em.fork(), personId, now))!;
     this.logger.info({ accountId, personId, role, resent }, resent ? 'invitation resent' : 'person invited');
-    return { person, mail: await this.#sendActivation(person, account.name, token, now) };
+    return { person, mail: await this.#sendActivation(person, account, token, now) };
   }
 
   /** Sends a new activation link; earlier ones stop working. */
@@ -214,8 +215,8 @@ export class PeopleService {
     return listPeople(this.orm.em.fork(), null, this.clock.now());
   }
 
-  async #sendActivation(person: PersonView, accountName: string | null, token: string, now: Date): Promise<MailOutcome> {
-    const content = activationMail({ name: person.name, role: person.role, accountName, link: linkUrl(this.publicUrl, 'activation', token), expiresAt: new Date(now.getTime() + LINK_TTL_MS.activation) });
+  async #sendActivation(person: PersonView, account: { name: string; timezone: string } | null, token: string, now: Date): Promise<MailOutcome> {
+    const content = activationMailFor(this.publicUrl, person, account, token, now);
     try {
       const delivery = await this.mailer.send(person.email, content);
       return { sent: true, channel: delivery.channel };
@@ -227,12 +228,13 @@ export class PeopleService {
   }
 
   async #hasActivatedAdmin(em: EntityManager, accountId: string): Promise<boolean> {
-    return (await em.count(PersonSchema, { account: accountId, role: 'admin', suspendedAt: null, activatedAt: { $ne: null } })) > 0;
+    return (await countSignInAdmins(em, accountId)) > 0;
   }
 
   async #assertNotLastAdmin(em: EntityManager, accountId: string, person: PersonEntity): Promise<void> {
-    if (person.suspendedAt) return;
     const admins = await lockSignInAdmins(em, accountId);
+    // A pending invitation or a suspended admin takes no one's sign-in away.
+    if (!admins.some((a) => a.id === person.id)) return;
     if (!new LastAdmin(new Set(admins.map((a) => a.id)), admins.length).release()) throw new ConflictError(LastAdmin.words(`${person.name} (${person.email})`));
   }
 

@@ -15,6 +15,7 @@ import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from '../http/people-routes.js';
 import { registerNotifyRoutes } from '../http/notify-routes.js';
 import { registerCallbackRoutes } from '../http/callback-routes.js';
+import { logRequest } from '../access/request-log.js';
 import { registerConsole } from '../console/routes.js';
 import { sendHtml } from '../console/reply.js';
 import { errorPage } from '../console/error-page.js';
@@ -63,7 +64,6 @@ function describeSchemaErrors(errors: FastifySchemaValidationError[], dataVar: s
 
 /** Bodies on this API are tiny; anything larger is refused before parsing. */
 const BODY_LIMIT_BYTES = 64 * 1024;
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * The HTTP API of product.md §8 on Fastify, sharing the app's pino logger. Public: health,
@@ -81,11 +81,10 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  // One line per request, without the query string: survey links carry respondents' and agents'
-  // emails, and no header (tokens, cookies) is ever logged. Probes and scrapes would drown the log.
+  // One line per request, saying only what a log may hold (request-log.ts): no query string, no
+  // header, and the route's pattern instead of a path that carries a link's secret.
   server.addHook('onResponse', (req, reply, done) => {
-    const path = req.url.split('?')[0]!;
-    if (!QUIET_PATHS.has(path)) req.log.info({ method: req.method, path, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    logRequest(req, reply);
     done();
   });
   // The no-script button of a survey page posts an (empty) form.

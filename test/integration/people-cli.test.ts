@@ -52,6 +52,8 @@ describe('people from the CLI', () => {
     expect(employee.code, employee.stderr).toBe(0);
     const employeeId = JSON.parse((await cli('people', 'list', accountId, '--json')).stdout).find((p: { role: string }) => p.role === 'employee').id;
 
+    // Only an activated admin counts as one who can sign in (a pending invitation does not): activate, then demote.
+    await t.app.auth.activate(all[0]!, 'Test-Password-1', { ip: '127.0.0.1' });
     const demote = await cli('people', 'update', accountId, personId, '--role', 'employee');
     expect(demote.code).toBe(4); // refused by a rule (exit 4, as other conflicts)
     expect(demote.stderr.trim().split('\n')).toHaveLength(1);
