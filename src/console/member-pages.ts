@@ -6,6 +6,7 @@ import { requireId } from '../core/ids.js';
 import type { MemberView } from '../db/views.js';
 import { assertCanChange } from '../http/access.js';
 import { httpError } from '../http/errors.js';
+import { formBodySchema } from '../http/form-body.js';
 import type { BulkResult } from '../services/members.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
@@ -145,7 +146,8 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     return sendHtml(reply, memberRow(viewer, account.id, row!, refusal, req.body?.row !== 'plain'), status);
   });
 
-  server.post<{ Params: { id: string }; Body: Query & { memberIds?: string | string[] } }>('/accounts/:id/members/bulk', CONSOLE, async (req, reply) => {
+  // The ticked rows arrive as one memberIds field per row.
+  server.post<{ Params: { id: string }; Body: Query & { memberIds?: string | string[] } }>('/accounts/:id/members/bulk', { ...CONSOLE, schema: { body: formBodySchema(['memberIds']) } }, async (req, reply) => {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change members');
     const body = req.body ?? {};

@@ -11,6 +11,7 @@ import { registerApiRoutes } from './api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from './survey-routes.js';
 import { replyError, UnauthenticatedError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerFormParser } from './form-body.js';
 import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from './people-routes.js';
 import { registerNotifyRoutes } from './notify-routes.js';
@@ -88,10 +89,8 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     if (!QUIET_PATHS.has(path)) req.log.info({ method: req.method, path, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     done();
   });
-  // The no-script button of a survey page posts an (empty) form.
-  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // Console forms and the no-script button of a survey page; repeated fields keep every value.
+  registerFormParser(server, BODY_LIMIT_BYTES);
 
   server.setErrorHandler((err, req, reply) => {
     const { status, body } = replyError(req, reply, err);

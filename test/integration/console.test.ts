@@ -173,6 +173,26 @@ describe('pages for each role', () => {
 });
 
 describe('changes from the console', () => {
+  it('bulk on the rows ticked: every ticked row is changed, not only the last (issue 16, item 2)', async () => {
+    const rows = [m.user4!, m.user8!, m.user9!];
+    // A browser sends one memberIds field per ticked row.
+    const bulk = (active: string) =>
+      server.inject({
+        method: 'POST',
+        url: `/accounts/${accountId}/members/bulk`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.admin.cookie },
+        payload: `_csrf=${s.admin.csrf}&view_list=staff&scope=selected&${rows.map((id) => `memberIds=${id}`).join('&')}&active=${active}`,
+      });
+    const off = await bulk('false');
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.body).toContain('3 members unchecked; 0 refused');
+    const state = async () => (await t.app.members.list(accountId, 'all')).filter((x) => rows.includes(x.id)).map((x) => x.active);
+    expect(await state()).toEqual([false, false, false]);
+    const on = await bulk('true');
+    expect(on.body).toContain('3 members made Active; 0 refused');
+    expect(await state()).toEqual([true, true, true]);
+  });
+
   it('the Active box needs the CSRF token, saves at once, and shows a refusal in place', async () => {
     const url = `/accounts/${accountId}/members/${m.user5}/active`;
     const noToken = await server.inject({ method: 'POST', url, headers: { cookie: s.admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'active=false' });
@@ -275,3 +295,63 @@ describe('changes from the console', () => {
   });
 });
 
+describe('bad input on console forms (issue 16, item 7)', () => {
+  const json = (url: string, who: Who, payload: object) =>
+    server.inject({ method: 'POST', url, headers: who === 'none' ? {} : { cookie: s[who].cookie, 'x-csrf-token': s[who].csrf }, payload });
+
+  it('a JSON body with a non-string field is a 400 naming the field, never a 500', async () => {
+    const addAccount = await json('/accounts', 'support', { name: 'Json Co', integration: 'connectwise', cw_site: 5 });
+    expect(addAccount.statusCode, addAccount.body).toBe(400);
+    expect(addAccount.body).toContain('body.cw_site must be string');
+    const box = await json(`/accounts/${accountId}/members/${m.user8}/active`, 'admin', { active: 'false', reason: { why: 'x' } });
+    expect(box.statusCode, box.body).toBe(400);
+    expect(box.body).toContain('body.reason must be string');
+    const login = await json('/login', 'none', { email: ['a@x.test'], password: 'x' });
+    expect(login.statusCode, login.body).toBe(400);
+    expect(login.body).toContain('body.email must be string');
+    expect((await t.app.members.list(accountId, 'all')).find((x) => x.id === m.user8)?.active).toBe(true);
+  });
+
+  it('every form a page posts refuses a non-string field by name, before anything is done', async () => {
+    const forms = server.routeTable.filter((r) => r.page && r.method === 'POST');
+    expect(forms.length).toBeGreaterThan(10);
+    const ids: Record<string, string> = { id: accountId, memberId: m.user8!, personId: '3f2a9c1e-0000-4000-8000-000000000000', webhookId: '3f2a9c1e-0000-4000-8000-000000000001', token: 'x'.repeat(43) };
+    for (const route of forms) {
+      const url = route.url.replace(/:(\w+)/g, (_, name: string) => ids[name]!);
+      for (const payload of [{ note: 5 }, { note: ['a', 'b'] }, { note: { a: 1 } }, { note: null }]) {
+        const res = await json(url, route.auth === 'public' ? 'none' : 'admin', payload);
+        expect(res.statusCode, `${route.method} ${route.url} ${JSON.stringify(payload)}: ${res.body.slice(0, 200)}`).toBe(400);
+        expect(res.body, route.url).toContain('body.note must be string');
+      }
+    }
+    // A field sent twice where one value belongs is refused the same way.
+    const repeated = await server.inject({
+      method: 'POST',
+      url: `/accounts/${accountId}/members/${m.user8}/active`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.admin.cookie },
+      payload: `_csrf=${s.admin.csrf}&active=false&active=true`,
+    });
+    expect(repeated.statusCode).toBe(400);
+    expect(repeated.body).toContain('body.active must be string');
+    expect((await t.app.members.list(accountId, 'all')).find((x) => x.id === m.user8)?.active).toBe(true);
+  });
+});
+
+describe('the People page checks access before it looks anything up (issue 16, item 7)', () => {
+  it('a caller without access gets the same answer whether or not the member exists', async () => {
+    const missing = '3f2a9c1e-0000-4000-8000-0000000000ff';
+    for (const who of ['employee', 'otherAdmin'] as const) {
+      const existing = await get(`/accounts/${accountId}/people?member=${m.user4}`, who);
+      const absent = await get(`/accounts/${accountId}/people?member=${missing}`, who);
+      const malformed = await get(`/accounts/${accountId}/people?member=nope`, who);
+      expect(existing.statusCode, who).toBe(who === 'employee' ? 403 : 404);
+      expect([absent.statusCode, malformed.statusCode], who).toEqual([existing.statusCode, existing.statusCode]);
+      const message = (body: string) => /role="alert">([^<]*)</.exec(body)?.[1] ?? body;
+      expect(message(absent.body), who).toBe(message(existing.body));
+      expect(message(malformed.body), who).toBe(message(existing.body));
+    }
+    // An admin's invite form is filled in from the member.
+    const admin = await get(`/accounts/${accountId}/people?member=${m.user4}`, 'admin');
+    expect(admin.body).toContain('value="user4@acme.test" readonly');
+  });
+});
