@@ -8,7 +8,7 @@ import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml, viewerOf } from './reply.js';
-import { accountViewer } from './viewer.js';
+import { memberPageViewer } from './viewer.js';
 
 type Explained = Awaited<ReturnType<App['members']['explain']>>;
 
@@ -92,9 +92,9 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
     const memberId = requireId('member', req.params.memberId);
-    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
-    assertCanReadMember(viewer.principal, account.id, memberId);
-    const [explained, events, summary] = await load(account.id, memberId);
+    const viewer = await memberPageViewer(app, req, req.params.id, 'members');
+    assertCanReadMember(viewer.principal, viewer.account!.id, memberId);
+    const [explained, events, summary] = await load(viewer.account!.id, memberId);
     return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 
@@ -103,8 +103,8 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
     if (p.role !== 'employee') return reply.code(303).header('location', '/').send();
     const memberId = p.memberScope?.[0];
     if (!memberId) throw new NotFoundError('your sign-in is not tied to a member record yet; ask an admin of your account');
-    const { viewer, account } = await accountViewer(app, req, p.accountId!, 'me', 'members');
-    const [explained, events, summary] = await load(account.id, memberId);
+    const viewer = await memberPageViewer(app, req, p.accountId!, 'me');
+    const [explained, events, summary] = await load(viewer.account!.id, memberId);
     return sendHtml(reply, explainPage(viewer, explained, events.events, summary));
   });
 }

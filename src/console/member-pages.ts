@@ -10,7 +10,7 @@ import { formBodySchema } from '../http/form-body.js';
 import type { BulkResult } from '../services/members.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
-import { CONSOLE, isHtmx, sendHtml, viewerOf } from './reply.js';
+import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { accountViewer, accountViewerWith } from './viewer.js';
 
 type Query = Record<string, string | undefined>;
@@ -119,6 +119,8 @@ ${
 /** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
 export function registerMemberPages(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
+    // An employee's view of the members is their own record.
+    if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
     const q = req.query;
     const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
     const { viewer, account, data: page } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>

@@ -93,7 +93,7 @@ describe('pages for each role', () => {
     expect((await get(`/accounts/${accountId}`, 'employee')).headers.location).toBe('/me');
   });
 
-  it('members: an admin gets Active boxes and bulk; a manager and support read only; an employee sees only themselves', async () => {
+  it('members: an admin gets Active boxes and bulk; a manager and support read only; an employee is sent to their own record', async () => {
     const admin = await get(`/accounts/${accountId}/members`, 'admin');
     expect(admin.statusCode).toBe(200);
     const rowForm = `hx-post="/accounts/${accountId}/members/`;
@@ -108,9 +108,25 @@ describe('pages for each role', () => {
       expect(res.body).toContain('First1 Last1');
     }
     const employee = await get(`/accounts/${accountId}/members?list=all`, 'employee');
-    expect(employee.statusCode).toBe(200);
-    expect(employee.body).toContain('First3 Last3');
-    expect(employee.body).not.toContain('First1 Last1');
+    expect(employee.statusCode).toBe(303);
+    expect(employee.headers.location).toBe('/me');
+  });
+
+  it("an employee's pages show their own record and the account's name, never the account record (issue 16, item 7)", async () => {
+    const account = await t.app.accounts.get(accountId);
+    await t.app.accounts.setNotificationEmails(accountId, ['boss-secret-recipient@acme.test'], 'test');
+    const shown = [(await get('/me', 'employee')).body, (await get(`/accounts/${accountId}/members/${m.user3}`, 'employee')).body];
+    for (const body of shown) {
+      expect(body).toContain('First3 Last3');
+      expect(body).toContain(account.name);
+      expect(body).not.toContain('seats');
+      expect(body).not.toContain('boss-secret-recipient');
+      expect(body).not.toContain(account.publicKey);
+    }
+    // Pages of the account record are not the employee's, whatever they would show.
+    expect((await get(`/accounts/${accountId}/settings`, 'employee')).statusCode).toBe(403);
+    expect((await get(`/accounts/${accountId}/runs`, 'employee')).statusCode).toBe(403);
+    await t.app.accounts.setNotificationEmails(accountId, null, 'test');
   });
 
   it('a view is a URL: filters, sort and page survive, and sort headers say their order', async () => {

@@ -212,6 +212,24 @@ describe('access is decided per route', () => {
     expect(list.total).toBe(1);
   });
 
+  it("an employee reads the account's name and nothing else of its record (issue 16, item 7)", async () => {
+    await t.app.accounts.setNotificationEmails(ids.account!, ['owner@acme.test'], 'test');
+    const whole = (await call('GET', `/api/v1/accounts/${ids.account}`, 'adminPerson')).json().account;
+    expect(whole.notificationEmails).toEqual(['owner@acme.test']);
+    expect(whole.settings.site).toBeDefined();
+    const one = await call('GET', `/api/v1/accounts/${ids.account}`, 'employee');
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual({ account: { id: ids.account, name: whole.name } });
+    expect((await call('GET', '/api/v1/accounts', 'employee')).json()).toEqual({ accounts: [{ id: ids.account, name: whole.name }] });
+    // Their members list holds only their own member, and not the account's seat limit.
+    expect((await call('GET', `/api/v1/accounts/${ids.account}/members`, 'employee')).json().seatLimit).toBeNull();
+    expect(JSON.stringify((await call('GET', `/api/v1/accounts/${ids.account}/members/${ids.employeeMember}/explain`, 'employee')).json())).not.toContain('owner@acme.test');
+    // Every other caller allowed to read the account reads all of it.
+    for (const caller of ['admin', 'manager', 'support', 'managerPerson', 'narrowedManager', 'supportPerson'] as const) {
+      expect((await call('GET', `/api/v1/accounts/${ids.account}`, caller)).json().account, caller).toEqual(whole);
+    }
+  });
+
   it('a narrowed account manager sees only the chosen members, in lists and in a run\'s changes', async () => {
     const list = (await call('GET', `/api/v1/accounts/${ids.account}/members?list=all`, 'narrowedManager')).json();
     expect(list.members.map((m: { id: string }) => m.id)).toEqual([ids.member]);
