@@ -4,6 +4,7 @@ import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import { assertCanReadMember } from '../http/access.js';
+import { auditFieldWords, changeWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
@@ -24,22 +25,21 @@ const AUDIT_WORDS: Record<string, string> = {
   'auth.signin_failed': 'failed sign-ins',
 };
 
-const describe = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join(', ') : String(v));
-
-/** Every change to the member, by run or by person, with the reason, oldest first. */
+/** Every change to the member, by run or by person, with the reason, oldest first, in words (change-words.ts). */
 function timeline(e: Explained): Html {
   const items = [
-    ...e.history.map((c) => ({
-      at: c.createdAt,
-      body: html`<strong>${c.action.replace(/_/g, ' ')}</strong> <span class="muted">(${c.reason.replace(/_/g, ' ')})</span>
-<div>${c.changes.map((f) => html`<span><code>${f.field}</code> ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</span> `)}</div>
-<div class="muted">${c.runId ? html`by <a href="/runs/${c.runId}">a sync run</a>` : html`by ${actorLabel(c.actor)}`}</div>`,
-    })),
+    ...e.history.map((c) => {
+      const words = changeWords(c);
+      return {
+        at: c.createdAt,
+        body: html`<strong>${words.what}</strong> by ${c.runId ? html`<a href="/runs/${c.runId}">a sync run</a>` : actorLabel(c.actor)} <span class="muted">— ${words.why}</span>
+<div>${words.fields.join(' · ')}</div>`,
+      };
+    }),
     ...e.audit.map((a) => ({
       at: a.createdAt,
-      body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action}</strong>
-<div>${a.before ? html`<span class="muted">before</span> ${describe(a.before)} ` : ''}${a.after ? html`<span class="muted">after</span> ${describe(a.after)}` : ''}</div>
-<div class="muted">by ${actorLabel(a.actor)}${a.reason ? html` · reason: “${a.reason}”` : ''}</div>`,
+      body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action.replace(/[._]/g, ' ')}</strong> by ${actorLabel(a.actor)}${a.reason ? html` <span class="muted">— reason: “${a.reason}”</span>` : ''}
+<div>${auditFieldWords(a.before, a.after).join(' · ')}</div>`,
     })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   if (items.length === 0) return html`<p class="muted">No changes recorded.</p>`;

@@ -89,7 +89,8 @@ export function registerPeoplePages(server: FastifyInstance, app: App): void {
     const b = req.body ?? {};
     const input = b.memberId ? { memberId: b.memberId, role: b.role ?? '' } : { email: b.email ?? '', role: b.role ?? '' };
     const { person, mail } = await app.people.invite(req.params.id, input, actorOf(p), p);
-    if (p.role === 'support') return seeOther(reply, href(`/accounts/${req.params.id}`, {}));
+    // Support names a first admin from the overview, and reads there who was invited and until when.
+    if (p.role === 'support') return seeOther(reply, href(`/accounts/${req.params.id}`, { invited: person.id, mail: mail.sent ? mail.channel : 'failed' }));
     return sendHtml(reply, await show(req, req.params.id, mailWords(mail, person.email)));
   });
 

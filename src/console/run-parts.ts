@@ -1,4 +1,5 @@
 import type { ChangeView, RunView } from '../db/views.js';
+import { changeWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, when } from './layout.js';
 
@@ -62,8 +63,9 @@ export function runStatusPanel(run: RunView): Html {
 }
 
 function changeDetail(c: ChangeView): Html {
-  if (c.changes.length === 0) return html`<span class="muted">—</span>`;
-  return html`${c.changes.map((f) => html`<div><code>${f.field}</code>: ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</div>`)}`;
+  const { fields } = changeWords(c);
+  if (fields.length === 0) return html`<span class="muted">—</span>`;
+  return html`${fields.map((f) => html`<div>${f}</div>`)}`;
 }
 
 /** A table of change entries (a run's, a preview's, or a held run's planned ones). */
@@ -74,6 +76,6 @@ export function changesTable(changes: ChangeView[], caption: string, accountId: 
 <thead><tr><th scope="col">Member</th><th scope="col">Action</th><th scope="col">Why</th><th scope="col">What changed</th></tr></thead>
 <tbody>${changes.map(
     (c) => html`<tr><td>${c.memberId ? html`<a href="${href(`/accounts/${accountId}/members/${c.memberId}`)}">${c.name}</a>` : c.name}<div class="muted">${c.email ?? c.identifier ?? ''}</div></td>
-<td>${c.action.replace(/_/g, ' ')}</td><td>${c.reason.replace(/_/g, ' ')}</td><td>${changeDetail(c)}</td></tr>`,
+<td>${changeWords(c).what}</td><td>${changeWords(c).why}</td><td>${changeDetail(c)}</td></tr>`,
   )}</tbody></table></div>`;
 }

@@ -290,7 +290,17 @@ describe('changes from the console', () => {
     // A replica's scheduler claims the queued run and runs it; the status then carries the outcome.
     await new Scheduler({ orm: t.app.orm, engine: t.app.engine, clock: t.app.clock, logger: t.app.logger, maxConcurrent: 1 }).tick();
     await expect.poll(async () => (await get(`/runs/${runId}/status`, 'admin')).statusCode, { timeout: 15_000 }).toBe(286);
-    expect((await get(`/runs/${runId}/status`, 'admin')).body).toContain('Sync finished');
+    const final = (await get(`/runs/${runId}/status`, 'admin')).body;
+    expect(final).toContain('Sync finished');
+    // The outcome also swaps in the overview's facts (issue 16, item 8): this run's complete read, and the seats now.
+    const account = await t.app.accounts.get(accountId);
+    const finished = (await t.app.runs.get(runId)).finishedAt!;
+    expect(final).toContain('<div id="account-facts" hx-swap-oob="true">');
+    expect(account.schedule.lastCompleteSyncAt).toBe(finished);
+    expect(final).toContain(`<dt>Last complete sync</dt><dd>${finished.replace('T', ' ').slice(0, 16)} UTC</dd>`);
+    expect(final).toContain(`<dt>Seats</dt><dd>${account.seats!.active} of ${account.seats!.limit} seats</dd>`);
+    // While the run is live, the poll answers the status alone.
+    expect(res.body).not.toContain('account-facts');
     const preview = await post(`/accounts/${accountId}/preview`, 'admin', {});
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toContain('nothing has been changed');
@@ -369,5 +379,63 @@ describe('the People page checks access before it looks anything up (issue 16, i
     // An admin's invite form is filled in from the member.
     const admin = await get(`/accounts/${accountId}/people?member=${m.user4}`, 'admin');
     expect(admin.body).toContain('value="user4@acme.test" readonly');
+  });
+});
+
+describe('the console as a person finds it (issue 16, item 8)', () => {
+  it('the explain timeline and a run\'s changes read as words, never field names', async () => {
+    // user8 was unchecked and checked again by the admin's bulk change above.
+    const explain = await get(`/accounts/${accountId}/members/${m.user8}`, 'manager');
+    expect(explain.statusCode).toBe(200);
+    expect(explain.body).toContain(`Unchecked</strong> by ${s.admin.email}`);
+    expect(explain.body).toContain('Active: yes → no');
+    expect(explain.body).toContain('Kept unchecked by an admin: no → yes');
+    const run = await get(`/runs/${runId}`, 'manager');
+    expect(run.body).toContain('PSA id: 1');
+    for (const body of [explain.body, run.body]) for (const raw of ['adminInactive', 'psaActive', 'externalId', 'inactiveReason', '<code>']) expect(body).not.toContain(raw);
+  });
+
+  it('support names a first admin and reads who was invited and until when the link works', async () => {
+    const psa = await serveFake(new ConnectWiseFake(cwMembers(3, 300)));
+    try {
+      const fresh = await addCwAccount(t.app, psa.url);
+      await t.app.engine.sync(fresh.id, { trigger: 'manual', requestedBy: 'test' });
+      const invited = await post(`/accounts/${fresh.id}/people`, 'support', { role: 'admin', email: 'user300@acme.test' });
+      expect(invited.statusCode).toBe(303);
+      const person = (await t.app.people.list(fresh.id)).find((p) => p.email === 'user300@acme.test')!;
+      expect(invited.headers.location).toBe(`/accounts/${fresh.id}?invited=${person.id}&mail=outbox`);
+      const page = await get(invited.headers.location as string, 'support');
+      const until = `${person.invitationExpiresAt!.replace('T', ' ').slice(0, 16)} UTC`;
+      expect(page.body).toContain(`user300@acme.test is invited as the first admin`);
+      expect(page.body).toContain(`it works once, until ${until}`);
+      // Nothing to confirm for someone who is no pending invitation, or for a made-up id.
+      expect((await get(`/accounts/${fresh.id}?invited=3f2a9c1e-0000-4000-8000-000000000000&mail=smtp`, 'support')).body).not.toContain('invited as the first admin');
+    } finally {
+      await psa.close();
+    }
+  });
+
+  it('a held run is announced on the overview with a link that says what it opens; run rows name their run', async () => {
+    const psa = new ConnectWiseFake(cwMembers(10, 400));
+    const served = await serveFake(psa);
+    try {
+      const held = await addCwAccount(t.app, served.url, { breakerPercent: 5, breakerMinMembers: 1 });
+      await t.app.engine.sync(held.id, { trigger: 'manual', requestedBy: 'test' });
+      psa.setMembers(cwMembers(10, 400).slice(0, 2));
+      const run = (await t.app.engine.sync(held.id, { trigger: 'manual', requestedBy: 'test' })).run;
+      expect(run.status).toBe('held');
+      const overview = await get(`/accounts/${held.id}`, 'support');
+      expect(overview.body).toContain('A run waits for approval.');
+      const started = `${(run.startedAt ?? run.createdAt)!.replace('T', ' ').slice(0, 16)} UTC`;
+      expect(overview.body).toContain(`<a href="/runs/${run.id}">Open the held run of ${started}</a>`);
+      const runs = await get(`/accounts/${held.id}/runs`, 'support');
+      expect(runs.body).toContain(`<a href="/runs/${run.id}">Held run of ${started}</a>`);
+      expect(runs.body).toMatch(/<a href="\/runs\/[0-9a-f-]+">Run of \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC<\/a>/);
+      // Once decided, the overview no longer announces it.
+      await t.app.engine.reject(run.id!, 'test', null);
+      expect((await get(`/accounts/${held.id}`, 'support')).body).not.toContain('A run waits for approval');
+    } finally {
+      await served.close();
+    }
   });
 });
