@@ -9,7 +9,7 @@ import { INTEGRATIONS } from '../connector/contract.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
-import { changesTable, runStatusPanel, statusBadge } from './run-parts.js';
+import { changesTable, runLinkText, runStatusPanel, statusBadge } from './run-parts.js';
 import { accountViewer } from './viewer.js';
 
 type Form = Record<string, string | undefined>;
@@ -71,11 +71,11 @@ ${connectorFields(form)}
 /** A held run, as the overview announces it: what it waits for, and a link that says what it opens. */
 function heldNotice(v: Viewer, held: RunView | undefined): Html {
   if (!held) return html``;
-  const started = when(held.startedAt ?? held.createdAt);
+  const why = held.holdReason ? `${held.holdReason.charAt(0).toUpperCase()}${held.holdReason.slice(1).replace(/\.?$/, '.')}` : '';
   return alert(
     'info',
-    html`<strong>A run waits for approval.</strong> ${held.holdReason ?? ''}
-<a href="/runs/${held.id!}">${canChange(v) ? `Review the held run of ${started}: approve or reject it` : `Open the held run of ${started}`}</a>`,
+    html`<strong>A run waits for approval.</strong> ${why}
+<div><a href="/runs/${held.id!}">${canChange(v) ? 'Review' : 'Open'} the ${runLinkText(held).replace(/^H/, 'h')}</a></div>`,
   );
 }
 

@@ -20,6 +20,18 @@ const COUNT_WORDS: [keyof NonNullable<RunView['counts']>, string][] = [
   ['flaggedDisabled', 'disabled in the PSA, left for an admin'],
 ];
 
+const TRIGGER_WORDS: Record<string, string> = { schedule: 'scheduled', manual: 'manual', setup: 'setup', retry: 'retried', callback: 'callback' };
+
+/**
+ * What a link to a run says, so a list of them reads as distinct places: "Manual run of
+ * 2026-03-10 09:00:12 UTC", "Held scheduled run of …" (to the second: runs of one minute differ).
+ */
+export function runLinkText(run: RunView): string {
+  const at = new Date(run.startedAt ?? run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  const words = `${run.status === 'held' ? 'held ' : ''}${TRIGGER_WORDS[run.trigger] ?? run.trigger} run of ${at} UTC`;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** A run's counts, as words ("12 added, 3 moved to Inactive Synced"); zero counts left out. */
 export function countsLine(run: RunView): string {
   if (!run.counts) return '';

@@ -426,11 +426,15 @@ describe('the console as a person finds it (issue 16, item 8)', () => {
       expect(run.status).toBe('held');
       const overview = await get(`/accounts/${held.id}`, 'support');
       expect(overview.body).toContain('A run waits for approval.');
-      const started = `${(run.startedAt ?? run.createdAt)!.replace('T', ' ').slice(0, 16)} UTC`;
-      expect(overview.body).toContain(`<a href="/runs/${run.id}">Open the held run of ${started}</a>`);
+      const started = `${(run.startedAt ?? run.createdAt)!.replace('T', ' ').slice(0, 19)} UTC`;
+      expect(overview.body).toContain(`<a href="/runs/${run.id}">Open the held manual run of ${started}</a>`);
       const runs = await get(`/accounts/${held.id}/runs`, 'support');
-      expect(runs.body).toContain(`<a href="/runs/${run.id}">Held run of ${started}</a>`);
-      expect(runs.body).toMatch(/<a href="\/runs\/[0-9a-f-]+">Run of \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC<\/a>/);
+      expect(runs.body).toContain(`<a href="/runs/${run.id}">Held manual run of ${started}</a>`);
+      // Every row's link says which run it opens, and no two say the same.
+      const links = [...runs.body.matchAll(/<a href="\/runs\/[0-9a-f-]+">([^<]+)<\/a>/g)].map((x) => x[1]!);
+      expect(links).toHaveLength(2);
+      for (const text of links) expect(text).toMatch(/^(Held )?[Mm]anual run of \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+      expect(new Set(links).size).toBe(links.length);
       // Once decided, the overview no longer announces it.
       await t.app.engine.reject(run.id!, 'test', null);
       expect((await get(`/accounts/${held.id}`, 'support')).body).not.toContain('A run waits for approval');
