@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
-import { formBodySchema } from '../http/form-body.js';
-import { PUBLIC, type RouteAuthConfig } from '../http/route-auth.js';
+import { PUBLIC } from '../http/route-auth.js';
 import { registerAccountPages } from './account-pages.js';
 import { CONSOLE_CSS, CONSOLE_JS, htmxScript } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
 import { registerExplainPages } from './explain-pages.js';
+import { holdFormsToShape } from './form.js';
 import { registerMemberPages } from './member-pages.js';
 import { registerPeoplePages } from './people-pages.js';
 import { registerRunPages } from './run-pages.js';
@@ -24,13 +24,7 @@ export function registerConsole(server: FastifyInstance, app: App): void {
   asset('/assets/console.js', 'text/javascript; charset=utf-8', () => CONSOLE_JS);
   asset('/assets/htmx.min.js', 'text/javascript; charset=utf-8', htmxScript);
 
-  // Every form a page posts is held to one shape before its handler runs: each field one string,
-  // unless the route's own schema lets a field repeat (the bulk change's ticked rows). A JSON body
-  // with a number, an object or an array where a field belongs is a 400 naming the field.
-  server.addHook('onRoute', (route) => {
-    const page = (route.config as RouteAuthConfig | undefined)?.page;
-    if (page && [route.method].flat().includes('POST') && !route.schema?.body) route.schema = { ...route.schema, body: formBodySchema() };
-  });
+  holdFormsToShape(server);
 
   registerAuthPages(server, app);
   registerAccountPages(server, app);

@@ -23,18 +23,3 @@ export function parseForm(body: string): FormBody {
 export function registerFormParser(server: FastifyInstance, bodyLimit: number): void {
   server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, parseForm(body as string)));
 }
-
-/**
- * The body schema of a form route (console pages): every field is one string, except the fields
- * named in `lists`, which may be sent any number of times. A JSON body is held to the same shape,
- * so `{"email": 5}` or a repeated single field is a 400 naming the field, never a 500 later on.
- */
-export function formBodySchema(lists: readonly string[] = []) {
-  const oneOrMany = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 10_000 }] };
-  return {
-    type: ['object', 'null'],
-    additionalProperties: { type: 'string' },
-    properties: Object.fromEntries(lists.map((name) => [name, oneOrMany])),
-  } as const;
-}
-

@@ -285,6 +285,12 @@ describe('strict input (issue 9, item 4)', () => {
     expect(res.json().error.message).toContain('body has unknown field "note"');
   });
 
+  it('a form body keeps every value of a repeated field, so an API field that takes one value refuses it by name (issue 16, item 2)', async () => {
+    const res = await server.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a%40acme.test&email=b%40acme.test&password=x' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('body.email must be string');
+  });
+
   it('refuses a missing field by name', async () => {
     const res = await patch({});
     expect(res.statusCode).toBe(400);

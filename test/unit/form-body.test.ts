@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { formBodySchema, parseForm, registerFormParser } from '../../src/http/form-body.js';
+import { formBodySchema } from '../../src/console/form.js';
+import { parseForm, registerFormParser } from '../../src/http/form-body.js';
 
 /** Issue 16, item 2: a repeated form field (ticked rows) keeps every value. */
 describe('form bodies', () => {
