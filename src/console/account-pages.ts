@@ -83,7 +83,7 @@ function heldNotice(v: Viewer, held: RunView | undefined): Html {
  * The account's facts (and a held run, if any), by id so that the run status swaps them in when a
  * run ends (`oob`): the overview shows the new last sync and seats without a reload.
  */
-export function accountFacts(v: Viewer, a: AccountView, held: RunView | undefined, oob = false): Html {
+function accountFacts(v: Viewer, a: AccountView, held: RunView | undefined, oob = false): Html {
   return html`<div id="account-facts" ${oob ? html`hx-swap-oob="true"` : ''}>${heldNotice(v, held)}<div class="card"><dl class="facts">
 <dt>Integration</dt><dd>${a.integration}</dd>
 <dt>State</dt><dd>${stateBadges(a)}${a.schedule.blockedReason ? html`<div class="muted">${a.schedule.blockedReason}</div>` : ''}</dd>
