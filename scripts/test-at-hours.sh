@@ -25,6 +25,7 @@ files=(
   test/integration/run-claims.test.ts
   test/integration/survey.test.ts
   test/integration/console.test.ts
+  test/integration/prune.test.ts
 )
 
 today=$(date -u +%F)

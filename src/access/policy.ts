@@ -4,14 +4,23 @@ import { ForbiddenError, NotFoundError } from '../core/errors.js';
 export { requireId } from '../core/ids.js';
 
 /**
- * What a route reads, for the checks below. Employees read only their own member, its history and
- * ratings; a narrowed account manager reads only chosen members (and runs, whose changes are
- * filtered to them); neither reads the audit trail or the people list.
+ * What a route reads, for the checks below. `name` is the account's name alone; `account` its whole
+ * record (settings, seats, schedule, notification recipients, survey key). Employees read only the
+ * account's name, their own member, its history and ratings (product.md §7); a narrowed account
+ * manager reads only chosen members (and runs, whose changes are filtered to them); neither reads
+ * the audit trail or the people list.
  */
-export type Reading = 'account' | 'members' | 'runs' | 'audit' | 'survey';
+export type Reading = 'name' | 'account' | 'members' | 'runs' | 'audit' | 'survey';
 
-const EMPLOYEE_READS: ReadonlySet<Reading> = new Set(['account', 'members', 'survey']);
-const NARROWED_READS: ReadonlySet<Reading> = new Set(['account', 'members', 'survey', 'runs']);
+const EMPLOYEE_READS: ReadonlySet<Reading> = new Set(['name', 'members', 'survey']);
+const NARROWED_READS: ReadonlySet<Reading> = new Set(['name', 'account', 'members', 'survey', 'runs']);
+
+/** Whether the caller's role reads this kind of data of its own account (which account: see assertCanRead). */
+export function roleReads(p: Principal, reading: Reading): boolean {
+  if (p.role === 'employee') return EMPLOYEE_READS.has(reading);
+  if (p.role === 'account_manager' && p.memberScope !== null) return NARROWED_READS.has(reading);
+  return true;
+}
 
 const who = (p: Principal) => `${p.role === 'admin' || p.role === 'account_manager' || p.role === 'employee' ? 'an' : 'a'} ${p.role}${p.kind === 'token' ? ' token' : ''}`;
 
@@ -22,8 +31,9 @@ const who = (p: Principal) => `${p.role === 'admin' || p.role === 'account_manag
 export function assertCanRead(p: Principal, accountId: string, what: string, reading: Reading = 'account'): void {
   if (p.role === 'support') return;
   if (p.accountId !== accountId) throw new NotFoundError(`${what} not found`);
-  if (p.role === 'employee' && !EMPLOYEE_READS.has(reading)) throw new ForbiddenError('an employee sees only their own member record and ratings');
-  if (p.role === 'account_manager' && p.memberScope !== null && !NARROWED_READS.has(reading)) throw new ForbiddenError('this account manager sees only chosen members; an admin can widen that');
+  if (roleReads(p, reading)) return;
+  if (p.role === 'employee') throw new ForbiddenError('an employee sees only their own member record and ratings');
+  throw new ForbiddenError('this account manager sees only chosen members; an admin can widen that');
 }
 
 /** Reading one member: as above, and the member must be in the caller's scope (else not found). */
@@ -34,6 +44,6 @@ export function assertCanReadMember(p: Principal, accountId: string, memberId: s
 
 /** Change access: only an admin, and only on its own account. */
 export function assertCanChange(p: Principal, accountId: string, what: string, action: string): void {
-  assertCanRead(p, accountId, what);
+  assertCanRead(p, accountId, what, 'name');
   if (p.role !== 'admin') throw new ForbiddenError(`${who(p)} may not ${action}; an admin of this account is needed`);
 }

@@ -23,6 +23,7 @@ const envSchema = z.object({
   PSA_SYNC_REPLICA: z.string().min(1).optional(),
   PSA_SYNC_PUBLIC_URL: z.string().url('must be a URL such as https://reviews.example.com').optional(),
   PSA_SYNC_SURVEY_RATE_PER_IP: z.coerce.number().int().min(1).default(60),
+  PSA_SYNC_SURVEY_VIEW_RATE_PER_IP: z.coerce.number().int().min(1).default(300),
   PSA_SYNC_SURVEY_RATE_PER_ACCOUNT: z.coerce.number().int().min(1).default(600),
   PSA_SYNC_TRUST_PROXY: z
     .string()
@@ -64,7 +65,7 @@ export interface Env {
   };
   /** The public base URL of survey links (default http://HOST:PORT). */
   publicUrl: string;
-  survey: { perIpPerMinute: number; perAccountPerMinute: number };
+  survey: { perIpPerMinute: number; viewsPerIpPerMinute: number; perAccountPerMinute: number };
   /**
    * Whom to believe about the client's address (X-Forwarded-For), for the survey rate limits: off
    * by default; behind a reverse proxy, `true`, a hop count, or the proxies' addresses.
@@ -115,7 +116,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
       replica: e.PSA_SYNC_REPLICA,
     },
     publicUrl: (e.PSA_SYNC_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
-    survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
+    survey: { perIpPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_IP, viewsPerIpPerMinute: e.PSA_SYNC_SURVEY_VIEW_RATE_PER_IP, perAccountPerMinute: e.PSA_SYNC_SURVEY_RATE_PER_ACCOUNT },
     rateLimitBudgetMs: e.PSA_SYNC_RATE_LIMIT_BUDGET_MS,
     trustProxy: trustProxyOf(e.PSA_SYNC_TRUST_PROXY),
     mail: { smtpUrl: e.SMTP_URL, from: e.PSA_SYNC_MAIL_FROM },

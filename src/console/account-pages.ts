@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { AppError, ForbiddenError } from '../core/errors.js';
-import type { AccountView } from '../db/views.js';
+import type { AccountView, RunView } from '../db/views.js';
 import { httpError } from '../access/http-errors.js';
 import { assertCanChange, assertCanRead } from '../access/policy.js';
 import { INTEGRATIONS } from '../connector/contract.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
-import { changesTable, runStatusPanel, statusBadge } from './run-parts.js';
+import { changesTable, runLinkText, runStatusPanel, statusBadge } from './run-parts.js';
 import { accountViewer } from './viewer.js';
 
 type Form = Record<string, string | undefined>;
@@ -68,13 +68,23 @@ ${connectorFields(form)}
   );
 }
 
-function overviewPage(v: Viewer, a: AccountView, latest: Awaited<ReturnType<App['runs']['page']>>['runs'][number] | undefined, message?: Html): Html {
-  const admin = canChange(v);
-  const support = v.principal.role === 'support';
-  return layout(
-    v,
-    a.name,
-    html`${message ?? ''}<div class="card"><dl class="facts">
+/** A held run, as the overview announces it: what it waits for, and a link that says what it opens. */
+function heldNotice(v: Viewer, held: RunView | undefined): Html {
+  if (!held) return html``;
+  const why = held.holdReason ? `${held.holdReason.charAt(0).toUpperCase()}${held.holdReason.slice(1).replace(/\.?$/, '.')}` : '';
+  return alert(
+    'info',
+    html`<strong>A run waits for approval.</strong> ${why}
+<div><a href="/runs/${held.id!}">${canChange(v) ? 'Review' : 'Open'} the ${runLinkText(held).replace(/^H/, 'h')}</a></div>`,
+  );
+}
+
+/**
+ * The account's facts (and a held run, if any), by id so that the run status swaps them in when a
+ * run ends (`oob`): the overview shows the new last sync and seats without a reload.
+ */
+function accountFacts(v: Viewer, a: AccountView, held: RunView | undefined, oob = false): Html {
+  return html`<div id="account-facts" ${oob ? html`hx-swap-oob="true"` : ''}>${heldNotice(v, held)}<div class="card"><dl class="facts">
 <dt>Integration</dt><dd>${a.integration}</dd>
 <dt>State</dt><dd>${stateBadges(a)}${a.schedule.blockedReason ? html`<div class="muted">${a.schedule.blockedReason}</div>` : ''}</dd>
 <dt>Last complete sync</dt><dd>${when(a.schedule.lastCompleteSyncAt)}</dd>
@@ -82,7 +92,16 @@ function overviewPage(v: Viewer, a: AccountView, latest: Awaited<ReturnType<App[
 <dt>Seats</dt><dd>${seatsText(a)}</dd>
 <dt>Admins who can sign in</dt><dd>${a.admins}</dd>
 ${a.pendingAdmins > 0 ? html`<dt>Admins invited, not signed in yet</dt><dd>${a.pendingAdmins}</dd>` : ''}
-</dl></div>
+</dl></div></div>`;
+}
+
+function overviewPage(v: Viewer, a: AccountView, latest: RunView | undefined, held: RunView | undefined, message?: Html): Html {
+  const admin = canChange(v);
+  const support = v.principal.role === 'support';
+  return layout(
+    v,
+    a.name,
+    html`${message ?? ''}${accountFacts(v, a, held)}
 ${
   admin && a.schedule.state !== 'not_scheduled'
     ? html`<div class="row"><form method="post" action="/accounts/${a.id}/sync" hx-post="/accounts/${a.id}/sync" hx-target="#run-status" hx-swap="outerHTML">${csrfField(v)}<button type="submit">Sync Members</button></form>
@@ -110,6 +129,22 @@ ${changesTable(result.changes, 'Changes a sync would make', a.id)}`,
   );
 }
 
+/**
+ * What naming a first admin did, for support on the overview: who was invited, how the link
+ * travels, and until when it works. The URL carries only the person's id and a mail code.
+ */
+async function invitedWords(app: App, v: Viewer, accountId: string, personId: string, mail: string | undefined): Promise<Html | undefined> {
+  const person = await app.people.get(accountId, personId, v.principal).catch((err: unknown) => {
+    if (err instanceof AppError) return undefined;
+    throw err;
+  });
+  if (!person || person.state !== 'invited' || !person.invitationExpiresAt) return undefined;
+  const until = `until ${when(person.invitationExpiresAt)}`;
+  if (mail === 'failed') return alert('error', `${person.email} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
+  if (mail === 'outbox') return alert('ok', `${person.email} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.`);
+  return alert('ok', `Invitation sent to ${person.email}, the first admin. Their activation link works once, ${until}.`);
+}
+
 const refusal = (err: unknown): Html => {
   if (!(err instanceof AppError)) throw err;
   return alert('error', httpError(err).body.error.message);
@@ -118,6 +153,7 @@ const refusal = (err: unknown): Html => {
 /** Accounts (support: all, add one), an account's overview, Sync Members with live status, Preview. */
 export function registerAccountPages(server: FastifyInstance, app: App): void {
   const latestRun = async (accountId: string) => (await app.runs.page(accountId, { limit: '1' })).runs[0];
+  const heldRun = async (accountId: string) => (await app.runs.page(accountId, { status: 'held', limit: '1' })).runs[0];
 
   server.get<{ Querystring: { q?: string } }>('/accounts', CONSOLE, async (req, reply) => {
     const p = viewerOf(req);
@@ -140,11 +176,16 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
     }
   });
 
-  server.get<{ Params: { id: string }; Querystring: { added?: string } }>('/accounts/:id', CONSOLE, async (req, reply) => {
+  server.get<{ Params: { id: string }; Querystring: { added?: string; invited?: string; mail?: string } }>('/accounts/:id', CONSOLE, async (req, reply) => {
     if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
-    const message = req.query.added ? alert('ok', 'The connection works and the account is added. Name its first admin below; the first sync runs on schedule, or an admin presses Sync Members.') : undefined;
-    return sendHtml(reply, overviewPage(viewer, account, await latestRun(account.id), message));
+    const message = req.query.added
+      ? alert('ok', 'The connection works and the account is added. Name its first admin below; the first sync runs on schedule, or an admin presses Sync Members.')
+      : req.query.invited
+        ? await invitedWords(app, viewer, account.id, req.query.invited, req.query.mail)
+        : undefined;
+    const [latest, held] = await Promise.all([latestRun(account.id), heldRun(account.id)]);
+    return sendHtml(reply, overviewPage(viewer, account, latest, held, message));
   });
 
   server.post<{ Params: { id: string } }>('/accounts/:id/sync', CONSOLE, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
@@ -164,8 +205,13 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string } }>('/runs/:id/status', CONSOLE, async (req, reply) => {
     const run = await app.runs.get(req.params.id);
     assertCanRead(viewerOf(req), run.accountId, `run ${run.id}`, 'runs');
-    // 286 tells htmx to stop polling: the run has an outcome.
-    return sendHtml(reply, runStatusPanel(run), run.status === 'queued' || run.status === 'running' ? 200 : 286);
+    if (run.status === 'queued' || run.status === 'running') return sendHtml(reply, runStatusPanel(run));
+    // The run has an outcome: 286 tells htmx to stop polling, and the account's facts (last sync,
+    // seats, a held run) are swapped in beside the status, out of band.
+    const { viewer, account } = await accountViewer(app, req, run.accountId, 'overview', 'runs');
+    const facts = accountFacts(viewer, account, await heldRun(account.id), true);
+    return sendHtml(reply, html`${runStatusPanel(run)}
+${facts}`, 286);
   });
 }
 

@@ -4,11 +4,12 @@ import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import { assertCanReadMember } from '../access/policy.js';
+import { auditFieldWords, changeWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml, viewerOf } from './reply.js';
-import { accountViewer } from './viewer.js';
+import { memberPageViewer } from './viewer.js';
 
 type Explained = Awaited<ReturnType<App['members']['explain']>>;
 
@@ -24,22 +25,21 @@ const AUDIT_WORDS: Record<string, string> = {
   'auth.signin_failed': 'failed sign-ins',
 };
 
-const describe = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join(', ') : String(v));
-
-/** Every change to the member, by run or by person, with the reason, oldest first. */
+/** Every change to the member, by run or by person, with the reason, oldest first, in words (change-words.ts). */
 function timeline(e: Explained): Html {
   const items = [
-    ...e.history.map((c) => ({
-      at: c.createdAt,
-      body: html`<strong>${c.action.replace(/_/g, ' ')}</strong> <span class="muted">(${c.reason.replace(/_/g, ' ')})</span>
-<div>${c.changes.map((f) => html`<span><code>${f.field}</code> ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</span> `)}</div>
-<div class="muted">${c.runId ? html`by <a href="/runs/${c.runId}">a sync run</a>` : html`by ${actorLabel(c.actor)}`}</div>`,
-    })),
+    ...e.history.map((c) => {
+      const words = changeWords(c);
+      return {
+        at: c.createdAt,
+        body: html`<strong>${words.what}</strong> by ${c.runId ? html`<a href="/runs/${c.runId}">a sync run</a>` : actorLabel(c.actor)} <span class="muted">— ${words.why}</span>
+<div>${words.fields.join(' · ')}</div>`,
+      };
+    }),
     ...e.audit.map((a) => ({
       at: a.createdAt,
-      body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action}</strong>
-<div>${a.before ? html`<span class="muted">before</span> ${describe(a.before)} ` : ''}${a.after ? html`<span class="muted">after</span> ${describe(a.after)}` : ''}</div>
-<div class="muted">by ${actorLabel(a.actor)}${a.reason ? html` · reason: “${a.reason}”` : ''}</div>`,
+      body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action.replace(/[._]/g, ' ')}</strong> by ${actorLabel(a.actor)}${a.reason ? html` <span class="muted">— reason: “${a.reason}”</span>` : ''}
+<div>${auditFieldWords(a.before, a.after).join(' · ')}</div>`,
     })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   if (items.length === 0) return html`<p class="muted">No changes recorded.</p>`;
@@ -92,9 +92,9 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
     const memberId = requireId('member', req.params.memberId);
-    const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
-    assertCanReadMember(viewer.principal, account.id, memberId);
-    const [explained, events, summary] = await load(account.id, memberId);
+    const viewer = await memberPageViewer(app, req, req.params.id, 'members');
+    assertCanReadMember(viewer.principal, viewer.account!.id, memberId);
+    const [explained, events, summary] = await load(viewer.account!.id, memberId);
     return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 
@@ -103,8 +103,8 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
     if (p.role !== 'employee') return reply.code(303).header('location', '/').send();
     const memberId = p.memberScope?.[0];
     if (!memberId) throw new NotFoundError('your sign-in is not tied to a member record yet; ask an admin of your account');
-    const { viewer, account } = await accountViewer(app, req, p.accountId!, 'me', 'members');
-    const [explained, events, summary] = await load(account.id, memberId);
+    const viewer = await memberPageViewer(app, req, p.accountId!, 'me');
+    const [explained, events, summary] = await load(viewer.account!.id, memberId);
     return sendHtml(reply, explainPage(viewer, explained, events.events, summary));
   });
 }

@@ -7,9 +7,10 @@ import type { MemberView } from '../db/views.js';
 import { assertCanChange } from '../access/policy.js';
 import { httpError } from '../access/http-errors.js';
 import type { BulkResult } from '../services/members.js';
+import { formBodySchema } from './form.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
-import { CONSOLE, isHtmx, sendHtml, viewerOf } from './reply.js';
+import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { accountViewer, accountViewerWith } from './viewer.js';
 
 type Query = Record<string, string | undefined>;
@@ -118,6 +119,8 @@ ${
 /** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
 export function registerMemberPages(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
+    // An employee's view of the members is their own record.
+    if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
     const q = req.query;
     const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
     const { viewer, account, data: page } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>
@@ -145,7 +148,8 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     return sendHtml(reply, memberRow(viewer, account.id, row!, refusal, req.body?.row !== 'plain'), status);
   });
 
-  server.post<{ Params: { id: string }; Body: Query & { memberIds?: string | string[] } }>('/accounts/:id/members/bulk', CONSOLE, async (req, reply) => {
+  // The ticked rows arrive as one memberIds field per row.
+  server.post<{ Params: { id: string }; Body: Query & { memberIds?: string | string[] } }>('/accounts/:id/members/bulk', { ...CONSOLE, schema: { body: formBodySchema(['memberIds']) } }, async (req, reply) => {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change members');
     const body = req.body ?? {};

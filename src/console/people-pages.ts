@@ -66,21 +66,22 @@ const DONE: Record<string, string> = { role: 'The role is changed.', removed: 'T
 
 /** People: roles, invite, resend, change role, remove; pending activations and their expiry. */
 export function registerPeoplePages(server: FastifyInstance, app: App): void {
-  const show = async (req: Parameters<typeof accountViewer>[1], accountId: string, prefill: Form, notice?: Html) => {
+  /** The page, after the access check; `member` (an admin's "give a sign-in") is looked up only then. */
+  const show = async (req: Parameters<typeof accountViewer>[1], accountId: string, notice?: Html, member?: string) => {
     const { viewer, account } = await accountViewer(app, req, accountId, 'people', 'audit');
     const people = await app.people.list(account.id, viewer.principal);
+    let prefill: Form = {};
+    if (member && canChange(viewer)) {
+      const explained = await app.members.explain(account.id, member);
+      prefill = { member: explained.member.id, email: explained.member.email ?? '' };
+    }
     return peoplePage(viewer, people, prefill, notice);
   };
 
   server.get<{ Params: { id: string }; Querystring: Form }>('/accounts/:id/people', CONSOLE, async (req, reply) => {
     const q = req.query;
-    let prefill: Form = {};
-    if (q.member) {
-      const explained = await app.members.explain(req.params.id, q.member);
-      prefill = { member: explained.member.id, email: explained.member.email ?? '' };
-    }
     const notice = q.done && DONE[q.done] ? alert('ok', DONE[q.done]!) : undefined;
-    return sendHtml(reply, await show(req, req.params.id, prefill, notice));
+    return sendHtml(reply, await show(req, req.params.id, notice, q.member));
   });
 
   server.post<{ Params: { id: string }; Body: Form }>('/accounts/:id/people', CONSOLE, async (req, reply) => {
@@ -88,8 +89,9 @@ export function registerPeoplePages(server: FastifyInstance, app: App): void {
     const b = req.body ?? {};
     const input = b.memberId ? { memberId: b.memberId, role: b.role ?? '' } : { email: b.email ?? '', role: b.role ?? '' };
     const { person, mail } = await app.people.invite(req.params.id, input, actorOf(p), p);
-    if (p.role === 'support') return seeOther(reply, href(`/accounts/${req.params.id}`, {}));
-    return sendHtml(reply, await show(req, req.params.id, {}, mailWords(mail, person.email)));
+    // Support names a first admin from the overview, and reads there who was invited and until when.
+    if (p.role === 'support') return seeOther(reply, href(`/accounts/${req.params.id}`, { invited: person.id, mail: mail.sent ? mail.channel : 'failed' }));
+    return sendHtml(reply, await show(req, req.params.id, mailWords(mail, person.email)));
   });
 
   server.post<{ Params: { id: string; personId: string }; Body: Form }>('/accounts/:id/people/:personId/role', CONSOLE, async (req, reply) => {
@@ -101,7 +103,7 @@ export function registerPeoplePages(server: FastifyInstance, app: App): void {
   server.post<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/resend', CONSOLE, async (req, reply) => {
     const p = viewerOf(req);
     const { person, mail } = await app.people.resend(req.params.id, req.params.personId, actorOf(p), p);
-    return sendHtml(reply, await show(req, req.params.id, {}, mailWords(mail, person.email)));
+    return sendHtml(reply, await show(req, req.params.id, mailWords(mail, person.email)));
   });
 
   server.post<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/remove', CONSOLE, async (req, reply) => {

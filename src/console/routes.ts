@@ -5,6 +5,7 @@ import { registerAccountPages } from './account-pages.js';
 import { CONSOLE_CSS, CONSOLE_JS, htmxScript } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
 import { registerExplainPages } from './explain-pages.js';
+import { holdFormsToShape } from './form.js';
 import { registerMemberPages } from './member-pages.js';
 import { registerPeoplePages } from './people-pages.js';
 import { registerRunPages } from './run-pages.js';
@@ -22,6 +23,8 @@ export function registerConsole(server: FastifyInstance, app: App): void {
   asset('/assets/console.css', 'text/css; charset=utf-8', () => CONSOLE_CSS);
   asset('/assets/console.js', 'text/javascript; charset=utf-8', () => CONSOLE_JS);
   asset('/assets/htmx.min.js', 'text/javascript; charset=utf-8', htmxScript);
+
+  holdFormsToShape(server);
 
   registerAuthPages(server, app);
   registerAccountPages(server, app);

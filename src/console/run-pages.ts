@@ -8,7 +8,7 @@ import { cleanReason } from '../services/members.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
-import { changesTable, countsLine, ERROR_ADVICE, statusBadge } from './run-parts.js';
+import { changesTable, countsLine, ERROR_ADVICE, runLinkText, statusBadge } from './run-parts.js';
 import { accountViewer } from './viewer.js';
 
 type Query = Record<string, string | undefined>;
@@ -34,7 +34,7 @@ function runsPage(v: Viewer, q: Query, page: { runs: RunView[]; nextCursor: stri
       page.runs.length === 0
         ? html`<tr><td colspan="5" class="muted">No runs match.</td></tr>`
         : page.runs.map(
-            (r) => html`<tr><td class="nowrap"><a href="/runs/${r.id!}">${when(r.startedAt ?? r.createdAt)}</a></td><td>${statusBadge(r.status)}</td><td>${r.trigger}</td><td>${actorLabel(r.requestedBy)}</td>
+            (r) => html`<tr><td class="nowrap"><a href="/runs/${r.id!}">${runLinkText(r)}</a></td><td>${statusBadge(r.status)}</td><td>${r.trigger}</td><td>${actorLabel(r.requestedBy)}</td>
 <td>${r.error ? html`<span>${r.error.kind}: ${r.error.message}</span>` : r.holdReason && r.status === 'held' ? r.holdReason : countsLine(r)}</td></tr>`,
           )
     }</tbody></table></div>

@@ -1,4 +1,5 @@
 import type { ChangeView, RunView } from '../db/views.js';
+import { changeWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, when } from './layout.js';
 
@@ -18,6 +19,18 @@ const COUNT_WORDS: [keyof NonNullable<RunView['counts']>, string][] = [
   ['skipped', 'skipped'],
   ['flaggedDisabled', 'disabled in the PSA, left for an admin'],
 ];
+
+const TRIGGER_WORDS: Record<string, string> = { schedule: 'scheduled', manual: 'manual', setup: 'setup', retry: 'retried', callback: 'callback' };
+
+/**
+ * What a link to a run says, so a list of them reads as distinct places: "Manual run of
+ * 2026-03-10 09:00:12 UTC", "Held scheduled run of …" (to the second: runs of one minute differ).
+ */
+export function runLinkText(run: RunView): string {
+  const at = new Date(run.startedAt ?? run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  const words = `${run.status === 'held' ? 'held ' : ''}${TRIGGER_WORDS[run.trigger] ?? run.trigger} run of ${at} UTC`;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 
 /** A run's counts, as words ("12 added, 3 moved to Inactive Synced"); zero counts left out. */
 export function countsLine(run: RunView): string {
@@ -62,8 +75,9 @@ export function runStatusPanel(run: RunView): Html {
 }
 
 function changeDetail(c: ChangeView): Html {
-  if (c.changes.length === 0) return html`<span class="muted">—</span>`;
-  return html`${c.changes.map((f) => html`<div><code>${f.field}</code>: ${String(f.before ?? '—')} → ${String(f.after ?? '—')}</div>`)}`;
+  const { fields } = changeWords(c);
+  if (fields.length === 0) return html`<span class="muted">—</span>`;
+  return html`${fields.map((f) => html`<div>${f}</div>`)}`;
 }
 
 /** A table of change entries (a run's, a preview's, or a held run's planned ones). */
@@ -74,6 +88,6 @@ export function changesTable(changes: ChangeView[], caption: string, accountId: 
 <thead><tr><th scope="col">Member</th><th scope="col">Action</th><th scope="col">Why</th><th scope="col">What changed</th></tr></thead>
 <tbody>${changes.map(
     (c) => html`<tr><td>${c.memberId ? html`<a href="${href(`/accounts/${accountId}/members/${c.memberId}`)}">${c.name}</a>` : c.name}<div class="muted">${c.email ?? c.identifier ?? ''}</div></td>
-<td>${c.action.replace(/_/g, ' ')}</td><td>${c.reason.replace(/_/g, ' ')}</td><td>${changeDetail(c)}</td></tr>`,
+<td>${changeWords(c).what}</td><td>${changeWords(c).why}</td><td>${changeDetail(c)}</td></tr>`,
   )}</tbody></table></div>`;
 }

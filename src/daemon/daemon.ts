@@ -6,6 +6,7 @@ import { buildServer } from '../web/server.js';
 import { Scheduler, within } from './scheduler.js';
 import { INTEGRATIONS } from '../connector/contract.js';
 import { raiseAutoAddDigests, raiseStale } from '../notify/events.js';
+import { DEFAULT_PRUNE_AGES, pruneOnce } from '../db/prune-repository.js';
 
 /**
  * In embedded mode nothing else would bring the database back: every 2 s the daemon checks that
@@ -61,6 +62,16 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
     url = await server.listen({ port: app.env.port, host: app.env.host });
   }
   const task: ScheduledTask = cron.schedule(settings.tickCron, () => Promise.all([scheduler.tick(), notifyTick()]), { name: 'psa-sync-tick', noOverlap: true });
+  // Rows that only grow (callback ids, sign-in throttles, old sessions, expired links in the
+  // outbox) are pruned on the same minute's sweep, in bounded batches; a failure waits a minute.
+  const prune = async () => {
+    try {
+      const counts = await pruneOnce(app.orm.em.fork(), app.clock.now(), { ...DEFAULT_PRUNE_AGES, sessionIdleMs: app.env.sessions.idleMinutes * 60_000 });
+      if (Object.values(counts).some((n) => n > 0)) app.logger.info(counts, 'pruned old rows');
+    } catch (err) {
+      app.logger.warn({ err }, 'pruning old rows failed; retrying in a minute');
+    }
+  };
   // Notifications ride the same tick: stale accounts and yesterday's digests are looked for once a
   // minute (set-based, idempotent), deliveries every tick. Any replica may do either.
   let lastSweep = 0;
@@ -68,6 +79,7 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
     try {
       if (Date.now() - lastSweep >= 60_000) {
         lastSweep = Date.now();
+        await prune();
         const scheduled = INTEGRATIONS.filter((i) => app.registry.has(i) && app.registry.get(i).rosterPolicy !== 'none');
         await raiseStale(app.orm.em.fork(), app.clock.now(), [...scheduled]);
         await raiseAutoAddDigests(app.orm.em.fork(), app.clock.now());

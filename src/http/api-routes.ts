@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf, type Principal } from '../access/principal.js';
-import { assertCanChange, assertCanRead, assertCanReadMember, requireId } from '../access/policy.js';
+import { assertCanChange, assertCanRead, assertCanReadMember, requireId, roleReads } from '../access/policy.js';
+import type { AccountView } from '../db/views.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
 import { cleanReason } from '../services/members.js';
 
@@ -33,6 +34,9 @@ const ACCOUNT_PATCH = {
   },
 } as const;
 
+/** The account record as the caller may read it: whole, or (an employee) its id and name alone. */
+const accountShownTo = (p: Principal, a: AccountView): AccountView | Pick<AccountView, 'id' | 'name'> => (roleReads(p, 'account') ? a : { id: a.id, name: a.name });
+
 /** The optional reason an admin gives for an action (kept in the audit trail). */
 const REASON = { type: 'string', maxLength: 500 } as const;
 
@@ -40,13 +44,14 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/v1/accounts', async (req) => {
     const p = principalOf(req);
     // Support sees every account; anyone else only their own.
-    return { accounts: await app.accounts.list(p.role === 'support' ? undefined : p.accountId!) };
+    return { accounts: (await app.accounts.list(p.role === 'support' ? undefined : p.accountId!)).map((a) => accountShownTo(p, a)) };
   });
 
   server.get<{ Params: { id: string } }>('/api/v1/accounts/:id', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`);
-    return { account: await app.accounts.get(accountId) };
+    const p = principalOf(req);
+    assertCanRead(p, accountId, `account ${accountId}`, 'name');
+    return { account: accountShownTo(p, await app.accounts.get(accountId)) };
   });
 
   server.patch<{ Params: { id: string }; Body: UpdateAccountInput & { reason?: string } }>('/api/v1/accounts/:id', { schema: { body: ACCOUNT_PATCH } }, async (req) => {
@@ -107,7 +112,9 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     const accountId = requireId('account', req.params.id);
     const p = principalOf(req);
     assertCanRead(p, accountId, `account ${accountId}`, 'members');
-    return app.members.page(accountId, req.query, p.memberScope);
+    const page = await app.members.page(accountId, req.query, p.memberScope);
+    // The seat limit is the account's, not the member's: an employee reads their own member alone.
+    return roleReads(p, 'account') ? page : { ...page, seatLimit: null };
   });
 
   server.patch<{ Params: { id: string; memberId: string }; Body: { active: boolean; reason?: string } }>(

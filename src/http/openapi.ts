@@ -301,10 +301,10 @@ export const openApiDocument = {
       },
     },
     '/api/v1/accounts': {
-      get: { summary: 'Accounts with state, STALE flag, seats, schedule and last run: support sees all, anyone else their own', responses: { '200': { description: 'Accounts', ...json({ type: 'object', properties: { accounts: { type: 'array', items: accountSchema } } }) }, ...errors } },
+      get: { summary: 'Accounts with state, STALE flag, seats, schedule and last run: support sees all, anyone else their own (an employee: its id and name alone)', responses: { '200': { description: 'Accounts', ...json({ type: 'object', properties: { accounts: { type: 'array', items: accountSchema } } }) }, ...errors } },
     },
     '/api/v1/accounts/{id}': {
-      get: { summary: 'One account', parameters: [accountId], responses: { '200': { description: 'Account', ...json({ type: 'object', properties: { account: accountSchema } }) }, ...errors } },
+      get: { summary: 'One account (an employee reads its id and name alone)', parameters: [accountId], responses: { '200': { description: 'Account', ...json({ type: 'object', properties: { account: accountSchema } }) }, ...errors } },
       patch: {
         summary: 'Change seat limit, sync time and time zone, breaker thresholds, survey settings or (write-only) connector settings (admin). Unknown fields are refused',
         parameters: [accountId],

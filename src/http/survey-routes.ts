@@ -9,12 +9,16 @@ import { PUBLIC } from '../access/route-auth.js';
 import { RECORD_JS, SURVEY_CSS } from './survey-assets.js';
 
 /**
- * Limits of the public survey routes, per minute. The per-address limit counts requests (a batch
- * is one request); the per-account limit counts events. A batch can therefore never be larger
- * than the per-account limit, or a full batch would always be refused.
+ * Limits of the public survey routes, per minute. The per-address limits count requests (a batch
+ * is one request): recordings and page views apart, so a burst of views (an office behind one
+ * address, a scanner) never uses up the recordings. The per-account limit counts events. A batch
+ * can therefore never be larger than the per-account limit, or a full batch would always be refused.
  */
 export interface SurveyLimits {
+  /** Recordings (a rating link's POST, an API submission) per client address. */
   perIpPerMinute: number;
+  /** Page views (a rating link's GET, and POSTs of automated clients, which record nothing) per client address. */
+  viewsPerIpPerMinute: number;
   perAccountPerMinute: number;
   /** Longest accepted link (path and query), in characters. */
   maxUrlLength: number;
@@ -22,7 +26,7 @@ export interface SurveyLimits {
   maxBatch: number;
 }
 
-export const DEFAULT_SURVEY_LIMITS: SurveyLimits = { perIpPerMinute: 60, perAccountPerMinute: 600, maxUrlLength: 2048, maxBatch: 100 };
+export const DEFAULT_SURVEY_LIMITS: SurveyLimits = { perIpPerMinute: 60, viewsPerIpPerMinute: 300, perAccountPerMinute: 600, maxUrlLength: 2048, maxBatch: 100 };
 
 /**
  * Clients that fetch links without a person behind them: mail security scanners (Safe Links,
@@ -59,10 +63,11 @@ const ratingWords = (rating: number) => (rating >= 8 ? 'a good rating' : rating 
  */
 export function registerSurveyRoutes(server: FastifyInstance, app: App, configured: SurveyLimits): void {
   const limits = { ...configured, maxBatch: Math.min(configured.maxBatch, configured.perAccountPerMinute) };
-  const perIp = new RateLimiter(limits.perIpPerMinute, 60_000);
+  const recordingsPerIp = new RateLimiter(limits.perIpPerMinute, 60_000);
+  const viewsPerIp = new RateLimiter(limits.viewsPerIpPerMinute, 60_000);
   const perAccount = new RateLimiter(limits.perAccountPerMinute, 60_000);
-  const admitAddress = (req: FastifyRequest) => {
-    const ip = perIp.take(req.ip);
+  const admitAddress = (req: FastifyRequest, kind: 'recording' | 'view') => {
+    const ip = (kind === 'recording' ? recordingsPerIp : viewsPerIp).take(req.ip);
     if (!ip.ok) throw new RateLimitedError('too many survey requests from this address; try again shortly', ip.retryAfterS);
   };
   const admitEvents = (accountKeys: string[]) => {
@@ -73,9 +78,9 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
       if (!acc.ok) throw new RateLimitedError('too many survey submissions for this account; try again shortly', acc.retryAfterS);
     }
   };
-  const checkLink = async (req: FastifyRequest<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>) => {
+  const checkLink = async (req: FastifyRequest<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>, kind: 'recording' | 'view') => {
     if (req.url.length > limits.maxUrlLength) throw new AppError('too_large', `the link is longer than ${limits.maxUrlLength} characters`);
-    admitAddress(req);
+    admitAddress(req, kind);
     return app.survey.authorize(parseSurveyInput(req.query, req.params.accountKey));
   };
   const sendHtmlError = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
@@ -91,7 +96,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
   // The link itself: checks it and shows the page that records it; stores nothing.
   server.get<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', PUBLIC, async (req, reply) => {
     try {
-      const { input } = await checkLink(req);
+      const { input } = await checkLink(req, 'view');
       const who = input.agentName ?? input.agentEmail ?? null;
       const status = `You are giving ${ratingWords(input.rating)} (${input.rating} of 10)${who ? ` for ${who}` : ''}. Press the button to record it.`;
       const form =
@@ -108,8 +113,9 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
   server.post<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>('/s/:accountKey', PUBLIC, async (req, reply) => {
     const wantsJson = (req.headers.accept ?? '').includes('application/json');
     try {
-      const checked = await checkLink(req);
-      if (isAutomated(req)) {
+      const automated = isAutomated(req);
+      const checked = await checkLink(req, automated ? 'view' : 'recording');
+      if (automated) {
         const message = 'Automated clients cannot record ratings; nothing was recorded.';
         return wantsJson ? reply.code(202).send({ recorded: false, message }) : sendPage(reply, 202, page('Nothing was recorded', `<p>${escapeHtml(message)}</p>`));
       }
@@ -127,7 +133,7 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
 
   server.post<{ Body: unknown }>('/api/v1/survey-events', PUBLIC, async (req, reply) => {
     try {
-      admitAddress(req);
+      admitAddress(req, 'recording');
       const body = req.body;
       const list: unknown[] = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { events?: unknown }).events) ? (body as { events: unknown[] }).events : [body];
       if (list.length === 0) throw new InputError('no survey events in the body');

@@ -11,6 +11,7 @@ import { registerApiRoutes } from '../http/api-routes.js';
 import { DEFAULT_SURVEY_LIMITS, registerSurveyRoutes, type SurveyLimits } from '../http/survey-routes.js';
 import { replyError, UnauthenticatedError } from '../access/http-errors.js';
 import { openApiDocument } from '../http/openapi.js';
+import { registerFormParser } from '../http/form-body.js';
 import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from '../http/people-routes.js';
 import { registerNotifyRoutes } from '../http/notify-routes.js';
@@ -87,10 +88,8 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     logRequest(req, reply);
     done();
   });
-  // The no-script button of a survey page posts an (empty) form.
-  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // Console forms and the no-script button of a survey page; repeated fields keep every value.
+  registerFormParser(server, BODY_LIMIT_BYTES);
 
   server.setErrorHandler((err, req, reply) => {
     const { status, body } = replyError(req, reply, err);

@@ -110,6 +110,24 @@ describe('the console in a browser', () => {
     expect(await admin.locator(`#member-${m.user7} input[name="active"]`).isChecked()).toBe(true);
   });
 
+  it('ticks three rows, presses Uncheck and reads that three members were unchecked; checks them back the same way', async () => {
+    const rows = [m.user4!, m.user5!, m.user6!];
+    await admin.goto(`${base}/accounts/${accountId}/members?q=user`);
+    for (const id of rows) await admin.locator(`#member-${id} input[name="memberIds"]`).check();
+    await check(admin, 'members-rows-ticked');
+    await admin.click('#bulk button[value="false"]');
+    await admin.waitForURL(/\/members\/bulk$/);
+    await expect(admin.locator('main').textContent()).resolves.toContain('3 members unchecked; 0 refused');
+    await check(admin, 'bulk-rows-summary');
+    for (const id of rows) expect((await t.app.members.explain(accountId, id)).member.active).toBe(false);
+    await admin.click('text=Back to the members');
+    for (const id of rows) await admin.locator(`#member-${id} input[name="memberIds"]`).check();
+    await admin.click('#bulk button[value="true"]');
+    await admin.waitForURL(/\/members\/bulk$/);
+    await expect(admin.locator('main').textContent()).resolves.toContain('3 members made Active; 0 refused');
+    for (const id of rows) expect((await t.app.members.explain(accountId, id)).member.active).toBe(true);
+  });
+
   it('bulk-unchecks every member matching a filter, then checks them back past the seat limit and reads the summary', async () => {
     await admin.goto(`${base}/accounts/${accountId}/members?q=user2`);
     // user2, user20–user29: 11 members
@@ -131,13 +149,26 @@ describe('the console in a browser', () => {
     expect(text).toContain('seat limit of 28 Active members reached');
   });
 
-  it('presses Sync Members and watches the run finish in the live region', async () => {
+  it("presses Sync Members, watches the run finish in the live region, and the overview's facts follow without a reload", async () => {
     await admin.goto(`${base}/accounts/${accountId}`);
-    await admin.click('button:has-text("Sync Members")');
+    const facts = admin.locator('#account-facts');
+    const seatsBefore = (await t.app.accounts.get(accountId)).seats!;
+    expect(await facts.textContent()).toContain(`${seatsBefore.active} of 28 seats`);
+    // user4 (Active) leaves the PSA: this sync moves them to Inactive Synced, so a seat frees up.
+    fake.setMembers(cwMembers(30).filter((x) => x.identifier !== 'user4'));
     const status = admin.locator('#run-status');
-    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Sync finished|queued|running/);
+    // The panel shows the latest run: an earlier one until the press swaps in the new run.
+    const runOf = () => status.locator('a[href^="/runs/"]').getAttribute('href');
+    const earlier = await runOf();
+    await admin.click('button:has-text("Sync Members")');
+    await expect.poll(runOf, { timeout: 20_000 }).not.toBe(earlier);
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('Sync finished');
     expect(await status.getAttribute('aria-live')).toBe('polite');
+    const after = await t.app.accounts.get(accountId);
+    expect(after.seats!.active).toBe(seatsBefore.active - 1);
+    await expect.poll(() => facts.textContent()).toContain(`${after.seats!.active} of 28 seats`);
+    expect(await facts.textContent()).toContain(`${after.schedule.lastCompleteSyncAt!.replace('T', ' ').slice(0, 16)} UTC`);
+    await check(admin, 'overview-after-sync');
   });
 
   it('approves a held run after reading its planned changes', async () => {
@@ -147,7 +178,12 @@ describe('the console in a browser', () => {
     let held = await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
     if (held.joined) held = await t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
     expect(held.run.status, JSON.stringify(held.run)).toBe('held');
-    await admin.goto(`${base}/runs/${held.run.id}`);
+    // The overview says a run waits, and its link says what it opens.
+    await admin.goto(`${base}/accounts/${accountId}`);
+    await expect(admin.locator('#account-facts').textContent()).resolves.toContain('A run waits for approval.');
+    await check(admin, 'overview-held');
+    await admin.click('a:has-text("Review the held manual run of")');
+    await admin.waitForURL(new RegExp(`/runs/${held.run.id}$`));
     await check(admin, 'held-run');
     await admin.check('input[name="confirm"]');
     await admin.fill('#approve-reason', 'they left');
@@ -163,8 +199,10 @@ describe('the console in a browser', () => {
     await admin.goto(`${base}/accounts/${accountId}/members/${m.user7}`);
     const text = (await admin.locator('main').textContent()) ?? '';
     expect(text).toContain('What happened, and why');
-    expect(text).toContain('admin unchecked');
-    expect(text).toContain('admin checked');
+    expect(text).toContain('Unchecked by user1@acme.test');
+    expect(text).toContain('Checked by user1@acme.test');
+    expect(text).toContain('Active: yes → no');
+    expect(text).not.toContain('adminInactive');
     await check(admin, 'explain');
     for (const [name, url] of [
       ['people', `/accounts/${accountId}/people`],
@@ -233,7 +271,10 @@ describe('the console in a browser', () => {
       await check(support, 'account-added');
       await support.fill('#email', 'user500@acme.test');
       await support.click('button:has-text("Invite as admin")');
-      await support.waitForLoadState();
+      await support.waitForURL(/invited=/);
+      const invited = (await support.locator('main [role="status"]').first().textContent()) ?? '';
+      expect(invited).toMatch(/Invitation sent to user500@acme\.test, the first admin\. Their activation link works once, until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\./);
+      await check(support, 'first-admin-invited');
 
       const admin2 = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
       await admin2.goto(linkIn(await smtp.next('user500@acme.test'), `${base}/activate/`).url);

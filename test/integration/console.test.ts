@@ -93,7 +93,7 @@ describe('pages for each role', () => {
     expect((await get(`/accounts/${accountId}`, 'employee')).headers.location).toBe('/me');
   });
 
-  it('members: an admin gets Active boxes and bulk; a manager and support read only; an employee sees only themselves', async () => {
+  it('members: an admin gets Active boxes and bulk; a manager and support read only; an employee is sent to their own record', async () => {
     const admin = await get(`/accounts/${accountId}/members`, 'admin');
     expect(admin.statusCode).toBe(200);
     const rowForm = `hx-post="/accounts/${accountId}/members/`;
@@ -108,9 +108,25 @@ describe('pages for each role', () => {
       expect(res.body).toContain('First1 Last1');
     }
     const employee = await get(`/accounts/${accountId}/members?list=all`, 'employee');
-    expect(employee.statusCode).toBe(200);
-    expect(employee.body).toContain('First3 Last3');
-    expect(employee.body).not.toContain('First1 Last1');
+    expect(employee.statusCode).toBe(303);
+    expect(employee.headers.location).toBe('/me');
+  });
+
+  it("an employee's pages show their own record and the account's name, never the account record (issue 16, item 7)", async () => {
+    const account = await t.app.accounts.get(accountId);
+    await t.app.accounts.setNotificationEmails(accountId, ['boss-secret-recipient@acme.test'], 'test');
+    const shown = [(await get('/me', 'employee')).body, (await get(`/accounts/${accountId}/members/${m.user3}`, 'employee')).body];
+    for (const body of shown) {
+      expect(body).toContain('First3 Last3');
+      expect(body).toContain(account.name);
+      expect(body).not.toContain('seats');
+      expect(body).not.toContain('boss-secret-recipient');
+      expect(body).not.toContain(account.publicKey);
+    }
+    // Pages of the account record are not the employee's, whatever they would show.
+    expect((await get(`/accounts/${accountId}/settings`, 'employee')).statusCode).toBe(403);
+    expect((await get(`/accounts/${accountId}/runs`, 'employee')).statusCode).toBe(403);
+    await t.app.accounts.setNotificationEmails(accountId, null, 'test');
   });
 
   it('a view is a URL: filters, sort and page survive, and sort headers say their order', async () => {
@@ -173,6 +189,26 @@ describe('pages for each role', () => {
 });
 
 describe('changes from the console', () => {
+  it('bulk on the rows ticked: every ticked row is changed, not only the last (issue 16, item 2)', async () => {
+    const rows = [m.user4!, m.user8!, m.user9!];
+    // A browser sends one memberIds field per ticked row.
+    const bulk = (active: string) =>
+      server.inject({
+        method: 'POST',
+        url: `/accounts/${accountId}/members/bulk`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.admin.cookie },
+        payload: `_csrf=${s.admin.csrf}&view_list=staff&scope=selected&${rows.map((id) => `memberIds=${id}`).join('&')}&active=${active}`,
+      });
+    const off = await bulk('false');
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.body).toContain('3 members unchecked; 0 refused');
+    const state = async () => (await t.app.members.list(accountId, 'all')).filter((x) => rows.includes(x.id)).map((x) => x.active);
+    expect(await state()).toEqual([false, false, false]);
+    const on = await bulk('true');
+    expect(on.body).toContain('3 members made Active; 0 refused');
+    expect(await state()).toEqual([true, true, true]);
+  });
+
   it('the Active box needs the CSRF token, saves at once, and shows a refusal in place', async () => {
     const url = `/accounts/${accountId}/members/${m.user5}/active`;
     const noToken = await server.inject({ method: 'POST', url, headers: { cookie: s.admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'active=false' });
@@ -254,7 +290,17 @@ describe('changes from the console', () => {
     // A replica's scheduler claims the queued run and runs it; the status then carries the outcome.
     await new Scheduler({ orm: t.app.orm, engine: t.app.engine, clock: t.app.clock, logger: t.app.logger, maxConcurrent: 1 }).tick();
     await expect.poll(async () => (await get(`/runs/${runId}/status`, 'admin')).statusCode, { timeout: 15_000 }).toBe(286);
-    expect((await get(`/runs/${runId}/status`, 'admin')).body).toContain('Sync finished');
+    const final = (await get(`/runs/${runId}/status`, 'admin')).body;
+    expect(final).toContain('Sync finished');
+    // The outcome also swaps in the overview's facts (issue 16, item 8): this run's complete read, and the seats now.
+    const account = await t.app.accounts.get(accountId);
+    const finished = (await t.app.runs.get(runId)).finishedAt!;
+    expect(final).toContain('<div id="account-facts" hx-swap-oob="true">');
+    expect(account.schedule.lastCompleteSyncAt).toBe(finished);
+    expect(final).toContain(`<dt>Last complete sync</dt><dd>${finished.replace('T', ' ').slice(0, 16)} UTC</dd>`);
+    expect(final).toContain(`<dt>Seats</dt><dd>${account.seats!.active} of ${account.seats!.limit} seats</dd>`);
+    // While the run is live, the poll answers the status alone.
+    expect(res.body).not.toContain('account-facts');
     const preview = await post(`/accounts/${accountId}/preview`, 'admin', {});
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toContain('nothing has been changed');
@@ -275,3 +321,125 @@ describe('changes from the console', () => {
   });
 });
 
+describe('bad input on console forms (issue 16, item 7)', () => {
+  const json = (url: string, who: Who, payload: object) =>
+    server.inject({ method: 'POST', url, headers: who === 'none' ? {} : { cookie: s[who].cookie, 'x-csrf-token': s[who].csrf }, payload });
+
+  it('a JSON body with a non-string field is a 400 naming the field, never a 500', async () => {
+    const addAccount = await json('/accounts', 'support', { name: 'Json Co', integration: 'connectwise', cw_site: 5 });
+    expect(addAccount.statusCode, addAccount.body).toBe(400);
+    expect(addAccount.body).toContain('body.cw_site must be string');
+    const box = await json(`/accounts/${accountId}/members/${m.user8}/active`, 'admin', { active: 'false', reason: { why: 'x' } });
+    expect(box.statusCode, box.body).toBe(400);
+    expect(box.body).toContain('body.reason must be string');
+    const login = await json('/login', 'none', { email: ['a@x.test'], password: 'x' });
+    expect(login.statusCode, login.body).toBe(400);
+    expect(login.body).toContain('body.email must be string');
+    expect((await t.app.members.list(accountId, 'all')).find((x) => x.id === m.user8)?.active).toBe(true);
+  });
+
+  it('every form a page posts refuses a non-string field by name, before anything is done', async () => {
+    const forms = server.routeTable.filter((r) => r.page && r.method === 'POST');
+    expect(forms.length).toBeGreaterThan(10);
+    const ids: Record<string, string> = { id: accountId, memberId: m.user8!, personId: '3f2a9c1e-0000-4000-8000-000000000000', webhookId: '3f2a9c1e-0000-4000-8000-000000000001', token: 'x'.repeat(43) };
+    for (const route of forms) {
+      const url = route.url.replace(/:(\w+)/g, (_, name: string) => ids[name]!);
+      for (const payload of [{ note: 5 }, { note: ['a', 'b'] }, { note: { a: 1 } }, { note: null }]) {
+        const res = await json(url, route.auth === 'public' ? 'none' : 'admin', payload);
+        expect(res.statusCode, `${route.method} ${route.url} ${JSON.stringify(payload)}: ${res.body.slice(0, 200)}`).toBe(400);
+        expect(res.body, route.url).toContain('body.note must be string');
+      }
+    }
+    // A field sent twice where one value belongs is refused the same way.
+    const repeated = await server.inject({
+      method: 'POST',
+      url: `/accounts/${accountId}/members/${m.user8}/active`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.admin.cookie },
+      payload: `_csrf=${s.admin.csrf}&active=false&active=true`,
+    });
+    expect(repeated.statusCode).toBe(400);
+    expect(repeated.body).toContain('body.active must be string');
+    expect((await t.app.members.list(accountId, 'all')).find((x) => x.id === m.user8)?.active).toBe(true);
+  });
+});
+
+describe('the People page checks access before it looks anything up (issue 16, item 7)', () => {
+  it('a caller without access gets the same answer whether or not the member exists', async () => {
+    const missing = '3f2a9c1e-0000-4000-8000-0000000000ff';
+    for (const who of ['employee', 'otherAdmin'] as const) {
+      const existing = await get(`/accounts/${accountId}/people?member=${m.user4}`, who);
+      const absent = await get(`/accounts/${accountId}/people?member=${missing}`, who);
+      const malformed = await get(`/accounts/${accountId}/people?member=nope`, who);
+      expect(existing.statusCode, who).toBe(who === 'employee' ? 403 : 404);
+      expect([absent.statusCode, malformed.statusCode], who).toEqual([existing.statusCode, existing.statusCode]);
+      const message = (body: string) => /role="alert">([^<]*)</.exec(body)?.[1] ?? body;
+      expect(message(absent.body), who).toBe(message(existing.body));
+      expect(message(malformed.body), who).toBe(message(existing.body));
+    }
+    // An admin's invite form is filled in from the member.
+    const admin = await get(`/accounts/${accountId}/people?member=${m.user4}`, 'admin');
+    expect(admin.body).toContain('value="user4@acme.test" readonly');
+  });
+});
+
+describe('the console as a person finds it (issue 16, item 8)', () => {
+  it('the explain timeline and a run\'s changes read as words, never field names', async () => {
+    // user8 was unchecked and checked again by the admin's bulk change above.
+    const explain = await get(`/accounts/${accountId}/members/${m.user8}`, 'manager');
+    expect(explain.statusCode).toBe(200);
+    expect(explain.body).toContain(`Unchecked</strong> by ${s.admin.email}`);
+    expect(explain.body).toContain('Active: yes → no');
+    expect(explain.body).toContain('Kept unchecked by an admin: no → yes');
+    const run = await get(`/runs/${runId}`, 'manager');
+    expect(run.body).toContain('PSA id: 1');
+    for (const body of [explain.body, run.body]) for (const raw of ['adminInactive', 'psaActive', 'externalId', 'inactiveReason', '<code>']) expect(body).not.toContain(raw);
+  });
+
+  it('support names a first admin and reads who was invited and until when the link works', async () => {
+    const psa = await serveFake(new ConnectWiseFake(cwMembers(3, 300)));
+    try {
+      const fresh = await addCwAccount(t.app, psa.url);
+      await t.app.engine.sync(fresh.id, { trigger: 'manual', requestedBy: 'test' });
+      const invited = await post(`/accounts/${fresh.id}/people`, 'support', { role: 'admin', email: 'user300@acme.test' });
+      expect(invited.statusCode).toBe(303);
+      const person = (await t.app.people.list(fresh.id)).find((p) => p.email === 'user300@acme.test')!;
+      expect(invited.headers.location).toBe(`/accounts/${fresh.id}?invited=${person.id}&mail=outbox`);
+      const page = await get(invited.headers.location as string, 'support');
+      const until = `${person.invitationExpiresAt!.replace('T', ' ').slice(0, 16)} UTC`;
+      expect(page.body).toContain(`user300@acme.test is invited as the first admin`);
+      expect(page.body).toContain(`it works once, until ${until}`);
+      // Nothing to confirm for someone who is no pending invitation, or for a made-up id.
+      expect((await get(`/accounts/${fresh.id}?invited=3f2a9c1e-0000-4000-8000-000000000000&mail=smtp`, 'support')).body).not.toContain('invited as the first admin');
+    } finally {
+      await psa.close();
+    }
+  });
+
+  it('a held run is announced on the overview with a link that says what it opens; run rows name their run', async () => {
+    const psa = new ConnectWiseFake(cwMembers(10, 400));
+    const served = await serveFake(psa);
+    try {
+      const held = await addCwAccount(t.app, served.url, { breakerPercent: 5, breakerMinMembers: 1 });
+      await t.app.engine.sync(held.id, { trigger: 'manual', requestedBy: 'test' });
+      psa.setMembers(cwMembers(10, 400).slice(0, 2));
+      const run = (await t.app.engine.sync(held.id, { trigger: 'manual', requestedBy: 'test' })).run;
+      expect(run.status).toBe('held');
+      const overview = await get(`/accounts/${held.id}`, 'support');
+      expect(overview.body).toContain('A run waits for approval.');
+      const started = `${(run.startedAt ?? run.createdAt)!.replace('T', ' ').slice(0, 19)} UTC`;
+      expect(overview.body).toContain(`<a href="/runs/${run.id}">Open the held manual run of ${started}</a>`);
+      const runs = await get(`/accounts/${held.id}/runs`, 'support');
+      expect(runs.body).toContain(`<a href="/runs/${run.id}">Held manual run of ${started}</a>`);
+      // Every row's link says which run it opens, and no two say the same.
+      const links = [...runs.body.matchAll(/<a href="\/runs\/[0-9a-f-]+">([^<]+)<\/a>/g)].map((x) => x[1]!);
+      expect(links).toHaveLength(2);
+      for (const text of links) expect(text).toMatch(/^(Held )?[Mm]anual run of \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+      expect(new Set(links).size).toBe(links.length);
+      // Once decided, the overview no longer announces it.
+      await t.app.engine.reject(run.id!, 'test', null);
+      expect((await get(`/accounts/${held.id}`, 'support')).body).not.toContain('A run waits for approval');
+    } finally {
+      await served.close();
+    }
+  });
+});

@@ -212,6 +212,24 @@ describe('access is decided per route', () => {
     expect(list.total).toBe(1);
   });
 
+  it("an employee reads the account's name and nothing else of its record (issue 16, item 7)", async () => {
+    await t.app.accounts.setNotificationEmails(ids.account!, ['owner@acme.test'], 'test');
+    const whole = (await call('GET', `/api/v1/accounts/${ids.account}`, 'adminPerson')).json().account;
+    expect(whole.notificationEmails).toEqual(['owner@acme.test']);
+    expect(whole.settings.site).toBeDefined();
+    const one = await call('GET', `/api/v1/accounts/${ids.account}`, 'employee');
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual({ account: { id: ids.account, name: whole.name } });
+    expect((await call('GET', '/api/v1/accounts', 'employee')).json()).toEqual({ accounts: [{ id: ids.account, name: whole.name }] });
+    // Their members list holds only their own member, and not the account's seat limit.
+    expect((await call('GET', `/api/v1/accounts/${ids.account}/members`, 'employee')).json().seatLimit).toBeNull();
+    expect(JSON.stringify((await call('GET', `/api/v1/accounts/${ids.account}/members/${ids.employeeMember}/explain`, 'employee')).json())).not.toContain('owner@acme.test');
+    // Every other caller allowed to read the account reads all of it.
+    for (const caller of ['admin', 'manager', 'support', 'managerPerson', 'narrowedManager', 'supportPerson'] as const) {
+      expect((await call('GET', `/api/v1/accounts/${ids.account}`, caller)).json().account, caller).toEqual(whole);
+    }
+  });
+
   it('a narrowed account manager sees only the chosen members, in lists and in a run\'s changes', async () => {
     const list = (await call('GET', `/api/v1/accounts/${ids.account}/members?list=all`, 'narrowedManager')).json();
     expect(list.members.map((m: { id: string }) => m.id)).toEqual([ids.member]);
@@ -265,6 +283,12 @@ describe('strict input (issue 9, item 4)', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.message).toContain('body has unknown field "comment"');
     expect(res.json().error.message).toContain('body has unknown field "note"');
+  });
+
+  it('a form body keeps every value of a repeated field, so an API field that takes one value refuses it by name (issue 16, item 2)', async () => {
+    const res = await server.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a%40acme.test&email=b%40acme.test&password=x' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('body.email must be string');
   });
 
   it('refuses a missing field by name', async () => {

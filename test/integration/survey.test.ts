@@ -192,6 +192,27 @@ describe('bad input and abuse: a clear 4xx and nothing stored', () => {
     }
   });
 
+  it('page views and recordings have budgets of their own: a burst of views never refuses a rating (issue 16, item 7)', async () => {
+    const limited = await buildServer(t.app, { surveyLimits: { perIpPerMinute: 2, viewsPerIpPerMinute: 3, perAccountPerMinute: 100 } });
+    try {
+      const account = await snippet();
+      const link = (ticket: string) => `/s/${account.publicKey}?rating=9&agent_email=v@acme.test&ticket=${ticket}`;
+      const office = '10.9.9.9';
+      // A scanner (or a busy office) opens links from one address until views are refused…
+      for (const i of [1, 2, 3]) expect((await limited.inject({ method: 'GET', url: link(`v${i}`), remoteAddress: office })).statusCode).toBe(200);
+      expect((await limited.inject({ method: 'GET', url: link('v4'), remoteAddress: office })).statusCode).toBe(429);
+      const scanner = await limited.inject({ method: 'POST', url: link('v5'), remoteAddress: office, headers: { 'user-agent': 'Mimecast URL scanner' } });
+      expect(scanner.statusCode).toBe(429); // an automated POST records nothing: it spends views
+      // …and a person at that address still records ratings for new tickets, up to the recordings' own limit.
+      const person = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' };
+      for (const ticket of ['r1', 'r2']) expect((await limited.inject({ method: 'POST', url: link(ticket), remoteAddress: office, headers: person })).statusCode).toBe(200);
+      expect((await limited.inject({ method: 'POST', url: link('r3'), remoteAddress: office, headers: person })).statusCode).toBe(429);
+      expect((await t.app.survey.list(account.id, false)).map((e) => e.ticket).sort()).toEqual(['r1', 'r2']);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('caps members added from survey activity per account per day; the rest are unmatched and visible', async () => {
     const account = await snippet();
     await t.app.accounts.update(account.id, { surveyAutoAddCap: 2 });

@@ -1,0 +1,122 @@
+/**
+ * A member's changes as a person reads them ("Active: yes → no", "unchecked by ada@acme.test"),
+ * never as field names (`adminInactive`, `psaActive`, `externalId`). Pure: data in, words out; the
+ * pages escape and place them.
+ */
+
+const FIELD_LABELS: Record<string, string> = {
+  externalId: 'PSA id',
+  identifier: 'Identifier',
+  name: 'Name',
+  email: 'Email',
+  active: 'Active',
+  list: 'List',
+  psaActive: 'In the PSA',
+  inactiveReason: 'Why not Active',
+  adminInactive: 'Kept unchecked by an admin',
+  role: 'Role',
+  memberScope: 'Members they see',
+  failures: 'Failed sign-ins',
+  since: 'Since',
+  lastAt: 'Last one',
+  state: 'State',
+};
+
+const LIST_WORDS: Record<string, string> = { staff: 'All Staff', inactive_synced: 'Inactive Synced Members' };
+const INACTIVE_WORDS: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit' };
+const ROLE_WORDS: Record<string, string> = { admin: 'admin', account_manager: 'account manager', employee: 'employee', support: 'support' };
+
+const ACTION_WORDS: Record<string, string> = {
+  added: 'added',
+  updated: 'details updated',
+  moved_to_inactive: 'moved to Inactive Synced Members',
+  reactivated: 'made Active again',
+  kept_inactive_by_admin: 'kept unchecked',
+  skipped: 'skipped',
+  admin_checked: 'checked',
+  admin_unchecked: 'unchecked',
+  flagged: 'flagged for an admin',
+};
+
+const REASON_WORDS: Record<string, string> = {
+  new_in_psa: 'new in the PSA',
+  new_inactive_in_psa: 'new, and inactive in the PSA',
+  seat_limit_reached: 'the seat limit was reached',
+  details_changed_in_psa: 'details changed in the PSA',
+  inactive_in_psa: 'inactive in the PSA',
+  vanished: 'no longer in the PSA',
+  active_again_in_psa: 'active again in the PSA',
+  kept_inactive_by_admin: "an admin's choice, kept across syncs",
+  api_member: 'an API member, not a person',
+  unassigned_agent: "the PSA's placeholder agent",
+  set_by_admin: 'set by an admin',
+  imported_at_setup: 'imported at setup',
+  disabled_in_psa: 'disabled in the PSA; an admin decides',
+  imported_from_file: 'imported from a file',
+  seen_in_survey: 'seen in a survey rating',
+};
+
+/** "adminInactive" → "Admin inactive": the last resort for a field this file does not know yet. */
+const humanise = (key: string): string => {
+  const words = key.replace(/_/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+/** A snake_case code as words, for codes this file has no words for. */
+const codeWords = (code: string): string => code.replace(/_/g, ' ');
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+export const fieldLabel = (field: string): string => FIELD_LABELS[field] ?? humanise(field);
+
+/** One value of a field as a person reads it: yes/no, the list's name, a reason in words, a time in UTC. */
+export function valueWords(field: string, value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (field === 'psaActive' && typeof value === 'boolean') return value ? 'active' : 'inactive';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (field === 'list') return LIST_WORDS[String(value)] ?? codeWords(String(value));
+  if (field === 'inactiveReason') return INACTIVE_WORDS[String(value)] ?? codeWords(String(value));
+  if (field === 'role') return ROLE_WORDS[String(value)] ?? codeWords(String(value));
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map((v) => valueWords(field, v)).join(', ');
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return `${value.slice(0, 10)} ${value.slice(11, 16)} UTC`;
+  if (typeof value === 'object') return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${fieldLabel(k).toLowerCase()} ${valueWords(k, v)}`).join(', ');
+  return String(value);
+}
+
+/** "Active: yes → no"; a value that had none before (a new member) reads "Active: yes". */
+export function fieldChangeWords(field: string, before: unknown, after: unknown, isNew = false): string {
+  const label = fieldLabel(field);
+  return isNew ? `${label}: ${valueWords(field, after)}` : `${label}: ${valueWords(field, before)} → ${valueWords(field, after)}`;
+}
+
+/** A change entry (by a run or a person) in words. */
+export interface ChangeWords {
+  /** What happened, to be followed by who: "Unchecked", "Moved to Inactive Synced Members". */
+  what: string;
+  /** Why, in words: "inactive in the PSA". */
+  why: string;
+  /** Each field that changed: "Active: yes → no". */
+  fields: string[];
+}
+
+export function changeWords(c: { action: string; reason: string; changes: { field: string; before: unknown; after: unknown }[] }): ChangeWords {
+  const isNew = c.action === 'added';
+  return {
+    what: capital(ACTION_WORDS[c.action] ?? codeWords(c.action)),
+    why: REASON_WORDS[c.reason] ?? codeWords(c.reason),
+    fields: c.changes.map((f) => fieldChangeWords(f.field, f.before, f.after, isNew)),
+  };
+}
+
+/** Ids say nothing to a person (the entry links what it concerns). */
+const HIDDEN = /(^id$|Ids?$)/;
+
+/** An audit entry's before and after as fields in words ("Role: employee → admin"). */
+export function auditFieldWords(before: unknown, after: unknown): string[] {
+  const b = (before && typeof before === 'object' ? before : {}) as Record<string, unknown>;
+  const a = (after && typeof after === 'object' ? after : {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => !HIDDEN.test(k));
+  if (!before) return keys.map((k) => fieldChangeWords(k, undefined, a[k], true));
+  if (!after) return keys.map((k) => `${fieldLabel(k)} was ${valueWords(k, b[k])}`);
+  return keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k])).map((k) => fieldChangeWords(k, b[k], a[k]));
+}
