@@ -15,7 +15,7 @@ const served = await serveFake({
     if (req.url.pathname === '/__control/stats') {
       const byPath: Record<string, number> = {};
       for (const r of fake.requests) byPath[r.path] = (byPath[r.path] ?? 0) + 1;
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ byPath, maxInFlight: fake.maxInFlight, threadErrors: fake.threadErrors, roleDepartments: fake.roleDepartments.length }) };
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ byPath, roleDepartments: fake.roleDepartments.length }) };
     }
     return fake.handle(req);
   },

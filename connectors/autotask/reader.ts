@@ -53,6 +53,7 @@ export class AutotaskReader implements RosterReader {
     const done = new AbortController();
     const sig = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
     let lookupFailure: unknown;
+    let complete = false;
     try {
       const apiUsers = apiUserLicenseValues((await this.#api.get('Resources/entityInformation/fields', sig)).body);
       const lookups = this.#lookups(apiUsers, sig);
@@ -73,11 +74,13 @@ export class AutotaskReader implements RosterReader {
       }
       const all = await lookups;
       while (waiting.length > 0) yield mapResources(waiting.shift()!, all);
+      complete = true;
     } catch (err) {
-      this.#report('failed');
       throw lookupFailure ?? err;
     } finally {
       done.abort();
+      // A read that failed, or that its caller stopped, reports now: no count will follow.
+      if (!complete) this.#report('failed');
     }
   }
 
