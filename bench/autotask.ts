@@ -2,8 +2,9 @@
  * `npm run bench -- --autotask [N]`: an Autotask first sync of N resources (default 10,000) beside
  * its floor measured in the same run: fetching everything the sync fetches (the connector's own
  * read: zone, license labels, lookups, every page, the count) plus one raw bulk upsert of the same
- * rows. Three first syncs (three accounts on one roster) and three runs of each floor, each in a
- * fresh process that first does the same work on a 100-resource warm-up account; medians compared.
+ * rows. BENCH_AT_RUNS (default 5) first syncs, one per account on one roster, taking turns with as
+ * many runs of each floor, each in a fresh process that first does the same work on a
+ * 100-resource warm-up account; medians compared.
  * Also the requests the first sync made: Autotask shares 10,000 an hour per database among every
  * integration, so the target is at most the pages read (Resources and ResourceRoleDepartments)
  * plus 5.
@@ -25,7 +26,7 @@ async function firstLine(child: ChildProcess): Promise<string> {
   throw new Error('child printed nothing');
 }
 
-export async function autotaskBench(o: { compiledDir: string; root: string; databaseUrl: string; secretKey: string; n: number }): Promise<string[]> {
+export async function autotaskBench(o: { compiledDir: string; root: string; databaseUrl: string; secretKey: string; n: number; runs: number }): Promise<string[]> {
   const run = (script: string, args: string[], env: Record<string, string> = {}) =>
     spawn(process.execPath, [path.join(o.compiledDir, script), ...args], { cwd: o.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const server = run('bench/at-server.js', [String(o.n)]);
@@ -39,7 +40,7 @@ export async function autotaskBench(o: { compiledDir: string; root: string; data
   const settings = (base: string) => ({ ...AT_CREDENTIALS, discoveryUrl: `${base}/atservicesrest/` });
   const accounts: string[] = [];
   const warmups: string[] = [];
-  for (const i of [1, 2, 3]) {
+  for (let i = 1; i <= o.runs; i++) {
     accounts.push((await setup.accounts.add({ name: `Bench Autotask ${i}`, integration: 'autotask', settings: settings(url) })).id);
     warmups.push((await setup.accounts.add({ name: `Warm-up Autotask ${i}`, integration: 'autotask', settings: settings(warmUrl) })).id);
   }
@@ -58,12 +59,15 @@ export async function autotaskBench(o: { compiledDir: string; root: string; data
   const median = <T extends { ms: number }>(runs: T[]) => [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1]!;
 
   console.error(`Autotask benchmark: N=${o.n.toLocaleString('en')} resources, first sync against fetch + raw upsert…`);
+  // The three steps take turns, so drift on the machine weighs on the floors and the syncs alike.
   const upserts = [];
-  for (let i = 0; i < 3; i++) upserts.push(await step('upsert', accounts[0]!, warmups[0]!));
   const fetches = [];
-  for (let i = 0; i < 3; i++) fetches.push(await step('fetch', accounts[0]!, warmups[0]!));
   const firsts = [];
-  for (let i = 0; i < 3; i++) firsts.push(await step('sync', accounts[i]!, warmups[i]!));
+  for (let i = 0; i < o.runs; i++) {
+    upserts.push(await step('upsert', accounts[0]!, warmups[0]!));
+    fetches.push(await step('fetch', accounts[0]!, warmups[0]!));
+    firsts.push(await step('sync', accounts[i]!, warmups[i]!));
+  }
   server.kill('SIGTERM');
   warmServer.kill('SIGTERM');
 
@@ -79,7 +83,7 @@ export async function autotaskBench(o: { compiledDir: string; root: string; data
   const other = Object.entries(first.stats.byPath).filter(([p]) => !/\/(Resources|ResourceRoleDepartments)\/query$/.test(p)).map(([p, c]) => `${p.replace(/^.*\/v1\.0\//, '')} ${c}`);
   const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   return [
-    `Autotask first sync, N=${o.n.toLocaleString('en')} resources (${first.stats.roleDepartments.toLocaleString('en')} department memberships); medians of 3 runs each, every run in a fresh process after a 100-resource warm-up`,
+    `Autotask first sync, N=${o.n.toLocaleString('en')} resources (${first.stats.roleDepartments.toLocaleString('en')} department memberships); medians of ${o.runs} runs each, taking turns, every run in a fresh process after a 100-resource warm-up`,
     `  floor: fetch everything the sync reads  ${fmt(fetched.ms)}  (runs ${fetches.map((r) => fmt(r.ms)).join(', ')}; ${fetched.requests} requests)`,
     `  floor: raw bulk upsert                  ${fmt(upsert.ms)}  (runs ${upserts.map((r) => fmt(r.ms)).join(', ')}; ${upsert.memberRows} rows)`,
     `  first sync                              ${fmt(first.ms)}  (runs ${firsts.map((r) => fmt(r.ms)).join(', ')}; status ${first.status}; ${first.statements} SQL statements, ${first.memberRows} member rows, ${first.changeRows} change rows, peak RSS ${first.rssMb} MB)`,

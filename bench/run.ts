@@ -78,7 +78,7 @@ if (process.argv.includes('--members')) {
 
 if (process.argv.includes('--autotask')) {
   const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10_000);
-  const lines = await autotaskBench({ compiledDir: COMPILED, root: ROOT, databaseUrl: dbUrl.toString(), secretKey, n });
+  const lines = await autotaskBench({ compiledDir: COMPILED, root: ROOT, databaseUrl: dbUrl.toString(), secretKey, n, runs: Number(process.env.BENCH_AT_RUNS ?? 5) });
   await admin.query(`drop database ${dbName} with (force)`);
   await admin.end();
   await pgServer.stop();
