@@ -125,6 +125,19 @@ export class AutotaskFake {
     this.interceptors.push(fn);
   }
 
+  /**
+   * The next `times` queries of `entity` answer 429, with `Retry-After` when given (whether
+   * Autotask sends one is unconfirmed, psa-api-facts §5.4).
+   */
+  rateLimit(entity: string, times: number, retryAfter?: string): void {
+    let left = times;
+    this.intercept((req) => {
+      if (left <= 0 || !req.url.pathname.endsWith(`/${entity}/query`)) return undefined;
+      left--;
+      return json(429, { errors: ['Too many requests'] }, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+    });
+  }
+
   /** Authenticated requests (not zone lookups) by path under the zone, e.g. `Resources/query`. */
   calls(path?: string) {
     return this.requests.filter((r) => r.path.includes('/v1.0/') && !r.path.endsWith('/zoneInformation') && (path === undefined || r.path.endsWith(`/v1.0/${path}`)));

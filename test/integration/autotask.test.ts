@@ -216,6 +216,20 @@ describe('Autotask failures and limits', () => {
     expect(fake.threadErrors).toBeGreaterThan(0);
   });
 
+  it('429s are waited out within the run; past the budget the run fails as rate_limited and changes nothing', async () => {
+    fake.setResources(atResources(700));
+    const account = await addAtAccount(t.app, origin);
+    fake.rateLimit('Resources', 1, '1');
+    fake.rateLimit('Resources', 1);
+    expect((await sync(account.id)).run).toMatchObject({ status: 'succeeded', counts: { added: 700 } });
+    for (let id = 1; id <= 700; id++) fake.update(id, { isActive: false });
+    fake.rateLimit('Resources', 1_000);
+    const before = await snapshot(account.id);
+    const { run } = await sync(account.id);
+    expect(run).toMatchObject({ status: 'failed', error: { kind: 'rate_limited' } });
+    expect(await snapshot(account.id)).toEqual(before);
+  });
+
   it('the console and API test the connection before an account is added', async () => {
     fake.setResources(atRoster(3));
     const settings = { ...AT_CREDENTIALS, discoveryUrl: `${origin}/atservicesrest/` };
