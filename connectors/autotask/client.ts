@@ -29,10 +29,9 @@ function classifyAutotask(s: AutotaskSettings): (f: HttpFailure) => SyncError | 
   };
 }
 
-/** Where a page of a query walk stopped: its records sorted by id, and the response text. */
+/** One page of a query walk: its records, sorted by id. */
 export interface QueryPage<T> {
   items: T[];
-  text: string;
 }
 
 /**
@@ -114,7 +113,7 @@ export class AutotaskApi {
         if (item.id <= after) throw new SyncError('bad_response', `Autotask returned ${entity} id ${item.id} for a query of ids above ${after}; the read was stopped`);
       }
       items.sort((a, b) => a.id - b.id);
-      if (items.length > 0) yield { items, text: res.text };
+      if (items.length > 0) yield { items };
       // A full page with no next page is the last one (a wrong "no more" is caught by the count).
       const lastPage = items.length < PAGE_SIZE || body.pageDetails?.nextPageUrl === null;
       if (lastPage) return;
@@ -152,7 +151,8 @@ export class AutotaskApi {
     const s = this.#settings;
     const what = (err.cause as HttpFailure).message;
     if (status === 404) {
-      return new SyncError('config', `Autotask answered 404 to the first request (${what}); check zoneUrl${s.zoneUrl ? ' (or remove it to discover the zone)' : ''}`, { cause: err.cause });
+      const check = this.#zoneFrom === 'settings' ? 'check zoneUrl (or remove it to discover the zone)' : `the zone discovered for "${s.userName}" has no REST API there; check userName, or set zoneUrl`;
+      return new SyncError('config', `Autotask answered 404 to the first request (${what}); ${check}`, { cause: err.cause });
     }
     if (status === 500) {
       return new SyncError(

@@ -93,6 +93,13 @@ describe('Autotask connector: zone and auth', () => {
     expect(fake.calls()).toHaveLength(FAST_POLICY.retries + 1);
   });
 
+  it('a configured zoneUrl that has no REST API (404) is a config failure naming zoneUrl', async () => {
+    const err = await failure(readAll(reader({ zoneUrl: `${ORIGIN}/nowhere/` })));
+    expect(err.kind).toBe('config');
+    expect(err.message).toContain('check zoneUrl');
+    expect(fake.calls()).toHaveLength(1);
+  });
+
   it('zone discovery for an unknown user (500) is a config failure naming userName', async () => {
     const err = await failure(readAll(reader({ userName: 'ghost@acme.test' })));
     expect(err.kind).toBe('config');

@@ -178,7 +178,7 @@ export class AutotaskFake {
       if (user.toLowerCase() !== this.credentials.userName.toLowerCase()) return errors(500, 'Zone information could not be determined');
       return json(200, { zoneName: 'Test Zone', url: `${req.url.origin}${this.zonePath}`, webUrl: `${req.url.origin}/web/`, ci: 1 });
     }
-    const zone = /^(.*\/)v1\.0\/(.+)$/.exec(path);
+    const zone = /^(.*\/atservicesrest\/)v1\.0\/(.+)$/i.exec(path);
     if (!zone) return errors(404, 'Not found');
     // Another zone of this host does not know the tenant: unknown user, the way Autotask answers it.
     if (zone[1] !== this.zonePath) return errors(500, 'Something went wrong');
