@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]` (or `-- --survey` for the survey intake figure, bench/survey.ts; `-- --members` for the members table and console page, bench/members.ts; `-- --callbacks` for ConnectWise callbacks on two replicas, bench/callbacks.ts): ConnectWise member sync at N members
+ * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]` (or `-- --survey` for the survey intake figure, bench/survey.ts; `-- --members` for the members table and console page, bench/members.ts; `-- --callbacks` for ConnectWise callbacks on two replicas, bench/callbacks.ts; `-- --autotask` for an Autotask first sync, bench/autotask.ts): ConnectWise member sync at N members
  * (default 10,000). Measures first sync, no-change resync and 1% churn resync against floors
  * measured in the same run: fetching all pages only, and one raw bulk upsert of the same rows.
  * Every measured run is in a fresh process (so its peak RSS is its own) that first does the same
@@ -24,6 +24,7 @@ import { schedulerBench } from './scheduler.js';
 import { surveyBench } from './survey.js';
 import { membersBench } from './members.js';
 import { callbacksBench } from './callbacks.js';
+import { autotaskBench } from './autotask.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
@@ -68,6 +69,16 @@ dbUrl.pathname = `/${dbName}`;
 
 if (process.argv.includes('--members')) {
   const lines = await membersBench(dbUrl.toString(), secretKey);
+  await admin.query(`drop database ${dbName} with (force)`);
+  await admin.end();
+  await pgServer.stop();
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
+
+if (process.argv.includes('--autotask')) {
+  const n = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10_000);
+  const lines = await autotaskBench({ compiledDir: COMPILED, root: ROOT, databaseUrl: dbUrl.toString(), secretKey, n, runs: Number(process.env.BENCH_AT_RUNS ?? 5) });
   await admin.query(`drop database ${dbName} with (force)`);
   await admin.end();
   await pgServer.stop();

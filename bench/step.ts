@@ -18,7 +18,10 @@ const accountId = process.env.BENCH_ACCOUNT_ID!;
 const warmupAccountId = process.env.BENCH_WARMUP_ACCOUNT_ID;
 const env = parseEnv({ DATABASE_URL: databaseUrl, PSA_SYNC_SECRET_KEY: process.env.BENCH_SECRET_KEY, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
-const app = await createApp({ env, logger });
+// Every PSA request, for the figures that count them (Autotask's hourly limit).
+let requests = 0;
+const observer = { onRequest: () => void requests++ };
+const app = await createApp({ env, logger, observer });
 let statements = 0;
 app.orm.em.getKnex().on('query', () => statements++);
 
@@ -29,7 +32,7 @@ async function fetchAll(id = accountId): Promise<RemoteMember[]> {
   const connector = app.registry.get(account.integration);
   const { SecretBox } = await import('../src/core/secret-box.js');
   const settings = connector.parseSettings(JSON.parse(new SecretBox(process.env.BENCH_SECRET_KEY!).open(account.settingsSealed)));
-  const reader = connector.createReader(settings, { logger, policy: DEFAULT_HTTP_POLICY });
+  const reader = connector.createReader(settings, { logger, policy: DEFAULT_HTTP_POLICY, observer });
   const members: RemoteMember[] = [];
   for await (const page of reader.pages()) members.push(...page.members);
   await reader.expectedCount();
@@ -64,9 +67,10 @@ const sync = (id: string) => app.engine.sync(id, { trigger: 'manual', requestedB
 let result: Record<string, unknown>;
 if (step === 'fetch') {
   if (warmupAccountId) await fetchAll(warmupAccountId);
+  requests = 0;
   const t0 = performance.now();
   const members = await fetchAll();
-  result = { ms: performance.now() - t0, fetched: members.length, statements: 0, memberRows: 0 };
+  result = { ms: performance.now() - t0, fetched: members.length, statements: 0, memberRows: 0, requests };
 } else if (step === 'upsert') {
   const members = await fetchAll();
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -85,13 +89,14 @@ if (step === 'fetch') {
   if (warmupAccountId) await sync(warmupAccountId);
   const startedAt = new Date();
   const before = statements;
+  requests = 0;
   const t0 = performance.now();
   const { run } = await sync(accountId);
   const ms = performance.now() - t0;
   const sqlDuring = statements - before;
   const [{ n }] = (await app.orm.em.fork().execute('select count(*)::int as n from member where account_id = ? and updated_at >= ?', [accountId, startedAt])) as [{ n: number }];
   const [{ c }] = (await app.orm.em.fork().execute('select count(*)::int as c from member_change where run_id = ?', [run.id])) as [{ c: number }];
-  result = { ms, status: run.status, counts: run.counts, statements: sqlDuring, memberRows: n, changeRows: c, error: run.error };
+  result = { ms, status: run.status, counts: run.counts, statements: sqlDuring, memberRows: n, changeRows: c, error: run.error, requests };
 }
 result.rssMb = rssMb();
 await app.close();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { createAutotaskConnector } from '../connectors/autotask/index.js';
 import { connectWiseConnector } from '../connectors/connectwise/index.js';
 import { createHaloConnector } from '../connectors/halopsa/index.js';
 import { snippetConnector } from '../connectors/snippet/index.js';
@@ -132,7 +133,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     return (box = new SecretBox(key));
   };
 
-  const registry = new ConnectorRegistry([connectWiseConnector, createHaloConnector(), snippetConnector]);
+  const registry = new ConnectorRegistry([connectWiseConnector, createAutotaskConnector(), createHaloConnector(), snippetConnector]);
   const metrics = new Metrics();
   const extra = options.observer;
   const observer: HttpObserver = {

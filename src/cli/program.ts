@@ -8,6 +8,7 @@ import { within } from '../daemon/scheduler.js';
 import { InputError } from '../core/errors.js';
 import { formatAccount, formatAccounts, formatAudit, formatExplain, formatHeldMail, formatMembers, formatRun, formatRuns, formatSurveyEvents, formatTokens, formatPeople, formatInvited } from './format.js';
 import { APP_VERSION } from '../core/version.js';
+import { INTEGRATIONS } from '../connector/contract.js';
 import { listHeldMail } from '../db/mail-repository.js';
 import { smtpLabel } from '../notify/mailer.js';
 import { testMail } from '../notify/templates.js';
@@ -75,7 +76,7 @@ async function readStdin(): Promise<string> {
  */
 export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (code: number) => void, stopSignal: StopSignal): Command {
   const program = new Command('psa-sync')
-    .description('Keeps staff lists in step with ConnectWise PSA, HaloPSA and the HTML survey snippet')
+    .description('Keeps staff lists in step with ConnectWise PSA, Autotask PSA, HaloPSA and the HTML survey snippet')
     .version(APP_VERSION)
     .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
@@ -133,7 +134,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .command('add')
     .description("create an account; FILE (or - for stdin) holds the connector's JSON settings, secrets included")
     .requiredOption('--name <name>', 'account name')
-    .requiredOption('--integration <integration>', 'connectwise | halopsa | snippet')
+    .requiredOption('--integration <integration>', INTEGRATIONS.join(' | '))
     .requiredOption('--config <file>', 'connector settings JSON file, or - for stdin')
     .option('--seat-limit <k>', 'most members that may be Active at once', intArg('seat limit'))
     .option('--sync-at <HH:MM>', 'daily sync time in the account time zone')

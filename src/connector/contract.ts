@@ -3,12 +3,12 @@ import type { HttpObserver, HttpPolicy } from './http.js';
 import type { ThrottleBudget } from './throttle.js';
 
 /** The integrations an account can have (product.md §1). */
-export const INTEGRATIONS = ['connectwise', 'halopsa', 'snippet'] as const;
+export const INTEGRATIONS = ['connectwise', 'autotask', 'halopsa', 'snippet'] as const;
 export type Integration = (typeof INTEGRATIONS)[number];
 
 /** A staff member as the PSA reports it, already mapped to psa-sync's vocabulary. */
 export interface RemoteMember {
-  /** The PSA's stable id (ConnectWise member id, Halo agent id), as a string. */
+  /** The PSA's stable id (ConnectWise member id, Autotask resource id, Halo agent id), as a string. */
   externalId: string;
   /** The PSA login name, which can be renamed; never used to match. */
   identifier: string | null;
@@ -56,12 +56,12 @@ export interface ScopeChoice {
 /** The scope pickers' choices, for the dimensions the PSA supports. */
 export type ScopeChoices = Partial<Record<ScopeDimension, ScopeChoice[]>>;
 
-/** A record the PSA returned that is not staff (an API member, the Unassigned agent). */
+/** A record the PSA returned that is not staff (an API member or API-only user, the Unassigned agent). */
 export interface SkippedRemote {
   externalId: string;
   identifier: string | null;
   name: string;
-  reason: 'api_member' | 'unassigned_agent';
+  reason: 'api_member' | 'api_user' | 'unassigned_agent';
 }
 
 /** One page of a roster read. */
@@ -91,7 +91,7 @@ export interface RosterReader {
 
 /**
  * How the PSA's roster governs our member lists (product.md §2):
- * - `authoritative`: the PSA is the source of truth (ConnectWise): add, update, move to inactive.
+ * - `authoritative`: the PSA is the source of truth (ConnectWise, Autotask): add, update, move to inactive.
  * - `directory`: the first sync imports active staff; later syncs only refresh known members'
  *   details and report those the PSA disabled (HaloPSA). Nobody is added or deactivated.
  * - `none`: no roster to read (the survey snippet); members come from imports and survey activity.

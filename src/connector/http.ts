@@ -76,6 +76,11 @@ export interface PsaHttpOptions {
   throttle?: ThrottleBudget;
   /** Connector-specific classification; return undefined to fall back to the generic one. */
   classify?: (failure: HttpFailure) => SyncError | undefined;
+  /**
+   * Answers the PSA uses to say "too busy" with a status other than 429 (Autotask's thread
+   * threshold error): they are waited out like a 429, on the run's throttle budget.
+   */
+  throttled?: (failure: HttpFailure) => boolean;
 }
 
 export interface JsonResponse {
@@ -94,7 +99,9 @@ function briefDetail(body: string): string {
     if (typeof parsed === 'string') return parsed.slice(0, 200);
     if (parsed && typeof parsed === 'object') {
       const o = parsed as Record<string, unknown>;
-      const parts = [o.code, o.error, o.message, o.Message, o.error_description].filter((v) => typeof v === 'string');
+      // Autotask answers {"errors": ["…"]}.
+      const listed = Array.isArray(o.errors) ? o.errors.filter((v): v is string => typeof v === 'string') : [];
+      const parts = [o.code, o.error, o.message, o.Message, o.error_description, ...listed].filter((v) => typeof v === 'string');
       if (parts.length > 0) return parts.join(': ').slice(0, 200);
       // A one-key validation body such as {"[0].id": "is required"}.
       const entries = Object.entries(o);
@@ -107,7 +114,7 @@ function briefDetail(body: string): string {
 }
 
 /** Header and form field names that carry credentials. */
-const CREDENTIAL_NAME = /authorization|client_?id|secret|password|token|api-?key|cookie/i;
+const CREDENTIAL_NAME = /authorization|client_?id|secret|password|token|api-?key|integration_?code|cookie/i;
 
 /**
  * Removes credentials a PSA echoed back in an error body (a debugging proxy, a verbose gateway),
@@ -225,8 +232,10 @@ export class PsaHttp {
         }
       }
       const detail = scrubSecrets(briefDetail(body), this.#secretsOf(req));
-      const failure = new HttpFailure(method, path, res.status, detail, res.status === 429 ? (retryAfterMs(headers['retry-after']) ?? 0) : undefined);
-      if (res.status === 429 || res.status === 408 || res.status >= 500) throw failure;
+      const refused = new HttpFailure(method, path, res.status, detail);
+      const busy = res.status === 429 || this.#options.throttled?.(refused) === true;
+      const failure = busy ? new HttpFailure(method, path, res.status, detail, retryAfterMs(headers['retry-after']) ?? 0) : refused;
+      if (busy || res.status === 408 || res.status >= 500) throw failure;
       throw new AbortError(this.#classify(failure));
     };
 

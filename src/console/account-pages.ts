@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
-import { AppError, ForbiddenError } from '../core/errors.js';
+import { AppError, ForbiddenError, InputError, SyncError } from '../core/errors.js';
 import type { AccountView, RunView } from '../db/views.js';
 import { httpError } from '../access/http-errors.js';
 import { assertCanChange, assertCanRead } from '../access/policy.js';
-import { INTEGRATIONS } from '../connector/contract.js';
+import { INTEGRATIONS, type Integration } from '../connector/contract.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
@@ -30,14 +30,34 @@ function connectorFields(values: Form): Html {
   return html`<fieldset><legend>ConnectWise PSA (if the integration is ConnectWise)</legend>
 ${field('cw_site', 'Site', 'text', 'e.g. https://api-na.myconnectwise.net')}${field('cw_companyId', 'Company id')}${field('cw_publicKey', 'Public key')}${field('cw_privateKey', 'Private key', 'password')}${field('cw_clientId', 'Client id')}
 </fieldset>
+<fieldset><legend>Autotask PSA (if the integration is Autotask)</legend>
+${field('at_userName', 'API user name', 'text', 'the API-only user, e.g. psa-sync@acme.com')}${field('at_secret', 'Secret', 'password')}${field('at_integrationCode', 'Integration code (API tracking identifier)', 'password')}${field('at_zoneUrl', 'Zone URL (optional)', 'text', 'e.g. https://webservices5.autotask.net/atservicesrest/; empty: discovered from the user name')}
+</fieldset>
 <fieldset><legend>HaloPSA (if the integration is HaloPSA)</legend>
 ${field('halo_baseUrl', 'Base URL', 'text', 'e.g. https://acme.halopsa.com')}${field('halo_clientId', 'Client id')}${field('halo_clientSecret', 'Client secret', 'password')}${field('halo_tenant', 'Tenant (optional)')}
 </fieldset>`;
 }
 
+/** The form fields of each integration's settings: `cw_site` is ConnectWise's `site`. */
+const CREDENTIAL_PREFIX: Record<string, string | undefined> = { connectwise: 'cw_', autotask: 'at_', halopsa: 'halo_' };
+
+/**
+ * Tests settings against the PSA before they are saved. A refusal is the person's to fix (a
+ * wrong secret, an unknown user): it is shown as bad input with the words that say which setting
+ * to check, never as an internal error.
+ */
+export async function testSettings(app: App, integration: Integration, settings: Record<string, unknown>): Promise<void> {
+  try {
+    await app.engine.testConnection(integration, settings);
+  } catch (err) {
+    if (err instanceof SyncError && err.kind !== 'internal') throw new InputError(`the connection test failed: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** The connector settings a form names, for its integration; empty fields left out. */
 export function settingsFromForm(integration: string, form: Form): Record<string, unknown> {
-  const prefix = integration === 'connectwise' ? 'cw_' : integration === 'halopsa' ? 'halo_' : undefined;
+  const prefix = CREDENTIAL_PREFIX[integration];
   if (!prefix) return integration === 'snippet' ? { requireSignedLinks: false } : {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(form)) if (k.startsWith(prefix) && v && v.trim() !== '') out[k.slice(prefix.length)] = v.trim();
@@ -168,7 +188,7 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
     const integration = form.integration ?? '';
     try {
       const settings = settingsFromForm(integration, form);
-      if ((INTEGRATIONS as readonly string[]).includes(integration)) await app.engine.testConnection(integration as (typeof INTEGRATIONS)[number], settings);
+      if ((INTEGRATIONS as readonly string[]).includes(integration)) await testSettings(app, integration as Integration, settings);
       const account = await app.accounts.add({ name: form.name ?? '', integration, settings });
       return seeOther(reply, `/accounts/${account.id}?added=1`);
     } catch (err) {

@@ -6,7 +6,8 @@ import type { AccountView } from '../db/views.js';
 import { assertCanChange } from '../access/policy.js';
 import { httpError } from '../access/http-errors.js';
 import type { UpdateAccountInput } from '../services/accounts.js';
-import { settingsFromForm } from './account-pages.js';
+import type { Integration } from '../connector/contract.js';
+import { settingsFromForm, testSettings } from './account-pages.js';
 import { href, html, type Html } from './html.js';
 import { alert, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
@@ -22,6 +23,12 @@ const CREDENTIAL_FIELDS: Record<string, [string, string, boolean][]> = {
     ['cw_publicKey', 'Public key', false],
     ['cw_privateKey', 'Private key', true],
     ['cw_clientId', 'Client id', false],
+  ],
+  autotask: [
+    ['at_userName', 'API user name', false],
+    ['at_secret', 'Secret', true],
+    ['at_integrationCode', 'Integration code', true],
+    ['at_zoneUrl', 'Zone URL (optional)', false],
   ],
   halopsa: [
     ['halo_baseUrl', 'Base URL', false],
@@ -169,7 +176,7 @@ export function registerSettingsPages(server: FastifyInstance, app: App): void {
       const input = updateFromForm(account, form);
       const credentials = settingsFromForm(account.integration, form);
       if (Object.keys(credentials).length > 0) {
-        await app.engine.testConnection(account.integration as 'connectwise' | 'halopsa', credentials);
+        await testSettings(app, account.integration as Integration, credentials);
         input.settings = credentials;
       }
       if (Object.keys(input).length > 0) await app.accounts.update(account.id, input, actorOf(viewer.principal), form.reason?.trim() || null);

@@ -9,7 +9,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
  * Relations map to the primary key (`mapToPk`), so an entity holds ids, as the rest of the code does.
  */
 
-const INTEGRATIONS = ['connectwise', 'halopsa', 'snippet'] as const;
+const INTEGRATIONS = ['connectwise', 'autotask', 'halopsa', 'snippet'] as const;
 
 /** A customer company with exactly one integration (product.md §1). */
 export const AccountSchema = defineEntity({

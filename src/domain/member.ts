@@ -52,6 +52,7 @@ export type ChangeReason =
   | 'active_again_in_psa'
   | 'kept_inactive_by_admin'
   | 'api_member'
+  | 'api_user'
   | 'unassigned_agent'
   | 'set_by_admin'
   | 'imported_at_setup'

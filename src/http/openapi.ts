@@ -1,3 +1,4 @@
+import { INTEGRATIONS } from '../connector/contract.js';
 import { peoplePaths } from './openapi-people.js';
 
 /** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
@@ -25,7 +26,7 @@ const accountSchema = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
-    integration: { enum: ['connectwise', 'halopsa', 'snippet'] },
+    integration: { enum: [...INTEGRATIONS] },
     settings: { type: 'object', description: 'Connector settings without any secret' },
     seatLimit: { type: ['integer', 'null'] },
     seats: { type: ['object', 'null'], properties: { active: { type: 'integer' }, limit: { type: ['integer', 'null'] } } },
@@ -322,7 +323,7 @@ export const openApiDocument = {
               requireSignedLinks: { type: 'boolean' },
               surveyAutoAddCap: { type: 'integer', minimum: 0 },
               notificationEmails: { type: ['array', 'null'], items: { type: 'string' }, description: "who gets this account's notification emails; null: its admins" },
-              settings: { type: 'object', description: "The connector's settings, secrets included; never returned" },
+              settings: { type: 'object', description: "The connector's settings, secrets included; never returned (connectwise: site, companyId, publicKey, privateKey, clientId; autotask: userName, secret, integrationCode, zoneUrl?, discoveryUrl?; halopsa: baseUrl, clientId, clientSecret, tenant?, authUrl?)" },
             },
           }),
         },

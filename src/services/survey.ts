@@ -41,7 +41,7 @@ const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUT
 /**
  * Survey events (product.md §3): checks the account key and signature, matches the agent
  * (PSA id → identifier → email → normalised name), adds unknown agents on halopsa and snippet
- * accounts (never on connectwise ones), and keeps one event per ticket and respondent.
+ * accounts (never on connectwise or autotask ones), and keeps one event per ticket and respondent.
  */
 export class SurveyService {
   constructor(
@@ -183,7 +183,8 @@ export class SurveyService {
 
   /** Null when an unknown agent may be added to this account; otherwise the recorded reason. */
   async #whyNotAdd(tem: EntityManager, account: AccountRecord, input: SurveyInput, now: Date): Promise<string | null> {
-    if (account.integration === 'connectwise') return 'connectwise_is_source_of_truth';
+    // The PSA is the source of truth (product.md §2): its staff come from its roster, never from a survey.
+    if (account.integration === 'connectwise' || account.integration === 'autotask') return `${account.integration}_is_source_of_truth`;
     if (account.integration === 'halopsa' && input.agentId === '1') return 'unassigned_agent';
     if ((await countSurveyAddsSince(tem, account.id, startOfUtcDay(now))) >= account.surveyAutoAddCap) return 'auto_add_cap_reached';
     return null;

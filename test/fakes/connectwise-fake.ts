@@ -247,7 +247,7 @@ function lowerBound(members: FakeCwMember[], pageId: number): number {
 
 /** Serves a fake on a real HTTP port on 127.0.0.1 (for child processes and benchmarks). */
 export async function serveFake(
-  fake: { handle(req: FakeRequest): FakeResponse },
+  fake: { handle(req: FakeRequest): FakeResponse | Promise<FakeResponse> },
   options: { delayMs?: (req: FakeRequest) => number; port?: number } = {},
 ): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const server = createServer((req, res) => {
@@ -258,15 +258,16 @@ export async function serveFake(
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const request = { method: req.method ?? 'GET', url, headers, body };
-      const respond = () => {
+      const respond = async () => {
         if (res.destroyed) return;
-        const r = fake.handle(request);
+        const r = await fake.handle(request);
+        if (res.destroyed) return;
         res.writeHead(r.status, r.headers);
         res.end(r.body);
       };
       const delay = options.delayMs?.(request) ?? 0;
-      if (delay > 0) setTimeout(respond, delay);
-      else respond();
+      if (delay > 0) setTimeout(() => void respond(), delay);
+      else void respond();
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { http, HttpResponse } from 'msw';
 import type { FakeRequest, FakeResponse } from './connectwise-fake.js';
 
 /** Routes every request under `site` through a fake, at the HTTP level. */
-export function fakeHandlers(site: string, fake: { handle(req: FakeRequest): FakeResponse }) {
+export function fakeHandlers(site: string, fake: { handle(req: FakeRequest): FakeResponse | Promise<FakeResponse> }) {
   return [
     http.all(`${site}/*`, async ({ request }) => {
       const headers: Record<string, string> = {};
@@ -10,7 +10,7 @@ export function fakeHandlers(site: string, fake: { handle(req: FakeRequest): Fak
         headers[key.toLowerCase()] = value;
       });
       const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
-      const r = fake.handle({ method: request.method, url: new URL(request.url), headers, body });
+      const r = await fake.handle({ method: request.method, url: new URL(request.url), headers, body });
       return new HttpResponse(r.body, { status: r.status, headers: r.headers });
     }),
   ];

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/daemon/scheduler.js';
 import { buildServer } from '../../src/web/server.js';
+import { AT_CREDENTIALS } from '../fakes/autotask-fake.js';
 import { ConnectWiseFake, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -167,6 +168,18 @@ describe('operations endpoints', () => {
     expect(metrics).toMatch(/psa_sync_runs_total\{status="succeeded",trigger="manual"\} \d+/);
     expect(metrics).toMatch(/psa_sync_psa_requests_total\{psa="ConnectWise",status="2xx"\} \d+/);
     expect(metrics).toContain('psa_sync_run_duration_seconds_count');
+  });
+
+  it('documents and serves Autotask accounts: the integration in the OpenAPI account schema, settings without secrets', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+    const accountSchema = doc.paths['/api/v1/accounts/{id}'].get.responses['200'].content['application/json'].schema.properties.account;
+    expect(accountSchema.properties.integration.enum).toEqual(['connectwise', 'autotask', 'halopsa', 'snippet']);
+    const account = await t.app.accounts.add({ name: 'API Autotask', integration: 'autotask', settings: { ...AT_CREDENTIALS, zoneUrl: 'https://webservices5.autotask.test/atservicesrest/' } });
+    const res = await call('GET', `/api/v1/accounts/${account.id}`, tokens.support);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().account).toMatchObject({ integration: 'autotask', settings: { userName: AT_CREDENTIALS.userName, zoneUrl: 'https://webservices5.autotask.test/atservicesrest/' } });
+    expect(res.body).not.toContain(AT_CREDENTIALS.secret);
+    expect(res.body).not.toContain(AT_CREDENTIALS.integrationCode);
   });
 
   it('never returns connector secrets, even when the PSA echoes the credentials back in an error', async () => {

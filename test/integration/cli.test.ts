@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AT_CREDENTIALS, atRoster, AutotaskFake } from '../fakes/autotask-fake.js';
 import { ConnectWiseFake, cwMember, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { TEST_SECRET_KEY } from '../helpers/app.js';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -223,5 +224,30 @@ describe('CLI input and pipes (issue 9, items 4 and 12)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).not.toMatch(/EPIPE|Error|at /);
     expect(code).toBe(0);
+  });
+});
+
+describe('psa-sync CLI with Autotask', () => {
+  it('adds an Autotask account with --integration autotask (named in the help), syncs it, and never prints the secret', async () => {
+    const help = await runCli(['accounts', 'add', '--help'], env);
+    expect(help.stdout).toContain('connectwise | autotask | halopsa | snippet');
+    const at = await serveFake(new AutotaskFake(atRoster(4)));
+    try {
+      const file = path.join(dir, 'autotask.json');
+      writeFileSync(file, JSON.stringify({ ...AT_CREDENTIALS, discoveryUrl: `${at.url}/atservicesrest/` }));
+      const added = await runCli(['accounts', 'add', '--name', 'Acme Autotask', '--integration', 'autotask', '--config', file, '--json'], env);
+      expect(added.code, added.stderr).toBe(0);
+      const account = json(added);
+      expect(account).toMatchObject({ integration: 'autotask', settings: { userName: AT_CREDENTIALS.userName, zoneUrl: '(discovered)', discoveryUrl: `${at.url}/atservicesrest/` } });
+      const r = await runCli(['sync', account.id, '--json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ status: 'succeeded', counts: { fetched: 8, added: 7, skipped: 1 } });
+      for (const out of [added.stdout, r.stdout]) {
+        expect(out).not.toContain(AT_CREDENTIALS.secret);
+        expect(out).not.toContain(AT_CREDENTIALS.integrationCode);
+      }
+    } finally {
+      await at.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/web/server.js';
 import { Scheduler } from '../../src/daemon/scheduler.js';
+import { AT_CREDENTIALS, atRoster, AutotaskFake } from '../fakes/autotask-fake.js';
 import { ConnectWiseFake, cwMember, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -278,6 +279,27 @@ describe('changes from the console', () => {
     const page = await get(`/accounts/${account.id}?added=1`, 'support');
     expect(page.body).toContain('Name a first admin');
     expect((await post('/accounts', 'admin', form)).statusCode).toBe(403);
+  });
+
+  it('the add-account form has Autotask fields, and an Autotask account is added once its connection passes', async () => {
+    const page = await get('/accounts', 'support');
+    expect(page.body).toContain('<option value="autotask"');
+    for (const field of ['at_userName', 'at_secret', 'at_integrationCode', 'at_zoneUrl']) expect(page.body).toContain(`name="${field}"`);
+    const at = await serveFake(new AutotaskFake(atRoster(3)));
+    try {
+      const form = { name: 'Console Autotask', integration: 'autotask', at_userName: AT_CREDENTIALS.userName, at_secret: 'wrong-secret-1', at_integrationCode: AT_CREDENTIALS.integrationCode, at_zoneUrl: `${at.url}/atservicesrest/` };
+      const refused = await post('/accounts', 'support', form);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body, /role="alert"[\s\S]{0,400}/.exec(refused.body)?.[0]).toContain('check secret');
+      expect(refused.body).not.toContain('wrong-secret-1');
+      expect((await t.app.accounts.list()).some((a) => a.name === 'Console Autotask')).toBe(false);
+      const added = await post('/accounts', 'support', { ...form, at_secret: AT_CREDENTIALS.secret });
+      expect(added.statusCode, added.body).toBe(303);
+      const account = (await t.app.accounts.list()).find((a) => a.name === 'Console Autotask')!;
+      expect(account).toMatchObject({ integration: 'autotask', settings: { userName: AT_CREDENTIALS.userName, zoneUrl: `${at.url}/atservicesrest/` } });
+    } finally {
+      await at.close();
+    }
   });
 
   it('Sync Members answers the live status, which polls until the run has an outcome (286 stops htmx)', async () => {

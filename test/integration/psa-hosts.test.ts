@@ -1,3 +1,4 @@
+import { AT_CREDENTIALS } from '../fakes/autotask-fake.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectWiseFake, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { HALO_CREDENTIALS, HaloFake, haloRoster } from '../fakes/halo-fake.js';
@@ -42,6 +43,7 @@ afterAll(async () => {
 
 const addCw = (site: string) => t.app.accounts.add({ name: `CW ${++n}`, integration: 'connectwise', settings: { site, ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
 const addHalo = (settings: Record<string, string>) => t.app.accounts.add({ name: `Halo ${++n}`, integration: 'halopsa', settings: { ...HALO_CREDENTIALS, ...settings } });
+const addAutotask = (settings: Record<string, string>) => t.app.accounts.add({ name: `Autotask ${++n}`, integration: 'autotask', settings: { ...AT_CREDENTIALS, ...settings } });
 const sync = (accountId: string) => t.app.engine.sync(accountId, { trigger: 'manual', requestedBy: 'test' });
 const port = (server: { url: string }) => new URL(server.url).port;
 
@@ -52,6 +54,8 @@ describe('PSA host settings', () => {
       await expect(addCw(site), site).rejects.toThrow(/invalid ConnectWise settings: site (host .* is an? (link-local|cloud metadata|unspecified)|is a cloud metadata host)/);
       await expect(addHalo({ baseUrl: site }), site).rejects.toThrow(/invalid HaloPSA settings: baseUrl (host|is a cloud metadata host)/);
       await expect(addHalo({ baseUrl: 'https://acme.halopsa.com', authUrl: `${site}/auth` }), site).rejects.toThrow(/invalid HaloPSA settings: authUrl (host|is a cloud metadata host)/);
+      await expect(addAutotask({ zoneUrl: `${site}/atservicesrest/` }), site).rejects.toThrow(/invalid Autotask settings: zoneUrl (host|is a cloud metadata host)/);
+      await expect(addAutotask({ discoveryUrl: `${site}/atservicesrest/` }), site).rejects.toThrow(/invalid Autotask settings: discoveryUrl (host|is a cloud metadata host)/);
     }
     // A stored account cannot be pointed at one either.
     const account = await addCw('https://api-na.myconnectwise.net');
@@ -63,6 +67,7 @@ describe('PSA host settings', () => {
       await expect(addCw(site), site).resolves.toMatchObject({ integration: 'connectwise' });
     }
     await expect(addHalo({ baseUrl: 'http://10.9.8.7', authUrl: 'http://127.0.0.1:9000/auth' })).resolves.toMatchObject({ integration: 'halopsa' });
+    await expect(addAutotask({ zoneUrl: 'http://10.9.8.7/atservicesrest/', discoveryUrl: 'http://127.0.0.1:9000/atservicesrest/' })).resolves.toMatchObject({ integration: 'autotask' });
   });
 });
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/web/server.js';
 import { FAKE_CREDENTIALS } from '../fakes/connectwise-fake.js';
+import { AT_CREDENTIALS } from '../fakes/autotask-fake.js';
 import { HALO_CREDENTIALS } from '../fakes/halo-fake.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { query } from '../helpers/db.js';
@@ -21,6 +22,7 @@ afterAll(async () => {
 
 const halo = () => t.app.accounts.add({ name: `Halo survey ${++n}`, integration: 'halopsa', settings: { baseUrl: 'https://acme.halopsa.test', ...HALO_CREDENTIALS } });
 const cw = () => t.app.accounts.add({ name: `CW survey ${++n}`, integration: 'connectwise', settings: { site: 'https://cw.test', ...FAKE_CREDENTIALS, codebase: 'v2025_1/' } });
+const autotask = () => t.app.accounts.add({ name: `Autotask survey ${++n}`, integration: 'autotask', settings: { ...AT_CREDENTIALS, zoneUrl: 'https://webservices5.autotask.test/atservicesrest/' } });
 const snippet = (settings: Record<string, unknown> = {}) => t.app.accounts.add({ name: `Snippet ${++n}`, integration: 'snippet', settings });
 /** A person's click: the link's page, then the confirmation its script (or button) posts. */
 async function follow(url: string, ip = '10.0.0.1', via = server) {
@@ -63,6 +65,16 @@ describe('survey links (product.md §3)', () => {
     const unmatched = await t.app.survey.list(account.id, true);
     expect(unmatched).toHaveLength(1);
     expect(unmatched[0]).toMatchObject({ memberId: null, matchedBy: null, unmatchedReason: 'connectwise_is_source_of_truth', agent: { identifier: 'jdoe' } });
+  });
+
+  it('on an Autotask account, the PSA is the source of truth too: an unknown agent is not added', async () => {
+    const account = await autotask();
+    const r = await click(account.publicKey, { rating: '7', ticket: 'T20261201.0001', agent_email: 'someone@acme.test', agent_name: 'Some One' });
+    expect(r.statusCode).toBe(200);
+    expect(await members(account.id)).toHaveLength(0);
+    const unmatched = await t.app.survey.list(account.id, true);
+    expect(unmatched).toHaveLength(1);
+    expect(unmatched[0]).toMatchObject({ memberId: null, unmatchedReason: 'autotask_is_source_of_truth' });
   });
 
   it('matches by PSA id, then email, then normalised name', async () => {
