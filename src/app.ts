@@ -29,6 +29,7 @@ import { AuthService } from './services/auth.js';
 import { WebhookService } from './services/webhooks.js';
 import { NotificationWorker } from './notify/worker.js';
 import { CallbackService } from './services/callbacks.js';
+import { RatingsService } from './services/ratings.js';
 
 export interface AppOptions {
   env: Env;
@@ -73,6 +74,8 @@ export interface App {
   notifications: NotificationWorker;
   /** ConnectWise callbacks: registration, intake, coalesced runs. */
   callbacks: CallbackService;
+  /** Ratings reports, lists, CSV, the employee dashboard and the history import (product.md §12). */
+  ratings: RatingsService;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -170,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks),
     callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, { ...DEFAULT_HTTP_POLICY, rateLimitBudgetMs: env.rateLimitBudgetMs, ...options.httpPolicy }),
     notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks }),
+    ratings: new RatingsService(orm, registry, clock, logger),
     embedded,
     migrate: () => migrate(orm),
     async close() {
