@@ -146,8 +146,13 @@ export interface RatingImportResult {
   imported: number;
   matched: number;
   unmatched: number;
-  /** Rows already present (same ticket and respondent with the same rating, time, client and comment): left alone. */
+  /**
+   * Rows whose ticket and respondent the account already has an event for (an earlier import of
+   * the same rows, or a live click): left as they are.
+   */
   unchanged: number;
+  /** Members added for unknown agents (halopsa and snippet accounts, as live events add them). */
+  membersAdded: number;
 }
 
 /** Positive share and average from sums, rounded as reports show them. */

@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from './people-routes.js';
 import { registerNotifyRoutes } from './notify-routes.js';
+import { registerRatingsRoutes } from './ratings-routes.js';
 import { registerCallbackRoutes } from './callback-routes.js';
 import { registerConsole } from '../console/routes.js';
 import { sendHtml } from '../console/reply.js';
@@ -189,6 +190,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   registerPeopleRoutes(server, app);
   registerNotifyRoutes(server, app);
   registerCallbackRoutes(server, app);
+  registerRatingsRoutes(server, app);
   registerConsole(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();

@@ -10,6 +10,7 @@ import { Migration20261130000003_mail_outbox } from './Migration20261130000003_m
 import { Migration20261130000004_audit } from './Migration20261130000004_audit.js';
 import { Migration20261130000005_people } from './Migration20261130000005_people.js';
 import { Migration20261130000006_notifications } from './Migration20261130000006_notifications.js';
+import { Migration20261205000018_ratings } from './Migration20261205000018_ratings.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -27,4 +28,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000004_audit', class: Migration20261130000004_audit },
   { name: 'Migration20261130000005_people', class: Migration20261130000005_people },
   { name: 'Migration20261130000006_notifications', class: Migration20261130000006_notifications },
+  { name: 'Migration20261205000018_ratings', class: Migration20261205000018_ratings },
 ];

@@ -1,0 +1,154 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RatingSelection } from '../domain/rating-query.js';
+import { sentimentOf, type RatingGroupBy, type RatingView } from '../domain/ratings.js';
+import { exec } from './sql.js';
+import { iso } from './views.js';
+
+type Row = Record<string, any>;
+
+/** Sums of one group as the rollup holds them. */
+export interface RatingSums {
+  key: string;
+  label: string;
+  count: number;
+  sum: number;
+  positive: number;
+  neutral: number;
+  negative: number;
+}
+
+/**
+ * The WHERE conditions (and their values) of a selection, for the rollup (`d`) or events (`e`).
+ * Clients compare lower-cased; a rating without a client is '' in the rollup and null on the event.
+ */
+function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): string {
+  const parts: string[] = [];
+  const add = (condition: string, value: unknown) => {
+    parts.push(condition);
+    params.push(value);
+  };
+  const client = alias === 'd' ? 'lower(d.client)' : "lower(coalesce(e.client, ''))";
+  if (s.memberIn?.length === 1) add(`${alias}.member_id = ?::uuid`, s.memberIn[0]);
+  else if (s.memberIn) add(`${alias}.member_id = any(?::uuid[])`, s.memberIn);
+  if (s.memberNotIn.length > 0) add(`${alias}.member_id <> all(?::uuid[])`, s.memberNotIn);
+  if (s.clientIn) add(`${client} = any(?::text[])`, s.clientIn);
+  if (s.clientNotIn.length > 0) add(`${client} <> all(?::text[])`, s.clientNotIn);
+  return parts.map((p) => ` and ${p}`).join('');
+}
+
+const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
+  member: { key: 'd.member_id::text', label: 'null' },
+  client: { key: 'lower(d.client)', label: 'min(d.client)' },
+  day: { key: 'd.day::text', label: 'null' },
+  week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
+};
+
+/** Sums per group over the selection's local days, from the rollup (a few thousand rows for 90 days). */
+export async function ratingSums(em: EntityManager, accountId: string, s: RatingSelection, groupBy: RatingGroupBy): Promise<RatingSums[]> {
+  const params: unknown[] = [accountId, s.from, s.to];
+  const where = conditions('d', s, params);
+  const g = GROUP_KEY[groupBy];
+  const rows: Row[] = await exec(
+    em,
+    `select ${g.key} as key, ${g.label} as label, sum(d.count)::int as count, sum(d.sum)::int as sum,
+            sum(d.positive)::int as positive, sum(d.neutral)::int as neutral, sum(d.negative)::int as negative
+       from rating_day d
+      where d.account_id = ? and d.day between ?::date and ?::date${where}
+      group by 1 having sum(d.count) > 0`,
+    params,
+  );
+  return rows.map((r) => ({ key: r.key, label: r.label ?? r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
+}
+
+/** One member's sums per local day, all time, from the rollup (clients as the selection lets through). */
+export async function memberDaySums(em: EntityManager, accountId: string, memberId: string, s: Pick<RatingSelection, 'clientIn' | 'clientNotIn'>): Promise<RatingSums[]> {
+  const params: unknown[] = [memberId, accountId];
+  const where = conditions('d', { from: '', to: '', memberIn: null, memberNotIn: [], ...s }, params);
+  const rows: Row[] = await exec(
+    em,
+    `select d.day::text as key, sum(d.count)::int as count, sum(d.sum)::int as sum, sum(d.positive)::int as positive, sum(d.neutral)::int as neutral, sum(d.negative)::int as negative
+       from rating_day d where d.member_id = ? and d.account_id = ?${where} group by 1 having sum(d.count) > 0`,
+    params,
+  );
+  return rows.map((r) => ({ key: r.key, label: r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
+}
+
+/** Member names by id (report labels). */
+export async function memberNamesById(em: EntityManager, accountId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows: Row[] = await exec(em, 'select id, name from member where account_id = ? and id = any(?::uuid[])', [accountId, ids]);
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Survey-link tickets that stand for "no ticket" (each click its own event; imported rows without one). */
+export const NO_TICKET_PREFIX = 'no-ticket:';
+
+const toRating = (r: Row): RatingView => ({
+  id: r.id,
+  at: iso(r.created_at)!,
+  rating: r.rating,
+  sentiment: sentimentOf(r.rating),
+  memberId: r.member_id,
+  memberName: r.member_name,
+  client: r.client ?? null,
+  ticket: typeof r.ticket === 'string' && !r.ticket.startsWith(NO_TICKET_PREFIX) ? r.ticket : null,
+  comment: r.comment ?? null,
+});
+
+/**
+ * Ratings in the selection's local days (in `timeZone`), newest first, by keyset on (created_at,
+ * id): `limit + 1` rows, so the caller can tell whether another page follows.
+ */
+export async function ratingRows(em: EntityManager, accountId: string, timeZone: string, s: RatingSelection, page: { limit: number; cursor?: string[] }): Promise<{ rows: RatingView[]; keys: string[][] }> {
+  const params: unknown[] = [accountId, s.from, timeZone, s.to, timeZone];
+  const where = conditions('e', s, params);
+  let after = '';
+  if (page.cursor) {
+    after = ' and (e.created_at, e.id) < (?::timestamptz, ?::uuid)';
+    params.push(...page.cursor);
+  }
+  const rows: Row[] = await exec(
+    em,
+    `select e.id, e.created_at, e.created_at::text as created_key, e.rating, e.member_id, m.name as member_name, e.client, e.ticket, e.comment
+       from survey_event e join member m on m.id = e.member_id
+      where e.account_id = ? and e.member_id is not null
+        and e.created_at >= (?::date::timestamp at time zone ?) and e.created_at < ((?::date + 1)::timestamp at time zone ?)${where}${after}
+      order by e.created_at desc, e.id desc limit ?`,
+    [...params, page.limit + 1],
+  );
+  return { rows: rows.map(toRating), keys: rows.map((r) => [r.created_key, r.id]) };
+}
+
+/** Every rating of the rollup's source, summed as the rollup would (tests and checks compare the two). */
+export async function recomputedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
+  return exec(
+    em,
+    `select (e.created_at at time zone a.timezone)::date::text as day, e.member_id, coalesce(e.client, '') as client, count(*)::int as count, sum(e.rating)::int as sum,
+            (count(*) filter (where e.rating >= 7))::int as positive, (count(*) filter (where e.rating between 4 and 6))::int as neutral, (count(*) filter (where e.rating <= 3))::int as negative
+       from survey_event e join account a on a.id = e.account_id
+      where e.account_id = ? and e.member_id is not null group by 1, 2, 3 order by 1, 2, 3`,
+    [accountId],
+  );
+}
+
+/** The rollup's rows of an account that hold ratings, in the same order as `recomputedRollup`. */
+export async function storedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
+  return exec(
+    em,
+    `select day::text as day, member_id, client, count, sum, positive, neutral, negative
+       from rating_day where account_id = ? and count <> 0 order by 1, 2, 3`,
+    [accountId],
+  );
+}
+
+/** The clients named on an account's ratings (those the selection lets through), with how many ratings each has. */
+export async function clientCounts(em: EntityManager, accountId: string, s: Pick<RatingSelection, 'memberIn' | 'memberNotIn' | 'clientIn' | 'clientNotIn'>): Promise<{ name: string; count: number }[]> {
+  const params: unknown[] = [accountId];
+  const where = conditions('d', { from: '', to: '', ...s }, params);
+  return exec(
+    em,
+    `select min(d.client) as name, sum(d.count)::int as count from rating_day d
+      where d.account_id = ? and d.client <> ''${where} group by lower(d.client) having sum(d.count) > 0 order by lower(min(d.client))`,
+    params,
+  );
+}
