@@ -38,7 +38,7 @@ function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): st
 
 const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
   member: { key: 'd.member_id::text', label: 'null' },
-  client: { key: 'lower(d.client)', label: 'min(d.client)' },
+  client: { key: 'lower(d.client)', label: 'min(d.client collate "C")' },
   day: { key: 'd.day::text', label: 'null' },
   week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
 };
@@ -147,8 +147,8 @@ export async function clientCounts(em: EntityManager, accountId: string, s: Pick
   const where = conditions('d', { from: '', to: '', ...s }, params);
   return exec(
     em,
-    `select min(d.client) as name, sum(d.count)::int as count from rating_day d
-      where d.account_id = ? and d.client <> ''${where} group by lower(d.client) having sum(d.count) > 0 order by lower(min(d.client))`,
+    `select min(d.client collate "C") as name, sum(d.count)::int as count from rating_day d
+      where d.account_id = ? and d.client <> ''${where} group by lower(d.client) having sum(d.count) > 0 order by lower(d.client)`,
     params,
   );
 }
