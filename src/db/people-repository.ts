@@ -42,11 +42,10 @@ export async function listPeople(em: EntityManager, accountId: string | null, no
   const people = await em.find(PersonSchema, where, { orderBy: { role: 'asc', name: 'asc', id: 'asc' } });
   if (people.length === 0) return [];
   const ids = people.map((p) => p.id);
-  const [scopes, clientScopes, links] = await Promise.all([
-    em.find(PersonScopeSchema, { person: { $in: ids } }),
-    em.find(PersonClientScopeSchema, { person: { $in: ids } }),
-    em.find(AuthLinkSchema, { person: { $in: ids }, purpose: 'activation', usedAt: null, expiresAt: { $gt: now } }),
-  ]);
+  // One after another: inside a transaction (sign-in reads the person it signs in) they share one connection.
+  const scopes = await em.find(PersonScopeSchema, { person: { $in: ids } });
+  const clientScopes = await em.find(PersonClientScopeSchema, { person: { $in: ids } });
+  const links = await em.find(AuthLinkSchema, { person: { $in: ids }, purpose: 'activation', usedAt: null, expiresAt: { $gt: now } });
   return people.map((p) => ({
     id: p.id,
     accountId: p.account ?? null,
@@ -108,6 +107,13 @@ export async function setClientScope(em: EntityManager, personId: string, scope:
   await em.nativeDelete(PersonClientScopeSchema, { person: personId });
   await em.nativeUpdate(PersonSchema, { id: personId }, { clientScope: scope?.mode ?? null });
   if (scope && scope.names.length > 0) await em.insertMany(PersonClientScopeSchema, scope.names.map((client) => ({ person: personId, client })));
+}
+
+/** One person's scope as shown, read one query after another (safe inside a transaction). */
+export async function personScopeView(em: EntityManager, person: PersonEntity): Promise<PersonScopeView> {
+  const members = person.narrowed ? (await em.find(PersonScopeSchema, { person: person.id })).map((s) => s.member).sort() : null;
+  const clients = person.clientScope ? (await em.find(PersonClientScopeSchema, { person: person.id })).map((s) => s.client).sort((a, b) => a.localeCompare(b)) : null;
+  return { members: members && choice(person.membersExcluded ? 'exclude' : 'include', members), clients: clients && choice(person.clientScope!, clients) };
 }
 
 export async function scopeOf(em: EntityManager, personId: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import { PersonSchema, type PersonEntity, type PersonRole } from '../db/entities
 import { exec } from '../db/sql.js';
 import { getMember } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setClientScope, setScope, type PersonView } from '../db/people-repository.js';
+import { findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personScopeView, personView, setClientScope, setScope, type PersonView } from '../db/people-repository.js';
 import { choiceParts, CLIENT_MAX, cleanClient, clientKey, type PersonScopeInput, type ScopeChoice } from '../domain/person-scope.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import type { Mailer } from '../notify/mailer.js';
@@ -190,7 +190,7 @@ export class PeopleService {
       if (!(await lockAccount(tem, accountId))) throw new NotFoundError(`account ${accountId} not found`);
       const person = await tem.findOne(PersonSchema, { id: personId, account: accountId });
       if (!person) throw new NotFoundError(`person ${personId} not found in account ${accountId}`);
-      const before = { role: person.role, memberScope: person.narrowed ? 'narrowed' : 'all', scope: (await personView(tem, personId, now))!.scope };
+      const before = { role: person.role, memberScope: person.narrowed ? 'narrowed' : 'all', scope: await personScopeView(tem, person) };
       const newRole = role ?? (person.role as AccountRole);
       if (person.role === 'admin' && newRole !== 'admin') await this.#assertNotLastAdmin(tem, accountId, person);
       if (newRole === 'employee' && !person.member) throw new ConflictError(`${person.email} is not tied to a member yet, so cannot be an employee (an employee sees their own member record)`);
@@ -208,8 +208,8 @@ export class PeopleService {
       else if (newRole !== 'account_manager' && person.narrowed) await setScope(tem, personId, null);
       if (clients !== undefined) await setClientScope(tem, personId, clients);
       else if (newRole !== 'account_manager' && person.clientScope) await setClientScope(tem, personId, null);
-      const view = (await personView(tem, personId, now))!;
-      const after = { role: newRole, memberScope: view.scope.members === null ? 'all' : (view.memberScope ?? 'narrowed'), scope: view.scope };
+      const scope = await personScopeView(tem, (await tem.findOne(PersonSchema, { id: personId }, { refresh: true }))!);
+      const after = { role: newRole, memberScope: scope.members === null ? 'all' : 'include' in scope.members ? scope.members.include : 'narrowed', scope };
       const scopeOnly = (members !== undefined || clients !== undefined) && newRole === before.role;
       await recordAudit(tem, { accountId, actor, action: scopeOnly ? 'person.scope_changed' : 'person.role_changed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: personId }, before, after, reason: cleanReason(input.reason) }, now);
     });
