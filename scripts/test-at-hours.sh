@@ -23,6 +23,9 @@ files=(
   test/integration/run-claims.test.ts
   test/integration/survey.test.ts
   test/integration/console.test.ts
+  test/integration/ratings.test.ts
+  test/integration/ratings-import.test.ts
+  test/integration/rating-rollup.test.ts
 )
 
 today=$(date -u +%F)

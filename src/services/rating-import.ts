@@ -45,7 +45,7 @@ export function validateRows(body: RatingImportBody, timeZone: string, now: Date
     const { rating, problems } = validateRow(row, values, timeZone, now);
     if (rating && rating.ticket !== '') {
       const key = JSON.stringify([rating.ticket, rating.respondent]);
-      if (seen.has(key)) problems.push(`ticket ${rating.ticket}${rating.respondent ? ` and respondent ${rating.respondent}` : ''} are also on row ${seen.get(key)} (one rating per ticket and respondent)`);
+      if (seen.has(key)) problems.push(`${rating.respondent ? `ticket ${rating.ticket} and respondent ${rating.respondent} are` : `ticket ${rating.ticket} is`} also on row ${seen.get(key)} (one rating per ticket and respondent)`);
       else seen.set(key, row);
     }
     if (problems.length > 0) throw new InputError(`nothing was imported: row ${row}: ${problems.join('; ')}`);
