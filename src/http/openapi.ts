@@ -1,4 +1,5 @@
 import { peoplePaths } from './openapi-people.js';
+import { ratingsPaths } from './openapi-ratings.js';
 
 /** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -193,6 +194,7 @@ export const openApiDocument = {
   security: [{ bearer: [] }, { session: [] }],
   paths: {
     ...peoplePaths,
+    ...ratingsPaths,
     '/api/v1/accounts/{id}/sync': {
       post: {
         summary: 'Sync Members: queue a run, or join the one already queued or running (admin)',

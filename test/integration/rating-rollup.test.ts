@@ -88,7 +88,7 @@ describe('the ratings rollup', () => {
       if (step % 20 === 19) await compare(step);
     }
     await compare(240);
-    const [{ n }] = await query(t.url, 'select count(*)::int as n from survey_event where account_id = $1 and member_id is not null', [account.id]);
-    expect(n).toBeGreaterThan(50);
+    const [row] = await query<{ n: number }>(t.url, 'select count(*)::int as n from survey_event where account_id = $1 and member_id is not null', [account.id]);
+    expect(row!.n).toBeGreaterThan(50);
   }, 120_000);
 });
