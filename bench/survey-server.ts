@@ -2,7 +2,7 @@
  * A server for the survey benchmark, in its own process: `psa` runs psa-sync's HTTP server (the
  * composition root, compiled, as deployed); `floor` is a bare Fastify route that does one INSERT
  * of the same survey row on the same database. Prints its URL on the first line of stdout.
- * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_MEMBER_ID.
+ * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_MEMBER_ID, BENCH_FLOOR_NO_TRIGGERS.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
@@ -31,6 +31,9 @@ if (mode === 'psa') {
   console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
 } else {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // BENCH_FLOOR_NO_TRIGGERS: the INSERT fires no trigger at all (no foreign-key checks, no ratings
+  // rollup): what recording cost before any aggregate was kept, and then some.
+  if (process.env.BENCH_FLOOR_NO_TRIGGERS) pool.on('connect', (client) => void client.query('set session_replication_role = replica'));
   const accountId = process.env.BENCH_ACCOUNT_ID!;
   const memberId = process.env.BENCH_MEMBER_ID!;
   const server = Fastify();

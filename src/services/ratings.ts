@@ -33,6 +33,9 @@ function csvLine(r: RatingView): string {
   return [r.at, r.rating, r.sentiment, r.memberId, r.memberName, r.client, r.ticket, r.comment].map(csvCell).join(',');
 }
 
+/** Groups by label, case- and accent-insensitively (one collator: building one per comparison is slow). */
+const LABEL_ORDER = new Intl.Collator('en', { sensitivity: 'base' });
+
 const withSentiments = (s: RatingSums) => ({ ...figures(s.count, s.sum, s.positive), positive: s.positive, neutral: s.neutral, negative: s.negative });
 const emptySums = (key: string, label: string): RatingSums => ({ key, label, count: 0, sum: 0, positive: 0, neutral: 0, negative: 0 });
 
@@ -203,7 +206,7 @@ export class RatingsService {
     if (groupBy === 'member' || groupBy === 'client') {
       const names = groupBy === 'member' ? await memberNamesById(this.orm.em.fork(), accountId, sums.map((x) => x.key)) : undefined;
       const labelled = sums.map((x) => (names ? group(x, names.get(x.key) ?? x.key) : group({ ...x, key: x.label }, x.label === '' ? '(no client)' : x.label)));
-      return labelled.sort((a, b) => a.label.localeCompare(b.label, 'en', { sensitivity: 'base' }) || a.key.localeCompare(b.key));
+      return labelled.sort((a, b) => LABEL_ORDER.compare(a.label, b.label) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }
     const byKey = new Map(sums.map((x) => [x.key, x]));
     const out: RatingGroup[] = [];
