@@ -114,7 +114,7 @@ export function formatExplain(member: MemberView, history: ChangeView[]): string
 export function formatSurveyEvents(events: SurveyEventView[]): string {
   if (events.length === 0) return 'No survey events.';
   return table([
-    ['ID', 'WHEN', 'TICKET', 'RATING', 'AGENT', 'MEMBER', 'MATCH'],
+    ['ID', 'WHEN', 'TICKET', 'RATING', 'AGENT', 'MEMBER', 'MATCH', 'CLIENT', 'COMMENT'],
     ...events.map((e) => [
       e.id,
       e.updatedAt,
@@ -123,6 +123,9 @@ export function formatSurveyEvents(events: SurveyEventView[]): string {
       [e.agent.id && `id ${e.agent.id}`, e.agent.identifier, e.agent.email, e.agent.name].filter(Boolean).join(' / '),
       e.memberId ?? '-',
       e.matchedBy ?? `unmatched: ${e.unmatchedReason}`,
+      e.client ?? '-',
+      // One line per event: a comment's line breaks are shown as spaces, long ones cut (--json has it whole).
+      e.comment ? (e.comment.length > 60 ? `${e.comment.slice(0, 59)}…` : e.comment).replace(/\s+/g, ' ') : '-',
     ]),
   ]);
 }
