@@ -103,12 +103,11 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
   const account = await setup.accounts.add({ name: 'Survey bench', integration: 'snippet', settings: {} });
   const emails = Array.from({ length: 500 }, (_, i) => `agent${i}@bench.test`);
   await setup.imports.import(account.id, JSON.stringify(emails.map((email, i) => ({ name: `Agent ${i}`, email }))), 'json', 'bench');
-  const member = (await setup.members.list(account.id))[0]!;
   await setup.close();
 
   const psa = await startServer(o, 'psa', {});
-  const floor = await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_MEMBER_ID: member.id });
-  const bare = o.floorWithoutTriggers ? await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_MEMBER_ID: member.id, BENCH_FLOOR_NO_TRIGGERS: '1' }) : undefined;
+  const floor = await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id });
+  const bare = o.floorWithoutTriggers ? await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_FLOOR_NO_TRIGGERS: '1' }) : undefined;
   try {
     // Warm them up (JIT, connection pools) before measuring.
     await drive(floor.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-floor');

@@ -332,7 +332,23 @@ export const RatingDaySchema = defineEntity({
     neutral: p.integer(),
     negative: p.integer(),
   },
-  indexes: [{ name: 'rating_day_member_idx', properties: ['memberId', 'day'] }],
+});
+
+/** The same rollup without the client (a row per account, local day and member): reports that name no client read it. */
+export const RatingMemberDaySchema = defineEntity({
+  name: 'RatingMemberDay',
+  tableName: 'rating_member_day',
+  properties: {
+    accountId: p.uuid().primary(),
+    day: p.date().primary(),
+    memberId: p.uuid().primary(),
+    count: p.integer(),
+    sum: p.integer(),
+    positive: p.integer(),
+    neutral: p.integer(),
+    negative: p.integer(),
+  },
+  indexes: [{ name: 'rating_member_day_member_idx', properties: ['memberId', 'day'] }],
 });
 
 /** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */
@@ -494,6 +510,7 @@ export const entities = [
   PersonScopeSchema,
   PersonClientScopeSchema,
   RatingDaySchema,
+  RatingMemberDaySchema,
   AuthLinkSchema,
   PersonSessionSchema,
   SigninThrottleSchema,

@@ -37,22 +37,26 @@ function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): st
 }
 
 const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
-  member: { key: 'd.member_id::text', label: 'null' },
+  member: { key: 'd.member_id', label: 'null' },
   client: { key: 'lower(d.client)', label: 'min(d.client collate "C")' },
   day: { key: 'd.day::text', label: 'null' },
   week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
 };
 
-/** Sums per group over the selection's local days, from the rollup (a few thousand rows for 90 days). */
+/** Whether a read needs the client: then it reads the rollup by client, else the shorter one by engineer and day. */
+const namesClients = (s: Pick<RatingSelection, 'clientIn' | 'clientNotIn'>) => s.clientIn !== null || s.clientNotIn.length > 0;
+
+/** Sums per group over the selection's local days, from a rollup (one row per engineer and day when no client is named). */
 export async function ratingSums(em: EntityManager, accountId: string, s: RatingSelection, groupBy: RatingGroupBy): Promise<RatingSums[]> {
   const params: unknown[] = [accountId, s.from, s.to];
   const where = conditions('d', s, params);
   const g = GROUP_KEY[groupBy];
+  const table = groupBy === 'client' || namesClients(s) ? 'rating_day' : 'rating_member_day';
   const rows: Row[] = await exec(
     em,
     `select ${g.key} as key, ${g.label} as label, sum(d.count)::int as count, sum(d.sum)::int as sum,
             sum(d.positive)::int as positive, sum(d.neutral)::int as neutral, sum(d.negative)::int as negative
-       from rating_day d
+       from ${table} d
       where d.account_id = ? and d.day between ?::date and ?::date${where}
       group by 1 having sum(d.count) > 0`,
     params,
@@ -60,16 +64,26 @@ export async function ratingSums(em: EntityManager, accountId: string, s: Rating
   return rows.map((r) => ({ key: r.key, label: r.label ?? r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
 }
 
-/** One member's sums per local day, all time, from the rollup (clients as the selection lets through). */
-export async function memberDaySums(em: EntityManager, accountId: string, memberId: string, s: Pick<RatingSelection, 'clientIn' | 'clientNotIn'>): Promise<RatingSums[]> {
-  const params: unknown[] = [memberId, accountId];
-  const where = conditions('d', { from: '', to: '', memberIn: null, memberNotIn: [], ...s }, params);
-  const rows: Row[] = await exec(
-    em,
-    `select d.day::text as key, sum(d.count)::int as count, sum(d.sum)::int as sum, sum(d.positive)::int as positive, sum(d.neutral)::int as neutral, sum(d.negative)::int as negative
-       from rating_day d where d.member_id = ? and d.account_id = ?${where} group by 1 having sum(d.count) > 0`,
-    params,
-  );
+/**
+ * One member's sums per local day, all time: from the rollup by engineer and day, or, when clients
+ * are named (a manager narrowed by client), from the member's own events (a few thousand at most).
+ */
+export async function memberDaySums(em: EntityManager, accountId: string, memberId: string, timeZone: string, s: Pick<RatingSelection, 'clientIn' | 'clientNotIn'>): Promise<RatingSums[]> {
+  const sums = (x: string) => `sum(${x}.count)::int as count, sum(${x}.sum)::int as sum, sum(${x}.positive)::int as positive, sum(${x}.neutral)::int as neutral, sum(${x}.negative)::int as negative`;
+  let rows: Row[];
+  if (!namesClients(s)) {
+    rows = await exec(em, `select d.day::text as key, ${sums('d')} from rating_member_day d where d.member_id = ? and d.account_id = ? group by 1 having sum(d.count) > 0`, [memberId, accountId]);
+  } else {
+    const params: unknown[] = [timeZone, memberId, accountId];
+    const where = conditions('e', { from: '', to: '', memberIn: null, memberNotIn: [], ...s }, params);
+    rows = await exec(
+      em,
+      `select (e.created_at at time zone ?)::date::text as key, count(*)::int as count, sum(e.rating)::int as sum, (count(*) filter (where e.rating >= 7))::int as positive,
+              (count(*) filter (where e.rating between 4 and 6))::int as neutral, (count(*) filter (where e.rating <= 3))::int as negative
+         from survey_event e where e.member_id = ? and e.account_id = ?${where} group by 1`,
+      params,
+    );
+  }
   return rows.map((r) => ({ key: r.key, label: r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
 }
 
@@ -121,24 +135,40 @@ export async function ratingRows(em: EntityManager, accountId: string, timeZone:
 
 /** Every rating of the rollup's source, summed as the rollup would (tests and checks compare the two). */
 export async function recomputedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
-  return exec(
+  const sums = `count(*)::int as count, sum(e.rating)::int as sum, (count(*) filter (where e.rating >= 7))::int as positive,
+            (count(*) filter (where e.rating between 4 and 6))::int as neutral, (count(*) filter (where e.rating <= 3))::int as negative`;
+  const byClient = await exec(
     em,
-    `select (e.created_at at time zone a.timezone)::date::text as day, e.member_id, coalesce(e.client, '') as client, count(*)::int as count, sum(e.rating)::int as sum,
-            (count(*) filter (where e.rating >= 7))::int as positive, (count(*) filter (where e.rating between 4 and 6))::int as neutral, (count(*) filter (where e.rating <= 3))::int as negative
+    `select (e.created_at at time zone a.timezone)::date::text as day, e.member_id, coalesce(e.client, '') as client, ${sums}
        from survey_event e join account a on a.id = e.account_id
       where e.account_id = ? and e.member_id is not null group by 1, 2, 3 order by 1, 2, 3`,
     [accountId],
   );
+  const byMember = await exec(
+    em,
+    `select (e.created_at at time zone a.timezone)::date::text as day, e.member_id, '*' as client, ${sums}
+       from survey_event e join account a on a.id = e.account_id
+      where e.account_id = ? and e.member_id is not null group by 1, 2 order by 1, 2`,
+    [accountId],
+  );
+  return [...byClient, ...byMember];
 }
 
-/** The rollup's rows of an account that hold ratings, in the same order as `recomputedRollup`. */
+/** The rollups' rows of an account that hold ratings, in the same order as `recomputedRollup`: by client, and (client '*') by engineer and day. */
 export async function storedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
-  return exec(
+  const byClient = await exec(
     em,
     `select day::text as day, member_id, client, count, sum, positive, neutral, negative
        from rating_day where account_id = ? and count <> 0 order by 1, 2, 3`,
     [accountId],
   );
+  const byMember = await exec(
+    em,
+    `select day::text as day, member_id, '*' as client, count, sum, positive, neutral, negative
+       from rating_member_day where account_id = ? and count <> 0 order by 1, 2`,
+    [accountId],
+  );
+  return [...byClient, ...byMember];
 }
 
 /** The clients named on an account's ratings (those the selection lets through), with how many ratings each has. */

@@ -139,7 +139,7 @@ export class RatingsService {
     const first = addDays(today, -(TREND_DAYS - 1));
     const clients = selectionOf({ from: first, to: today, members: null, excludeMembers: [], clients: null, excludeClients: [] }, scope);
     const [days, list] = await Promise.all([
-      memberDaySums(em, accountId, memberId, clients),
+      memberDaySums(em, accountId, memberId, account.timezone, clients),
       ratingRows(this.orm.em.fork(), accountId, account.timezone, { ...clients, from: '1970-01-01', to: today, memberIn: [memberId], memberNotIn: [] }, page),
     ]);
     const byDay = new Map(days.map((d) => [d.key, d]));

@@ -236,6 +236,13 @@ describe('scopes: every role sees what it may, in summary, list, CSV and totals'
     await narrow('notBob', { members: null, clients: { include: ['globex', 'Initech'] } });
     expect((await summary(RANGE, 'notBob')).overall).toMatchObject(figures(3, 3, 0)); // 3 0 6
     expect(await tickets('notBob')).toEqual(['T3', 'T6', 'T7']);
+    // An engineer's dashboard, seen by this manager: only the clients it may see (Ann: T3 at Globex).
+    const asManager = { kind: 'token' as const, id: 'x', name: 'm', role: 'account_manager' as const, accountId, memberScope: null, clientScope: { mode: 'include' as const, names: ['globex', 'Initech'] } };
+    const annForManager = await t.app.ratings.dashboard(accountId, asManager, { memberId: m.ann });
+    expect(annForManager.overall).toEqual(figures(1, 3, 0));
+    expect(annForManager.trend.find((g) => g.key === '2026-01-07')).toMatchObject(figures(1, 3, 0));
+    expect(annForManager.ratings.map((r) => r.ticket)).toEqual(['T3']);
+    expect((await t.app.ratings.dashboard(accountId, undefined, { memberId: m.ann })).overall).toEqual(figures(3, 7, 0.6667));
     // The survey events list hides them too (the unmatched T9 names Acme).
     const events = (await get('/survey-events?limit=500', 'notBob')).json().events.map((e: { ticket: string }) => e.ticket).sort();
     expect(events).toEqual(['T3', 'T6', 'T7']);
