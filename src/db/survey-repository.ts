@@ -148,15 +148,17 @@ export function clientCondition(scope: ClientScope | null | undefined, params: u
 
 /**
  * Sets the comment of an account's event — by ticket and respondent, or (a link without a ticket)
- * by id — without counting a click. Undefined when there is no such event.
+ * by id — without counting a click; an empty one (null) leaves an earlier comment as it is.
+ * Undefined when there is no such event.
  */
 export async function attachComment(em: EntityManager, accountId: string, target: { ticket: string; respondent: string } | { eventId: string }, comment: string | null, now: Date): Promise<{ event: SurveyEventView; memberName: string | null } | undefined> {
   const where = 'eventId' in target ? "id = ?::uuid and ticket like 'no-ticket:%'" : 'ticket = ? and respondent = ?';
   const rows: Row[] = await exec(
     em,
-    `with updated as (update survey_event set comment = ?, updated_at = ? where account_id = ? and ${where} returning *)
+    `with updated as (update survey_event set comment = coalesce(?::text, comment), updated_at = case when ?::text is null then updated_at else ?::timestamptz end
+                       where account_id = ? and ${where} returning *)
      select updated.*, m.name as member_name from updated left join member m on m.id = updated.member_id`,
-    [comment, now, accountId, ...('eventId' in target ? [target.eventId] : [target.ticket, target.respondent])],
+    [comment, comment, now, accountId, ...('eventId' in target ? [target.eventId] : [target.ticket, target.respondent])],
   );
   return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name ?? null } : undefined;
 }

@@ -69,6 +69,10 @@ describe('client and comment on survey events', () => {
     const token = (await t.app.tokens.create({ role: 'admin', accountId: account.id })).token;
     const listed = (await server.inject({ method: 'GET', url: `/api/v1/accounts/${account.id}/survey-events`, headers: { authorization: `Bearer ${token}` } })).json();
     expect(listed.events[0]).toMatchObject({ client: 'Acme Corp', comment: 'Quick and kind.\nThanks!' });
+    // Sending the form empty later leaves the comment as it is.
+    const empty = await server.inject({ method: 'POST', url, headers: { ...BROWSER, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'comment=&event=' });
+    expect(empty.statusCode).toBe(200);
+    expect(await events(account.id)).toMatchObject([{ clicks: 1, comment: 'Quick and kind.\nThanks!' }]);
   });
 
   it('a link without a ticket: the form names the event the click recorded, so no second rating is made', async () => {
