@@ -332,6 +332,7 @@ export const RatingDaySchema = defineEntity({
     neutral: p.integer(),
     negative: p.integer(),
   },
+  indexes: [{ name: 'rating_day_client_idx', expression: 'create index rating_day_client_idx on rating_day (account_id, lower(client), day)' }],
 });
 
 /** The same rollup without the client (a row per account, local day and member): reports that name no client read it. */

@@ -38,30 +38,41 @@ function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): st
 
 const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
   member: { key: 'd.member_id', label: 'null' },
-  client: { key: 'lower(d.client)', label: 'min(d.client collate "C")' },
+  client: { key: 'lower(d.client)', label: 'client' },
   day: { key: 'd.day::text', label: 'null' },
   week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
 };
 
-/** Whether a read needs the client: then it reads the rollup by client, else the shorter one by engineer and day. */
+/** Whether a read names clients (keeps or leaves out some). */
 const namesClients = (s: Pick<RatingSelection, 'clientIn' | 'clientNotIn'>) => s.clientIn !== null || s.clientNotIn.length > 0;
 
-/** Sums per group over the selection's local days, from a rollup (one row per engineer and day when no client is named). */
+/**
+ * Sums per group over the selection's local days, from the rollups: by engineer and day when no
+ * client is named; by client when the report groups by client or keeps only some clients (those
+ * clients' rows, by index); and when some clients are left out, the engineer-and-day sums minus
+ * those clients' (their rows alone), so hiding a client or two never reads every client's rows.
+ */
 export async function ratingSums(em: EntityManager, accountId: string, s: RatingSelection, groupBy: RatingGroupBy): Promise<RatingSums[]> {
-  const params: unknown[] = [accountId, s.from, s.to];
-  const where = conditions('d', s, params);
   const g = GROUP_KEY[groupBy];
-  const table = groupBy === 'client' || namesClients(s) ? 'rating_day' : 'rating_member_day';
-  const rows: Row[] = await exec(
+  const params: unknown[] = [];
+  const part = (table: 'rating_day' | 'rating_member_day', sign: '' | '-', selection: RatingSelection) => {
+    params.push(accountId, selection.from, selection.to);
+    const where = conditions('d', selection, params);
+    return `select ${g.key} as key, ${g.label === 'null' ? 'null' : 'd.client'} as label, ${sign}d.count as count, ${sign}d.sum as sum, ${sign}d.positive as positive, ${sign}d.neutral as neutral, ${sign}d.negative as negative
+              from ${table} d where d.account_id = ? and d.day between ?::date and ?::date${where}`;
+  };
+  let rows: string;
+  if (groupBy === 'client' || s.clientIn !== null) rows = part('rating_day', '', s);
+  else if (s.clientNotIn.length === 0) rows = part('rating_member_day', '', s);
+  else rows = `${part('rating_member_day', '', { ...s, clientNotIn: [] })} union all ${part('rating_day', '-', { ...s, clientIn: s.clientNotIn, clientNotIn: [] })}`;
+  const label = g.label === 'null' ? 'null' : 'min(x.label collate "C")';
+  const found: Row[] = await exec(
     em,
-    `select ${g.key} as key, ${g.label} as label, sum(d.count)::int as count, sum(d.sum)::int as sum,
-            sum(d.positive)::int as positive, sum(d.neutral)::int as neutral, sum(d.negative)::int as negative
-       from ${table} d
-      where d.account_id = ? and d.day between ?::date and ?::date${where}
-      group by 1 having sum(d.count) > 0`,
+    `select x.key, ${label} as label, sum(x.count)::int as count, sum(x.sum)::int as sum, sum(x.positive)::int as positive, sum(x.neutral)::int as neutral, sum(x.negative)::int as negative
+       from (${rows}) x group by x.key having sum(x.count) > 0`,
     params,
   );
-  return rows.map((r) => ({ key: r.key, label: r.label ?? r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
+  return found.map((r) => ({ key: r.key, label: r.label ?? r.key, count: r.count, sum: r.sum, positive: r.positive, neutral: r.neutral, negative: r.negative }));
 }
 
 /**

@@ -39,10 +39,11 @@ export interface RatingQueryInput {
   from?: string;
   to?: string;
   groupBy?: string;
-  members?: string;
-  clients?: string;
-  excludeMembers?: string;
-  excludeClients?: string;
+  /** Lists: comma-separated, or (a query string's repeated parameter) several values. */
+  members?: string | string[];
+  clients?: string | string[];
+  excludeMembers?: string | string[];
+  excludeClients?: string | string[];
   limit?: string;
   cursor?: string;
 }

@@ -125,7 +125,8 @@ export class RatingsService {
     requireId('account', accountId);
     const own = caller?.role === 'employee' ? caller.memberScope?.[0] : undefined;
     if (caller?.role === 'employee' && !own) throw new NotFoundError('this sign-in is not tied to a member yet, so it has no ratings');
-    const memberId = requireId('member', options.memberId ?? own ?? '');
+    if (!options.memberId && !own) throw new InputError('name the member whose dashboard to show (memberId)');
+    const memberId = requireId('member', options.memberId ?? own!);
     if (caller) assertCanReadMember(caller, accountId, memberId);
     const scope = this.scopeOf(accountId, caller);
     const problems: string[] = [];

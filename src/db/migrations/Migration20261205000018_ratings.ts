@@ -36,6 +36,8 @@ export class Migration20261205000018_ratings extends Migration {
         negative integer not null,
         constraint rating_day_pkey primary key (account_id, day, member_id, client)
       )`);
+    // A report that keeps or leaves out a few clients reads only those clients' rows.
+    this.addSql('create index rating_day_client_idx on rating_day (account_id, lower(client), day)');
     // The same without the client: at a thousand engineers a day holds few ratings per engineer and
     // client, so the rollup above is nearly as long as the events; reports that name no client read
     // this one (a row per engineer and day), and the employee dashboard reads one engineer's days.
