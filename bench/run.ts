@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]` (or `-- --survey` for the survey intake figure, bench/survey.ts; `-- --members` for the members table and console page, bench/members.ts; `-- --callbacks` for ConnectWise callbacks on two replicas, bench/callbacks.ts; `-- --autotask` for an Autotask first sync, bench/autotask.ts): ConnectWise member sync at N members
+ * `npm run bench [-- N] [-- --cold] [-- --no-scheduler]` (or `-- --survey` for the survey intake figure, bench/survey.ts; `-- --ratings` for ratings reports at 1,000,000 ratings and recording beside its floors, bench/ratings.ts; `-- --members` for the members table and console page, bench/members.ts; `-- --callbacks` for ConnectWise callbacks on two replicas, bench/callbacks.ts; `-- --autotask` for an Autotask first sync, bench/autotask.ts): ConnectWise member sync at N members
  * (default 10,000). Measures first sync, no-change resync and 1% churn resync against floors
  * measured in the same run: fetching all pages only, and one raw bulk upsert of the same rows.
  * Every measured run is in a fresh process (so its peak RSS is its own) that first does the same
@@ -25,6 +25,7 @@ import { surveyBench } from './survey.js';
 import { membersBench } from './members.js';
 import { callbacksBench } from './callbacks.js';
 import { autotaskBench } from './autotask.js';
+import { ratingsBench } from './ratings.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_N ?? 10_000);
@@ -88,6 +89,23 @@ if (process.argv.includes('--autotask')) {
 
 if (process.argv.includes('--callbacks')) {
   const lines = await callbacksBench({ compiledDir: COMPILED, databaseUrl: dbUrl.toString(), secretKey, accounts: Number(process.env.BENCH_CALLBACK_ACCOUNTS ?? 50) });
+  await admin.query(`drop database ${dbName} with (force)`);
+  await admin.end();
+  await pgServer.stop();
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
+
+if (process.argv.includes('--ratings')) {
+  const lines = await ratingsBench({
+    root: ROOT,
+    compiledDir: COMPILED,
+    databaseUrl: dbUrl.toString(),
+    secretKey,
+    seconds: Number(process.env.BENCH_SURVEY_SECONDS ?? 6),
+    concurrency: Number(process.env.BENCH_SURVEY_CONCURRENCY ?? 32),
+    runs: Number(process.env.BENCH_SURVEY_RUNS ?? 5),
+  });
   await admin.query(`drop database ${dbName} with (force)`);
   await admin.end();
   await pgServer.stop();

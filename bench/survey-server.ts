@@ -1,8 +1,9 @@
 /**
  * A server for the survey benchmark, in its own process: `psa` runs psa-sync's HTTP server (the
  * composition root, compiled, as deployed); `floor` is a bare Fastify route that does one INSERT
- * of the same survey row on the same database. Prints its URL on the first line of stdout.
- * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_MEMBER_ID.
+ * of the same survey row on the same database (crediting the member the agent email names, as
+ * psa-sync does). Prints its URL on the first line of stdout.
+ * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_FLOOR_NO_TRIGGERS.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
@@ -31,15 +32,19 @@ if (mode === 'psa') {
   console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
 } else {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // BENCH_FLOOR_NO_TRIGGERS: the INSERT fires no trigger at all (no foreign-key checks, no ratings
+  // rollup): what recording cost before any aggregate was kept, and then some.
+  if (process.env.BENCH_FLOOR_NO_TRIGGERS) pool.on('connect', (client) => void client.query('set session_replication_role = replica'));
   const accountId = process.env.BENCH_ACCOUNT_ID!;
-  const memberId = process.env.BENCH_MEMBER_ID!;
+  // The row psa-sync would write: the member the click's agent email names (read once, at start).
+  const memberOf = new Map((await pool.query<{ id: string; email: string }>('select id, email from member where account_id = $1', [accountId])).rows.map((r) => [r.email.toLowerCase(), r.id]));
   const server = Fastify();
   server.post<{ Params: { key: string }; Querystring: Record<string, string> }>('/s/:key', async (req) => {
     const now = new Date();
     await pool.query(
       `insert into survey_event (id, account_id, ticket, respondent, rating, agent_email, member_id, matched_by, channel, signed, clicks, created_at, updated_at)
        values ($1, $2, $3, '', $4, $5, $6, 'email', 'link', false, 1, $7, $7)`,
-      [randomUUID(), accountId, req.query.ticket, Number(req.query.rating), req.query.agent_email, memberId, now],
+      [randomUUID(), accountId, req.query.ticket, Number(req.query.rating), req.query.agent_email, memberOf.get(req.query.agent_email!.toLowerCase()) ?? null, now],
     );
     return { recorded: true };
   });

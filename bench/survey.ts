@@ -24,6 +24,11 @@ export interface SurveyBenchOptions {
   /** Requests in flight at once. */
   concurrency: number;
   runs: number;
+  /**
+   * Also measure a floor whose INSERT fires no trigger (no foreign-key checks, no ratings rollup),
+   * beside the usual one (the same INSERT on the same table, paying what the table pays).
+   */
+  floorWithoutTriggers?: boolean;
 }
 
 interface RunResult {
@@ -98,19 +103,22 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
   const account = await setup.accounts.add({ name: 'Survey bench', integration: 'snippet', settings: {} });
   const emails = Array.from({ length: 500 }, (_, i) => `agent${i}@bench.test`);
   await setup.imports.import(account.id, JSON.stringify(emails.map((email, i) => ({ name: `Agent ${i}`, email }))), 'json', 'bench');
-  const member = (await setup.members.list(account.id))[0]!;
   await setup.close();
 
   const psa = await startServer(o, 'psa', {});
-  const floor = await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_MEMBER_ID: member.id });
+  const floor = await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id });
+  const bare = o.floorWithoutTriggers ? await startServer(o, 'floor', { BENCH_ACCOUNT_ID: account.id, BENCH_FLOOR_NO_TRIGGERS: '1' }) : undefined;
   try {
-    // Warm both up (JIT, connection pools) before measuring.
+    // Warm them up (JIT, connection pools) before measuring.
     await drive(floor.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-floor');
+    if (bare) await drive(bare.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-bare');
     await drive(psa.url, account.publicKey, emails, { ...o, seconds: 2 }, 'warm-psa');
     const floorRuns: RunResult[] = [];
+    const bareRuns: RunResult[] = [];
     const psaRuns: RunResult[] = [];
     for (let r = 0; r < o.runs; r++) {
       floorRuns.push(await drive(floor.url, account.publicKey, emails, o, `floor${r}`));
+      if (bare) bareRuns.push(await drive(bare.url, account.publicKey, emails, o, `bare${r}`));
       psaRuns.push(await drive(psa.url, account.publicKey, emails, o, `psa${r}`));
     }
     const median = (runs: RunResult[], key: keyof RunResult) => [...runs].map((r) => r[key]).sort((a, b) => a - b)[runs.length >> 1]!;
@@ -118,17 +126,19 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
     const p = { eps: median(psaRuns, 'eventsPerS'), p99: median(psaRuns, 'p99Ms'), p50: median(psaRuns, 'p50Ms') };
     const errors = psaRuns.reduce((n, r) => n + r.errors, 0);
     const ratio = p.eps / f.eps;
+    const b = bare ? { eps: median(bareRuns, 'eventsPerS'), p99: median(bareRuns, 'p99Ms'), p50: median(bareRuns, 'p50Ms') } : undefined;
     return [
       `survey intake: ${o.runs} runs of ${o.seconds} s each, ${o.concurrency} requests in flight, from a second process on loopback (medians)`,
       `  floor (bare Fastify route, one INSERT): ${f.eps.toFixed(0)} events/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
+      ...(b ? [`  floor firing no trigger (no foreign-key checks, no ratings rollup): ${b.eps.toFixed(0)} events/s, p50 ${b.p50.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms; psa-sync is ${(p.eps / b.eps).toFixed(2)}× it`] : []),
       `  psa-sync POST /s/:key (records a rating):  ${p.eps.toFixed(0)} events/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, ${errors} errors`,
       `  all runs: floor ${floorRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; psa-sync ${psaRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')} events/s`,
       `  throughput ${ratio.toFixed(2)}× the floor (target ≥ 0.7×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
     ];
   } finally {
-    const exited = [psa, floor].map(({ child }) => new Promise((r) => child.once('exit', r)));
-    psa.child.kill('SIGTERM');
-    floor.child.kill('SIGTERM');
+    const servers = [psa, floor, ...(bare ? [bare] : [])];
+    const exited = servers.map(({ child }) => new Promise((r) => child.once('exit', r)));
+    for (const { child } of servers) child.kill('SIGTERM');
     await Promise.all(exited);
   }
 }

@@ -26,6 +26,9 @@ files=(
   test/integration/survey.test.ts
   test/integration/console.test.ts
   test/integration/prune.test.ts
+  test/integration/ratings.test.ts
+  test/integration/ratings-import.test.ts
+  test/integration/rating-rollup.test.ts
 )
 
 today=$(date -u +%F)

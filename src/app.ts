@@ -33,6 +33,7 @@ import { CallbackService } from './services/callbacks.js';
 import { PSA_HOSTS } from './net/address-policy.js';
 import { OutboundGuard, systemResolver, type Resolver } from './net/outbound-guard.js';
 import { webhookGuard } from './notify/address-guard.js';
+import { RatingsService } from './services/ratings.js';
 
 export interface AppOptions {
   env: Env;
@@ -82,6 +83,8 @@ export interface App {
   notifications: NotificationWorker;
   /** ConnectWise callbacks: registration, intake, coalesced runs. */
   callbacks: CallbackService;
+  /** Ratings reports, lists, CSV, the employee dashboard and the history import (product.md §12). */
+  ratings: RatingsService;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -183,6 +186,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     webhooks: new WebhookService(orm, clock, secretBox, env.allowPrivateWebhooks, hooksGuard),
     callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, httpPolicy),
     notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks, webhookGuard: hooksGuard }),
+    ratings: new RatingsService(orm, registry, clock, logger),
     embedded,
     migrate: () => migrate(orm),
     async close() {

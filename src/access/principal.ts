@@ -19,9 +19,20 @@ export interface Principal {
    * members an admin chose for a narrowed account manager.
    */
   memberScope: readonly string[] | null;
+  /**
+   * The clients (customer companies named on ratings) this caller may see: absent or null for all;
+   * a narrowed account manager's include or exclude list (names compare case-insensitively).
+   */
+  clientScope?: ClientScope | null;
   /** For a session: its id and the CSRF token its unsafe requests must carry. */
   sessionId?: string;
   csrfToken?: string;
+}
+
+/** An include or an exclude list of client names. */
+export interface ClientScope {
+  mode: 'include' | 'exclude';
+  names: readonly string[];
 }
 
 /** How a caller is named in change entries, run requests and the audit trail. */

@@ -114,7 +114,7 @@ export function formatExplain(member: MemberView, history: ChangeView[]): string
 export function formatSurveyEvents(events: SurveyEventView[]): string {
   if (events.length === 0) return 'No survey events.';
   return table([
-    ['ID', 'WHEN', 'TICKET', 'RATING', 'AGENT', 'MEMBER', 'MATCH'],
+    ['ID', 'WHEN', 'TICKET', 'RATING', 'AGENT', 'MEMBER', 'MATCH', 'CLIENT', 'COMMENT'],
     ...events.map((e) => [
       e.id,
       e.updatedAt,
@@ -123,6 +123,9 @@ export function formatSurveyEvents(events: SurveyEventView[]): string {
       [e.agent.id && `id ${e.agent.id}`, e.agent.identifier, e.agent.email, e.agent.name].filter(Boolean).join(' / '),
       e.memberId ?? '-',
       e.matchedBy ?? `unmatched: ${e.unmatchedReason}`,
+      e.client ?? '-',
+      // One line per event: a comment's line breaks are shown as spaces, long ones cut (--json has it whole).
+      e.comment ? (e.comment.length > 60 ? `${e.comment.slice(0, 59)}…` : e.comment).replace(/\s+/g, ' ') : '-',
     ]),
   ]);
 }
@@ -161,11 +164,18 @@ export function formatAudit(entries: AuditEntry[]): string {
   ]);
 }
 
+/** What an account manager sees, in words: "all", or e.g. "3 chosen members; all clients but 2". */
+function sees(p: PersonView): string {
+  const part = (c: PersonView['scope']['members'], what: string) => (c === null ? null : 'include' in c ? `${c.include.length} chosen ${what}` : `all ${what} but ${c.exclude.length}`);
+  const parts = [part(p.scope.members, 'members'), part(p.scope.clients, 'clients')].filter(Boolean);
+  return parts.length === 0 ? 'all' : parts.join('; ');
+}
+
 export function formatPeople(people: PersonView[]): string {
   if (people.length === 0) return 'No people yet. Invite one with: psa-sync people invite ACCOUNT --member MEMBER --role admin';
   return table([
     ['ID', 'NAME', 'EMAIL', 'ROLE', 'STATE', 'MEMBER', 'SEES', 'INVITATION EXPIRES'],
-    ...people.map((p) => [p.id, p.name, p.email, p.role, p.state, p.memberId ?? '-', p.memberScope ? `${p.memberScope.length} chosen members` : 'all', p.invitationExpiresAt ?? '-']),
+    ...people.map((p) => [p.id, p.name, p.email, p.role, p.state, p.memberId ?? '-', sees(p), p.invitationExpiresAt ?? '-']),
   ]);
 }
 

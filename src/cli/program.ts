@@ -14,6 +14,8 @@ import { smtpLabel } from '../notify/mailer.js';
 import { testMail } from '../notify/templates.js';
 import { EMAIL } from '../services/member-file.js';
 import { cleanReason } from '../services/members.js';
+import type { PersonScopeInput } from '../domain/person-scope.js';
+import { registerRatingsCommands } from './ratings-commands.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -407,16 +409,17 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     );
   people
     .command('update')
-    .description("change a person's role, or the members an account manager sees")
+    .description("change a person's role, or the engineers and clients an account manager sees")
     .argument('<account>', 'account id')
     .argument('<person>', 'person id, as printed by people list')
     .option('--role <role>', 'admin | account_manager | employee')
     .option('--members <ids>', 'an account manager sees only these members (comma-separated ids), or "all"')
+    .option('--clients <names>', 'an account manager sees only ratings of these clients (comma-separated; a comma in a name as \\,), or "all"')
+    .option('--exclude', '--members and --clients list what the account manager does not see')
     .option('--reason <text>', 'why (kept in the audit trail)')
-    .action((account: string, person: string, opts: { role?: string; members?: string; reason?: string }) =>
+    .action((account: string, person: string, opts: { role?: string; members?: string; clients?: string; exclude?: boolean; reason?: string }) =>
       withApp(async (app) => {
-        const memberScope = opts.members === undefined ? undefined : opts.members === 'all' ? null : opts.members.split(',').map((s) => s.trim()).filter(Boolean);
-        const updated = await app.people.update(account, person, { role: opts.role, memberScope, reason: opts.reason }, actor());
+        const updated = await app.people.update(account, person, { role: opts.role, ...scopeFlags(opts), reason: opts.reason }, actor());
         print(updated, () => formatPeople([updated]));
       }),
     );
@@ -552,5 +555,19 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
       }),
     );
 
+  registerRatingsCommands(program, { withApp, print, write: (text) => out.write(text), readText, actor });
   return program;
+}
+
+/** `--members`, `--clients` and `--exclude` of `people update` as the people service takes them. */
+function scopeFlags(opts: { members?: string; clients?: string; exclude?: boolean }): { memberScope?: string[] | null; scope?: PersonScopeInput } {
+  const list = (v: string) => v.split(/(?<!\\),/).map((s) => s.replace(/\\,/g, ',').trim()).filter(Boolean);
+  const part = (v: string | undefined) => (v === undefined ? undefined : v === 'all' ? null : opts.exclude ? { exclude: list(v) } : { include: list(v) });
+  if (opts.exclude && opts.members === undefined && opts.clients === undefined) throw new InputError('--exclude needs --members or --clients');
+  // Members alone, included: the original --members, unchanged.
+  if (!opts.exclude && opts.clients === undefined) return opts.members === undefined ? {} : { memberScope: opts.members === 'all' ? null : list(opts.members) };
+  const scope: PersonScopeInput = {};
+  if (opts.members !== undefined) scope.members = part(opts.members);
+  if (opts.clients !== undefined) scope.clients = part(opts.clients);
+  return { scope };
 }

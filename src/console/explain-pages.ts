@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ClientScope } from '../access/principal.js';
 import type { App } from '../app.js';
 import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
@@ -51,8 +52,8 @@ function ratings(events: SurveyEventView[], summary: { count: number; average: n
 <p>${summary.count === 0 ? 'No ratings yet.' : html`<span class="badge ok">${summary.count} rating${summary.count === 1 ? '' : 's'}, average ${summary.average?.toFixed(2)}</span>`}</p>
 ${
   events.length > 0
-    ? html`<div class="table-wrap"><table><caption class="visually-hidden">Recent ratings</caption><thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Ticket</th></tr></thead>
-<tbody>${events.map((e) => html`<tr><td>${when(e.updatedAt)}</td><td>${e.rating}</td><td>${e.ticket || '—'}</td></tr>`)}</tbody></table></div>`
+    ? html`<div class="table-wrap"><table><caption class="visually-hidden">Recent ratings</caption><thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Client</th><th scope="col">Ticket</th><th scope="col">Comment</th></tr></thead>
+<tbody>${events.map((e) => html`<tr><td>${when(e.updatedAt)}</td><td>${e.rating}</td><td>${e.client ?? '—'}</td><td>${e.ticket.startsWith('no-ticket:') ? '—' : e.ticket || '—'}</td><td class="comment">${e.comment ?? ''}</td></tr>`)}</tbody></table></div>`
     : ''
 }`;
 }
@@ -87,14 +88,15 @@ ${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a><
 
 /** "Explain this member" (a timeline of every change, by run or person, with reasons), and an employee's own record. */
 export function registerExplainPages(server: FastifyInstance, app: App): void {
-  const load = async (accountId: string, memberId: string) =>
-    Promise.all([app.members.explain(accountId, memberId), app.survey.page(accountId, { limit: '20' }, [memberId]), app.survey.summary(accountId, memberId)]);
+  // A manager narrowed by client sees this member's ratings of those clients only, in the list and the total.
+  const load = async (accountId: string, memberId: string, clients: ClientScope | null = null) =>
+    Promise.all([app.members.explain(accountId, memberId), app.survey.page(accountId, { limit: '20' }, [memberId], clients), app.survey.summary(accountId, memberId, clients)]);
 
   server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
     const memberId = requireId('member', req.params.memberId);
     const viewer = await memberPageViewer(app, req, req.params.id, 'members');
     assertCanReadMember(viewer.principal, viewer.account!.id, memberId);
-    const [explained, events, summary] = await load(viewer.account!.id, memberId);
+    const [explained, events, summary] = await load(viewer.account!.id, memberId, viewer.principal.clientScope ?? null);
     return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 

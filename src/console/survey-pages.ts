@@ -15,14 +15,14 @@ function surveyPage(v: Viewer, unmatched: boolean, page: { events: SurveyEventVi
     'Survey ratings',
     html`<nav class="tabs" aria-label="Ratings">${tab(false, 'Recent ratings')}${tab(true, 'Unmatched')}</nav>
 <div class="table-wrap"><table><caption class="visually-hidden">${unmatched ? 'Ratings no member was credited with, and why' : 'Recent ratings, newest first'}</caption>
-<thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Credited to</th><th scope="col">Agent in the link</th><th scope="col">Ticket</th><th scope="col">Link</th></tr></thead>
+<thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Credited to</th><th scope="col">Agent in the link</th><th scope="col">Client</th><th scope="col">Ticket</th><th scope="col">Comment</th><th scope="col">Link</th></tr></thead>
 <tbody>${
       page.events.length === 0
-        ? html`<tr><td colspan="6" class="muted">No ratings${unmatched ? ' left unmatched' : ' yet'}.</td></tr>`
+        ? html`<tr><td colspan="8" class="muted">No ratings${unmatched ? ' left unmatched' : ' yet'}.</td></tr>`
         : page.events.map(
             (e) => html`<tr><td>${when(e.updatedAt)}</td><td>${e.rating}</td>
 <td>${e.memberId ? html`<a href="/accounts/${accountId}/members/${e.memberId}">member</a> <span class="muted">by ${e.matchedBy ?? ''}</span>` : html`<span class="badge warn">unmatched</span> <span class="muted">${e.unmatchedReason ?? ''}</span>`}</td>
-<td>${agent(e)}</td><td>${e.ticket || '—'}</td><td>${e.channel}${e.signed ? ', signed' : ''}</td></tr>`,
+<td>${agent(e)}</td><td>${e.client ?? '—'}</td><td>${e.ticket.startsWith('no-ticket:') ? '—' : e.ticket || '—'}</td><td class="comment">${e.comment ?? ''}</td><td>${e.channel}${e.signed ? ', signed' : ''}</td></tr>`,
           )
     }</tbody></table></div>
 <nav class="pager" aria-label="Pages">${cursor ? html`<a href="${href(`/accounts/${accountId}/survey`, { unmatched: unmatched ? 'true' : undefined })}">Newest</a>` : ''}${page.nextCursor ? html`<a href="${href(`/accounts/${accountId}/survey`, { unmatched: unmatched ? 'true' : undefined, cursor: page.nextCursor })}">Older</a>` : ''}</nav>`,
@@ -38,6 +38,6 @@ export function registerSurveyPages(server: FastifyInstance, app: App): void {
     const raw: Record<string, string> = { limit: '50' };
     if (unmatched) raw.unmatched = 'true';
     if (req.query.cursor) raw.cursor = req.query.cursor;
-    return sendHtml(reply, surveyPage(viewer, unmatched, await app.survey.page(account.id, raw, viewer.principal.memberScope), req.query.cursor));
+    return sendHtml(reply, surveyPage(viewer, unmatched, await app.survey.page(account.id, raw, viewer.principal.memberScope, viewer.principal.clientScope ?? null), req.query.cursor));
   });
 }

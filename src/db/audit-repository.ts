@@ -23,7 +23,8 @@ export type AuditAction =
   | 'webhook.removed'
   | 'account.notifications'
   | 'callback.registered'
-  | 'callback.unregistered';
+  | 'callback.unregistered'
+  | 'ratings.imported';
 
 /** One recorded admin action. */
 export interface AuditEntry {

@@ -191,15 +191,25 @@ export const SurveyEventSchema = defineEntity({
     member: () => p.manyToOne(MemberSchema).mapToPk().nullable().updateRule('no action').foreignKeyName('survey_event_member_id_fkey').deleteRule('restrict'),
     matchedBy: p.enum(['id', 'identifier', 'email', 'name', 'added']).nullable(),
     unmatchedReason: p.text().nullable(),
-    channel: p.enum(['link', 'api']),
+    channel: p.enum(['link', 'api', 'import']),
     signed: p.boolean(),
     clicks: p.integer().default(1),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
+    /** The customer company the rating is about (a merge field or an API field). */
+    client: p.text().nullable(),
+    /** What the respondent wrote on the thank-you page (or an API field). */
+    comment: p.text().nullable(),
   },
   indexes: [
     { name: 'survey_event_account_idx', expression: 'create index survey_event_account_idx on survey_event (account_id, updated_at desc)' },
     { name: 'survey_event_ticket_respondent_uq', expression: 'create unique index survey_event_ticket_respondent_uq on survey_event (account_id, ticket, respondent)' },
+    { name: 'survey_event_rating_idx', expression: 'create index survey_event_rating_idx on survey_event (account_id, created_at desc, id desc) where member_id is not null' },
+    { name: 'survey_event_member_rating_idx', expression: 'create index survey_event_member_rating_idx on survey_event (member_id, created_at desc, id desc) where member_id is not null' },
+  ],
+  checks: [
+    { name: 'survey_event_client_check', expression: 'char_length(client) <= 200' },
+    { name: 'survey_event_comment_check', expression: 'char_length(comment) <= 2000' },
   ],
 });
 export type SurveyEventEntity = InferEntity<typeof SurveyEventSchema>;
@@ -266,6 +276,10 @@ export const PersonSchema = defineEntity({
     suspendedAt: p.datetime().nullable(),
     /** An account manager who sees only the members in person_scope. */
     narrowed: p.boolean().default(false),
+    /** A narrowed account manager's person_scope lists the members they do not see (instead of those they do). */
+    membersExcluded: p.boolean().default(false),
+    /** An account manager narrowed by client: person_client_scope lists the clients they see (`include`) or do not (`exclude`). */
+    clientScope: p.enum(['include', 'exclude']).nullable(),
     invitedBy: p.text(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
@@ -287,6 +301,55 @@ export const PersonScopeSchema = defineEntity({
     person: () => p.manyToOne(PersonSchema).mapToPk().primary().updateRule('no action').foreignKeyName('person_scope_person_id_fkey').deleteRule('cascade'),
     member: () => p.manyToOne(MemberSchema).mapToPk().primary().updateRule('no action').foreignKeyName('person_scope_member_id_fkey').deleteRule('cascade'),
   },
+});
+
+/** The clients an account manager is narrowed to (or away from), by name. */
+export const PersonClientScopeSchema = defineEntity({
+  name: 'PersonClientScope',
+  tableName: 'person_client_scope',
+  properties: {
+    person: () => p.manyToOne(PersonSchema).mapToPk().primary().updateRule('no action').foreignKeyName('person_client_scope_person_id_fkey').deleteRule('cascade'),
+    client: p.text().primary(),
+  },
+});
+
+/**
+ * Ratings per account, local day (the account's time zone), member and client ('' for none): the
+ * rollup reports read. Derived from survey_event by triggers (Migration20261205000018), never
+ * written by the application.
+ */
+export const RatingDaySchema = defineEntity({
+  name: 'RatingDay',
+  tableName: 'rating_day',
+  properties: {
+    accountId: p.uuid().primary(),
+    day: p.date().primary(),
+    memberId: p.uuid().primary(),
+    client: p.text().primary().default(''),
+    count: p.integer(),
+    sum: p.integer(),
+    positive: p.integer(),
+    neutral: p.integer(),
+    negative: p.integer(),
+  },
+  indexes: [{ name: 'rating_day_client_idx', expression: 'create index rating_day_client_idx on rating_day (account_id, lower(client), day)' }],
+});
+
+/** The same rollup without the client (a row per account, local day and member): reports that name no client read it. */
+export const RatingMemberDaySchema = defineEntity({
+  name: 'RatingMemberDay',
+  tableName: 'rating_member_day',
+  properties: {
+    accountId: p.uuid().primary(),
+    day: p.date().primary(),
+    memberId: p.uuid().primary(),
+    count: p.integer(),
+    sum: p.integer(),
+    positive: p.integer(),
+    neutral: p.integer(),
+    negative: p.integer(),
+  },
+  indexes: [{ name: 'rating_member_day_member_idx', properties: ['memberId', 'day'] }],
 });
 
 /** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */
@@ -446,6 +509,9 @@ export const entities = [
   MailOutboxSchema,
   PersonSchema,
   PersonScopeSchema,
+  PersonClientScopeSchema,
+  RatingDaySchema,
+  RatingMemberDaySchema,
   AuthLinkSchema,
   PersonSessionSchema,
   SigninThrottleSchema,

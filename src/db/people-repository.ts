@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ClientScope } from '../access/principal.js';
+import type { PersonScopeView, ScopeChoice } from '../domain/person-scope.js';
+import { AuthLinkSchema, PersonClientScopeSchema, PersonSchema, PersonScopeSchema, PersonSessionSchema, type AuthLinkEntity, type PersonEntity, type PersonRole } from './entities.js';
 import { exec } from './sql.js';
-import { AuthLinkSchema, PersonSchema, PersonScopeSchema, PersonSessionSchema, type AuthLinkEntity, type PersonEntity, type PersonRole } from './entities.js';
 
 /** A person as the API and CLI show them; never a password hash or a link. */
 export interface PersonView {
@@ -14,8 +16,10 @@ export interface PersonView {
   state: 'invited' | 'active' | 'suspended';
   activatedAt: string | null;
   suspendedAt: string | null;
-  /** For an account manager: the members they may see, or null for all. */
+  /** For an account manager narrowed to chosen members (include): those members; null otherwise (see `scope`). */
   memberScope: string[] | null;
+  /** For an account manager: the engineers and clients they see, each an include or exclude list; null parts: all. */
+  scope: PersonScopeView;
   /** The pending activation link's expiry, if one is pending. */
   invitationExpiresAt: string | null;
   invitedBy: string;
@@ -23,6 +27,8 @@ export interface PersonView {
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+const choice = (mode: 'include' | 'exclude', values: string[]): ScopeChoice => (mode === 'include' ? { include: values } : { exclude: values });
 
 export function personState(p: Pick<PersonEntity, 'suspendedAt' | 'activatedAt'>): PersonView['state'] {
   if (p.suspendedAt) return 'suspended';
@@ -35,10 +41,10 @@ export async function listPeople(em: EntityManager, accountId: string | null, no
   const people = await em.find(PersonSchema, where, { orderBy: { role: 'asc', name: 'asc', id: 'asc' } });
   if (people.length === 0) return [];
   const ids = people.map((p) => p.id);
-  const [scopes, links] = await Promise.all([
-    em.find(PersonScopeSchema, { person: { $in: ids } }),
-    em.find(AuthLinkSchema, { person: { $in: ids }, purpose: 'activation', usedAt: null, expiresAt: { $gt: now } }),
-  ]);
+  // One after another: inside a transaction (sign-in reads the person it signs in) they share one connection.
+  const scopes = await em.find(PersonScopeSchema, { person: { $in: ids } });
+  const clientScopes = await em.find(PersonClientScopeSchema, { person: { $in: ids } });
+  const links = await em.find(AuthLinkSchema, { person: { $in: ids }, purpose: 'activation', usedAt: null, expiresAt: { $gt: now } });
   return people.map((p) => ({
     id: p.id,
     accountId: p.account ?? null,
@@ -49,7 +55,11 @@ export async function listPeople(em: EntityManager, accountId: string | null, no
     state: personState(p),
     activatedAt: iso(p.activatedAt),
     suspendedAt: iso(p.suspendedAt),
-    memberScope: p.narrowed ? scopes.filter((s) => s.person === p.id).map((s) => s.member).sort() : null,
+    memberScope: p.narrowed && !p.membersExcluded ? scopes.filter((s) => s.person === p.id).map((s) => s.member).sort() : null,
+    scope: {
+      members: p.narrowed ? choice(p.membersExcluded ? 'exclude' : 'include', scopes.filter((s) => s.person === p.id).map((s) => s.member).sort()) : null,
+      clients: p.clientScope ? choice(p.clientScope, clientScopes.filter((s) => s.person === p.id).map((s) => s.client).sort((a, b) => a.localeCompare(b))) : null,
+    },
     invitationExpiresAt: p.activatedAt ? null : iso(links.filter((l) => l.person === p.id).map((l) => l.expiresAt).sort((a, b) => b.getTime() - a.getTime())[0]),
     invitedBy: p.invitedBy,
     createdAt: p.createdAt.toISOString(),
@@ -94,13 +104,45 @@ export async function endSessions(em: EntityManager, personId: string, reason: s
   return em.nativeUpdate(PersonSessionSchema, { person: personId, endedAt: null, ...(except ? { id: { $ne: except } } : {}) }, { endedAt: now, endReason: reason });
 }
 
-/** Replaces a narrowed account manager's members (null: sees every member). */
-export async function setScope(em: EntityManager, personId: string, memberIds: string[] | null): Promise<void> {
+/** Replaces a narrowed account manager's members (null: sees every member); `excluded`: the list names those they do not see. */
+export async function setScope(em: EntityManager, personId: string, memberIds: string[] | null, excluded = false): Promise<void> {
   await em.nativeDelete(PersonScopeSchema, { person: personId });
-  await em.nativeUpdate(PersonSchema, { id: personId }, { narrowed: memberIds !== null });
+  await em.nativeUpdate(PersonSchema, { id: personId }, { narrowed: memberIds !== null, membersExcluded: memberIds !== null && excluded });
   if (memberIds && memberIds.length > 0) await em.insertMany(PersonScopeSchema, memberIds.map((member) => ({ person: personId, member })));
+}
+
+/** Replaces an account manager's clients (null: sees every client). */
+export async function setClientScope(em: EntityManager, personId: string, scope: { mode: 'include' | 'exclude'; names: string[] } | null): Promise<void> {
+  await em.nativeDelete(PersonClientScopeSchema, { person: personId });
+  await em.nativeUpdate(PersonSchema, { id: personId }, { clientScope: scope?.mode ?? null });
+  if (scope && scope.names.length > 0) await em.insertMany(PersonClientScopeSchema, scope.names.map((client) => ({ person: personId, client })));
+}
+
+/** One person's scope as shown, read one query after another (safe inside a transaction). */
+export async function personScopeView(em: EntityManager, person: PersonEntity): Promise<PersonScopeView> {
+  const members = person.narrowed ? (await em.find(PersonScopeSchema, { person: person.id })).map((s) => s.member).sort() : null;
+  const clients = person.clientScope ? (await em.find(PersonClientScopeSchema, { person: person.id })).map((s) => s.client).sort((a, b) => a.localeCompare(b)) : null;
+  return { members: members && choice(person.membersExcluded ? 'exclude' : 'include', members), clients: clients && choice(person.clientScope!, clients) };
 }
 
 export async function scopeOf(em: EntityManager, personId: string): Promise<string[]> {
   return (await em.find(PersonScopeSchema, { person: personId })).map((s) => s.member);
+}
+
+/**
+ * What a signed-in person may see, for their Principal: the members (an employee's own; a narrowed
+ * manager's chosen ones, an exclude list resolved against the account's members now, so members
+ * added later are seen) and the clients. Null: all.
+ */
+export async function viewScopeOf(em: EntityManager, person: PersonEntity): Promise<{ memberScope: string[] | null; clientScope: ClientScope | null }> {
+  if (person.role === 'employee') return { memberScope: person.member ? [person.member] : [], clientScope: null };
+  if (person.role !== 'account_manager') return { memberScope: null, clientScope: null };
+  let memberScope: string[] | null = null;
+  if (person.narrowed && !person.membersExcluded) memberScope = await scopeOf(em, person.id);
+  else if (person.narrowed) {
+    const rows = await exec<{ id: string }>(em, 'select m.id from member m where m.account_id = ? and not exists (select 1 from person_scope s where s.person_id = ? and s.member_id = m.id)', [person.account, person.id]);
+    memberScope = rows.map((r) => r.id);
+  }
+  const clientScope = person.clientScope ? { mode: person.clientScope, names: (await em.find(PersonClientScopeSchema, { person: person.id })).map((s) => s.client) } : null;
+  return { memberScope, clientScope };
 }

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ClientScope } from '../access/principal.js';
+import { clientKey } from '../domain/person-scope.js';
 import { exec, execPrepared } from './sql.js';
 import { pageOf, type PageRequest } from './paging.js';
 import { iso } from './views.js';
@@ -17,9 +19,13 @@ export interface SurveyEventView {
   matchedBy: 'id' | 'identifier' | 'email' | 'name' | 'added' | null;
   /** Why no member was credited, when none was. */
   unmatchedReason: string | null;
-  channel: 'link' | 'api';
+  channel: 'link' | 'api' | 'import';
   signed: boolean;
   clicks: number;
+  /** The customer company the rating is about, when the link or submission named one. */
+  client: string | null;
+  /** What the respondent wrote (the thank-you page's comment form, or the API). */
+  comment: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -37,6 +43,8 @@ const toView = (r: Row): SurveyEventView => ({
   channel: r.channel,
   signed: r.signed,
   clicks: r.clicks,
+  client: r.client ?? null,
+  comment: r.comment ?? null,
   createdAt: iso(r.created_at)!,
   updatedAt: iso(r.updated_at)!,
 });
@@ -65,17 +73,20 @@ export interface EventWrite {
   unmatchedReason: string | null;
   channel: 'link' | 'api';
   signed: boolean;
+  client: string | null;
+  comment: string | null;
   now: Date;
 }
 
 const EVENT_COLUMNS = `id, account_id, ticket, respondent, rating, agent_external_id, agent_identifier, agent_email, agent_name,
-                       member_id, matched_by, unmatched_reason, channel, signed, clicks, created_at, updated_at`;
+                       member_id, matched_by, unmatched_reason, channel, signed, clicks, created_at, updated_at, client, comment`;
 
 /** A repeated click updates the rating (and counts the click) instead of adding an event. */
 const ON_REPEAT = `on conflict (account_id, ticket, respondent) do update set
        rating = excluded.rating, updated_at = excluded.updated_at, clicks = survey_event.clicks + 1,
        agent_external_id = excluded.agent_external_id, agent_identifier = excluded.agent_identifier,
        agent_email = excluded.agent_email, agent_name = excluded.agent_name, signed = excluded.signed,
+       client = coalesce(excluded.client, survey_event.client), comment = coalesce(excluded.comment, survey_event.comment),
        member_id = coalesce(excluded.member_id, survey_event.member_id),
        matched_by = case when excluded.member_id is null then survey_event.matched_by
                          when survey_event.member_id = excluded.member_id and survey_event.matched_by = 'added' then 'added'
@@ -92,9 +103,9 @@ export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ e
     em,
     'psa_sync_survey_event',
     `insert into survey_event (${EVENT_COLUMNS})
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17)
      ${ON_REPEAT}`,
-    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now],
+    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.client, e.comment],
   );
   return { event: toView(row!), inserted: row!.inserted === true };
 }
@@ -116,20 +127,48 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
      chosen as (select (array_agg(id))[1] as id, pri from hits group by pri having count(*) = 1 order by pri limit 1),
      stored as (
        insert into survey_event (${EVENT_COLUMNS})
-       select $1, $2, $3, $4, $5, $6, $7, $8, $9, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, $10, $11, 1, $12, $12 from chosen
+       select $1, $2, $3, $4, $5, $6, $7, $8, $9, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, $10, $11, 1, $12, $12, $13, $14 from chosen
        ${ON_REPEAT})
      select stored.*, m.name as member_name from stored join member m on m.id = stored.member_id`,
-    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now],
+    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.client, e.comment],
   );
   return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
 }
 
-/** A page of an account's survey events, newest first, by keyset on (created_at, id). */
+/**
+ * A caller's clients as a condition on survey_event: an include list keeps events naming one of
+ * them; an exclude list drops events naming one (events naming no client stay). Names compare
+ * case-insensitively.
+ */
+export function clientCondition(scope: ClientScope | null | undefined, params: unknown[]): string {
+  if (!scope) return '';
+  params.push(scope.names.map(clientKey));
+  return scope.mode === 'include' ? " and lower(coalesce(client, '')) = any(?::text[])" : " and lower(coalesce(client, '')) <> all(?::text[])";
+}
+
+/**
+ * Sets the comment of an account's event — by ticket and respondent, or (a link without a ticket)
+ * by id — without counting a click; an empty one (null) leaves an earlier comment as it is.
+ * Undefined when there is no such event.
+ */
+export async function attachComment(em: EntityManager, accountId: string, target: { ticket: string; respondent: string } | { eventId: string }, comment: string | null, now: Date): Promise<{ event: SurveyEventView; memberName: string | null } | undefined> {
+  const where = 'eventId' in target ? "id = ?::uuid and ticket like 'no-ticket:%'" : 'ticket = ? and respondent = ?';
+  const rows: Row[] = await exec(
+    em,
+    `with updated as (update survey_event set comment = coalesce(?::text, comment), updated_at = case when ?::text is null then updated_at else ?::timestamptz end
+                       where account_id = ? and ${where} returning *)
+     select updated.*, m.name as member_name from updated left join member m on m.id = updated.member_id`,
+    [comment, comment, now, accountId, ...('eventId' in target ? [target.eventId] : [target.ticket, target.respondent])],
+  );
+  return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name ?? null } : undefined;
+}
+
 /** An account's survey events in pages; `memberScope` keeps only those matched to members a caller may see. */
-export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; memberScope?: readonly string[] | null }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; memberScope?: readonly string[] | null; clientScope?: ClientScope | null }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
   const params: unknown[] = [accountId];
   let scope = '';
   if (opts.memberScope) ((scope = 'and member_id = any(?::uuid[])'), params.push(opts.memberScope));
+  scope += clientCondition(opts.clientScope, params);
   let after = '';
   if (page.cursor) ((after = 'and (created_at, id) < (?::timestamptz, ?::uuid)'), params.push(...page.cursor));
   const rows: Row[] = await exec(
@@ -152,7 +191,9 @@ export async function listEvents(em: EntityManager, accountId: string, opts: { u
 }
 
 /** How many ratings a member has and their average (null with none). */
-export async function ratingSummary(em: EntityManager, accountId: string, memberId: string): Promise<{ count: number; average: number | null }> {
-  const [row] = await exec<{ count: number; average: string | null }>(em, 'select count(*)::int as count, avg(rating)::numeric(6,2)::text as average from survey_event where account_id = ? and member_id = ?', [accountId, memberId]);
+export async function ratingSummary(em: EntityManager, accountId: string, memberId: string, clientScope: ClientScope | null = null): Promise<{ count: number; average: number | null }> {
+  const params: unknown[] = [accountId, memberId];
+  const clients = clientCondition(clientScope, params);
+  const [row] = await exec<{ count: number; average: string | null }>(em, `select count(*)::int as count, avg(rating)::numeric(6,2)::text as average from survey_event where account_id = ? and member_id = ? ${clients}`, params);
   return { count: row?.count ?? 0, average: row?.average == null ? null : Number(row.average) };
 }

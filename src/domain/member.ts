@@ -58,7 +58,8 @@ export type ChangeReason =
   | 'imported_at_setup'
   | 'disabled_in_psa'
   | 'imported_from_file'
-  | 'seen_in_survey';
+  | 'seen_in_survey'
+  | 'seen_in_imported_ratings';
 
 export interface FieldChange {
   field: keyof MemberState;

@@ -137,7 +137,7 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
     const accountId = requireId('account', req.params.id);
     const p = principalOf(req);
     assertCanRead(p, accountId, `account ${accountId}`, 'survey');
-    return app.survey.page(accountId, req.query, p.memberScope);
+    return app.survey.page(accountId, req.query, p.memberScope, p.clientScope ?? null);
   });
 
   server.get<{ Querystring: { account?: string } }>('/api/v1/tokens', async (req) => ({

@@ -11,6 +11,14 @@ const errors = {
 const accountId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const personId = { name: 'personId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
+const scopePart = {
+  oneOf: [
+    { type: 'null' },
+    { type: 'object', required: ['include'], additionalProperties: false, properties: { include: { type: 'array', items: { type: 'string' } } } },
+    { type: 'object', required: ['exclude'], additionalProperties: false, properties: { exclude: { type: 'array', items: { type: 'string' } } } },
+  ],
+};
+
 export const personSchema = {
   type: 'object',
   properties: {
@@ -23,7 +31,12 @@ export const personSchema = {
     state: { enum: ['invited', 'active', 'suspended'], description: 'suspended: their member is not Active (lifts when it is again)' },
     activatedAt: { type: ['string', 'null'], format: 'date-time' },
     suspendedAt: { type: ['string', 'null'], format: 'date-time' },
-    memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' }, description: 'A narrowed account manager: the members they see; null: all' },
+    memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' }, description: 'An account manager narrowed to chosen members (include): those members; null otherwise (see scope)' },
+    scope: {
+      type: 'object',
+      description: 'What an account manager sees: engineers (member ids) and clients (names), each {include: [...]} or {exclude: [...]}; null: all',
+      properties: { members: scopePart, clients: scopePart },
+    },
     invitationExpiresAt: { type: ['string', 'null'], format: 'date-time' },
     invitedBy: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
@@ -51,9 +64,10 @@ export const peoplePaths = {
   },
   '/api/v1/accounts/{id}/people/{personId}': {
     patch: {
-      summary: "Change a role, or narrow an account manager to chosen members (memberScope; null: all) (admin). Demoting the last admin who can sign in is refused",
+      summary:
+        "Change a role, or narrow an account manager (admin): scope {members, clients}, each {include: [...]} or {exclude: [...]} or null for all (an absent part is left as it is); memberScope (member ids to include; null: all) is the older form of scope.members. A hidden engineer or client disappears for them from every report, list, total and export. Demoting the last admin who can sign in is refused",
       parameters: [accountId, personId],
-      requestBody: body({ role: { enum: ['admin', 'account_manager', 'employee'] }, memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' } }, reason }, []),
+      requestBody: body({ role: { enum: ['admin', 'account_manager', 'employee'] }, memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' } }, scope: { type: 'object', properties: { members: scopePart, clients: scopePart } }, reason }, []),
       responses: { '200': { description: 'Person', ...json({ type: 'object', properties: { person: personSchema } }) }, ...errors },
     },
     delete: {

@@ -1,5 +1,6 @@
 import { INTEGRATIONS } from '../connector/contract.js';
 import { peoplePaths } from './openapi-people.js';
+import { ratingsPaths } from './openapi-ratings.js';
 
 /** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -64,6 +65,7 @@ const linkParameters = [
   { name: 'accountKey', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'rating', in: 'query', required: true, schema: { type: 'integer', minimum: 0, maximum: 10 } },
   ...['ticket', 'respondent', 'agent_id', 'agent_identifier', 'agent_email', 'agent_name', 'sig'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+  { name: 'client', in: 'query', description: 'The customer company (a merge field); covered by the signature when present', schema: { type: 'string', maxLength: 200 } },
 ];
 
 export const openApiDocument = {
@@ -145,6 +147,8 @@ export const openApiDocument = {
           agentIdentifier: { type: 'string', maxLength: 100 },
           agentEmail: { type: 'string', maxLength: 320 },
           agentName: { type: 'string', maxLength: 200 },
+          client: { type: 'string', maxLength: 200, description: 'The customer company the rating is about' },
+          comment: { type: 'string', maxLength: 2000, description: "The respondent's words; longer is refused (400 naming comment), nothing stored" },
           sig: { type: 'string', description: 'hex HMAC-SHA256 of the account key and agent fields' },
         },
       },
@@ -160,9 +164,11 @@ export const openApiDocument = {
           memberId: { type: ['string', 'null'] },
           matchedBy: { enum: ['id', 'identifier', 'email', 'name', 'added', null] },
           unmatchedReason: { type: ['string', 'null'] },
-          channel: { enum: ['link', 'api'] },
+          channel: { enum: ['link', 'api', 'import'] },
           signed: { type: 'boolean' },
           clicks: { type: 'integer' },
+          client: { type: ['string', 'null'] },
+          comment: { type: ['string', 'null'] },
         },
       },
       Member: {
@@ -190,6 +196,7 @@ export const openApiDocument = {
   security: [{ bearer: [] }, { session: [] }],
   paths: {
     ...peoplePaths,
+    ...ratingsPaths,
     '/api/v1/accounts/{id}/sync': {
       post: {
         summary: 'Sync Members: queue a run, or join the one already queued or running (admin)',
@@ -379,11 +386,13 @@ export const openApiDocument = {
         responses: { '200': { description: 'Confirmation page (text/html)' }, '400': { description: 'Bad input (HTML page)' }, '403': { description: 'Bad or missing required signature' }, '404': { description: 'Unknown account key' }, '413': { description: 'Link too long' }, '429': { description: 'Rate limited' } },
       },
       post: {
-        summary: "Records the link's rating (sent by the link's page). HTML, or JSON with Accept: application/json. A client marked as automated records nothing (202)",
+        summary:
+          "Records the link's rating (sent by the link's page). With a `comment` field (the thank-you page's form, urlencoded; at most 2,000 characters) it attaches the comment to the event the click recorded (same ticket and respondent; without a ticket, the `event` the page names) instead. HTML, or JSON with Accept: application/json. A client marked as automated records nothing (202)",
         security: [],
         parameters: linkParameters,
+        requestBody: { required: false, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { comment: { type: 'string', maxLength: 2000 }, event: { type: 'string', format: 'uuid' } } } } } },
         responses: {
-          '200': { description: 'Recorded', ...json({ type: 'object', properties: { recorded: { type: 'boolean' }, message: { type: 'string' } } }) },
+          '200': { description: 'Recorded', ...json({ type: 'object', properties: { recorded: { type: 'boolean' }, eventId: { type: 'string', format: 'uuid' }, message: { type: 'string' } } }) },
           '202': { description: 'Automated client: nothing recorded' },
           '400': { description: 'Bad input' },
           '403': { description: 'Bad or missing required signature' },

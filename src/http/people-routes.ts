@@ -3,11 +3,15 @@ import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { InputError } from '../core/errors.js';
 import type { SignIn } from '../services/auth.js';
+import type { PersonScopeInput } from '../domain/person-scope.js';
 import { principalOf } from './api-routes.js';
 import { requireId } from '../access/policy.js';
 import { AUTH_ROUTE, clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 
 const REASON = { type: 'string', maxLength: 500 } as const;
+/** An account manager's scope: each part `{include: [...]}`, `{exclude: [...]}` or null (checked in full by the service). */
+const SCOPE_PART = { type: ['object', 'null'], maxProperties: 1, properties: { include: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10_000 }, exclude: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10_000 } }, additionalProperties: false } as const;
+const SCOPE = { type: 'object', additionalProperties: false, minProperties: 1, properties: { members: SCOPE_PART, clients: SCOPE_PART } } as const;
 const body = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties }) as const;
 const PASSWORD = { type: 'string', maxLength: 1000 } as const;
 const TOKEN = { type: 'string', minLength: 1, maxLength: 200 } as const;
@@ -38,9 +42,9 @@ export function registerPeopleRoutes(server: FastifyInstance, app: App): void {
     },
   );
 
-  server.patch<{ Params: { id: string; personId: string }; Body: { role?: string; memberScope?: string[] | null; reason?: string } }>(
+  server.patch<{ Params: { id: string; personId: string }; Body: { role?: string; memberScope?: string[] | null; scope?: PersonScopeInput; reason?: string } }>(
     '/api/v1/accounts/:id/people/:personId',
-    { schema: { body: { ...body({ role: { type: 'string' }, memberScope: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 10_000 }, reason: REASON }), minProperties: 1 } } },
+    { schema: { body: { ...body({ role: { type: 'string' }, memberScope: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 10_000 }, scope: SCOPE, reason: REASON }), minProperties: 1 } } },
     async (req) => {
       const p = principalOf(req);
       return { person: await app.people.update(requireId('account', req.params.id), req.params.personId, req.body, actorOf(p), p) };
@@ -60,7 +64,7 @@ export function registerPeopleRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/v1/me', async (req) => {
     const p = principalOf(req);
     const { person, account } = await app.auth.me(p);
-    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
+    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope, clientScope: p.clientScope ?? null, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
   });
 
   server.post<{ Body: { token: string; password: string } }>('/api/v1/auth/activate', { ...AUTH_ROUTE, schema: { body: body({ token: TOKEN, password: PASSWORD }, ['token', 'password']) } }, async (req, reply) =>

@@ -10,6 +10,8 @@ p { line-height: 1.5; }
 button { font: inherit; padding: 0.6rem 1.4rem; border: 0; border-radius: 4px; background: #1f6feb; color: #fff; cursor: pointer; }
 button:focus-visible { outline: 3px solid #0b3d91; outline-offset: 2px; }
 [hidden] { display: none; }
+textarea { font: inherit; width: 100%; box-sizing: border-box; }
+blockquote.comment { white-space: pre-wrap; text-align: left; border-left: 3px solid #cbd2d9; margin: 1rem 0; padding: 0 1rem; }
 `;
 
 /** Records the rating on page load (see survey-routes.ts): scanners fetch links, people run this. */
@@ -23,7 +25,13 @@ document.addEventListener('DOMContentLoaded', function () {
     .then(function (res) {
       return res.json().then(function (body) {
         status.textContent = res.ok ? body.message : (body.error && body.error.message) || 'Your rating could not be recorded.';
-        if (res.ok) form.querySelector('button').hidden = true;
+        if (!res.ok) return;
+        form.querySelector('button').hidden = true;
+        // The comment box appears once the rating is recorded; a link without a ticket names its event.
+        var comment = document.getElementById('comment-form');
+        if (!comment) return;
+        if (body.eventId && comment.elements.event) comment.elements.event.value = body.eventId;
+        comment.hidden = false;
       });
     })
     .catch(function () {

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { AppError, ForbiddenError, InputError, NotFoundError, RateLimitedError } from '../core/errors.js';
 import type { AuthorizedInput } from '../services/survey.js';
-import { parseSurveyInput } from '../services/survey-input.js';
+import { parseComment, parseSurveyInput } from '../services/survey-input.js';
+import { COMMENT_MAX } from '../domain/person-scope.js';
 import { replyError } from '../access/http-errors.js';
 import { RateLimiter } from './rate-limit.js';
 import { PUBLIC } from '../access/route-auth.js';
@@ -53,6 +54,28 @@ function page(title: string, body: string, extra = ''): string {
 const sendPage = (reply: FastifyReply, status: number, html: string) =>
   reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).header('x-robots-tag', 'noindex').send(html);
 
+/**
+ * The comment box (product.md §3): a plain form posting to the same link, so it works without
+ * scripts. For a link without a ticket it names the event the click recorded (`event`). Shown on
+ * the thank-you page; on the link's page it is hidden until the page's script has recorded the rating.
+ */
+function commentForm(action: string, eventId: string | null, hidden: boolean): string {
+  return (
+    `<form id="comment-form" method="post" action="${escapeHtml(action)}"${hidden ? ' hidden' : ''}>` +
+    `<p><label for="comment">Anything you would like to add? (optional)</label></p>` +
+    `<p><textarea id="comment" name="comment" rows="4" cols="40" maxlength="${COMMENT_MAX}"></textarea></p>` +
+    `<input type="hidden" name="event" value="${escapeHtml(eventId ?? '')}">` +
+    `<button type="submit">Send comment</button></form>`
+  );
+}
+
+/** The form fields of a comment post (urlencoded, or JSON), when the body carries a comment. */
+function commentPost(body: unknown): { comment: unknown; event: string | null } | undefined {
+  if (!body || typeof body !== 'object' || !('comment' in body)) return undefined;
+  const b = body as { comment: unknown; event?: unknown };
+  return { comment: b.comment, event: typeof b.event === 'string' && b.event !== '' ? b.event : null };
+}
+
 const ratingWords = (rating: number) => (rating >= 8 ? 'a good rating' : rating >= 4 ? 'an OK rating' : 'a poor rating');
 
 /**
@@ -81,7 +104,8 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
   const checkLink = async (req: FastifyRequest<{ Params: { accountKey: string }; Querystring: Record<string, unknown> }>, kind: 'recording' | 'view') => {
     if (req.url.length > limits.maxUrlLength) throw new AppError('too_large', `the link is longer than ${limits.maxUrlLength} characters`);
     admitAddress(req, kind);
-    return app.survey.authorize(parseSurveyInput(req.query, req.params.accountKey));
+    // A comment comes from the thank-you page's form, never from the link itself.
+    return app.survey.authorize(parseSurveyInput({ ...req.query, comment: undefined }, req.params.accountKey));
   };
   const sendHtmlError = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const { status, body } = replyError(req, reply, err);
@@ -102,7 +126,8 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
       const form =
         `<form id="rating-form" method="post" action="${escapeHtml(req.url)}">` +
         `<p id="rating-status" role="status" aria-live="polite">${escapeHtml(status)}</p>` +
-        `<button type="submit">Record my rating</button></form>`;
+        `<button type="submit">Record my rating</button></form>` +
+        commentForm(req.url, null, true);
       return sendPage(reply, 200, page('Thank you for your feedback', form, '<script src="/s/assets/record.js" defer></script>'));
     } catch (err) {
       return sendHtmlError(req, reply, err);
@@ -119,11 +144,24 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
         const message = 'Automated clients cannot record ratings; nothing was recorded.';
         return wantsJson ? reply.code(202).send({ recorded: false, message }) : sendPage(reply, 202, page('Nothing was recorded', `<p>${escapeHtml(message)}</p>`));
       }
+      // The comment form posts the same link with a comment: checked (at most 2,000 characters) before anything is stored.
+      const posted = commentPost(req.body);
+      const problems: string[] = [];
+      const comment = posted ? parseComment(posted.comment, problems) : null;
+      if (problems.length > 0) throw new InputError(`comment rejected: ${problems.join('; ')}`);
       admitEvents([checked.input.accountKey]);
+      if (posted) {
+        const outcome = await app.survey.comment(checked, comment, posted.event);
+        const message = comment ? 'Thank you: your comment was added to your rating. You can close this page.' : 'Your rating is recorded (no comment was added). You can close this page.';
+        if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
+        const echo = comment ? `<blockquote class="comment">${escapeHtml(comment)}</blockquote>` : '';
+        return sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>${echo}`));
+      }
       const outcome = await app.survey.record(checked, 'link');
       const who = outcome.event.agent.name ?? outcome.member?.name;
       const message = `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`;
-      return wantsJson ? reply.code(200).send({ recorded: true, message }) : sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>`));
+      if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
+      return sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>${commentForm(req.url, checked.input.ticket === '' ? outcome.event.id : null, false)}`));
     } catch (err) {
       if (!wantsJson) return sendHtmlError(req, reply, err);
       const { status, body } = replyError(req, reply, err);

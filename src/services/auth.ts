@@ -9,7 +9,7 @@ import { getAccount } from '../db/account-repository.js';
 import { recordAudit } from '../db/audit-repository.js';
 import { AuthLinkSchema, PersonSchema, PersonSessionSchema, type PersonEntity } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
-import { endSessions, findPersonByEmail, issueLink, personView, scopeOf, type PersonView } from '../db/people-repository.js';
+import { endSessions, findPersonByEmail, issueLink, personView, viewScopeOf, type PersonView } from '../db/people-repository.js';
 import { exec } from '../db/sql.js';
 import type { Mailer } from '../notify/mailer.js';
 import { resetMail } from '../notify/templates.js';
@@ -142,8 +142,8 @@ export class AuthService {
     const person = await em.findOne(PersonSchema, { id: session.person });
     if (!person || person.suspendedAt || !person.activatedAt) return undefined;
     if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await em.nativeUpdate(PersonSessionSchema, { id: session.id }, { lastSeenAt: now });
-    const memberScope = person.role === 'employee' ? (person.member ? [person.member] : []) : person.role === 'account_manager' && person.narrowed ? await scopeOf(em, person.id) : null;
-    return { kind: 'session', id: person.id, name: person.email, role: person.role, accountId: person.account ?? null, memberScope, sessionId: session.id, csrfToken: session.csrfToken };
+    const { memberScope, clientScope } = await viewScopeOf(em, person);
+    return { kind: 'session', id: person.id, name: person.email, role: person.role, accountId: person.account ?? null, memberScope, clientScope, sessionId: session.id, csrfToken: session.csrfToken };
   }
 
   /** True when `given` is the session's CSRF token (constant-time). */

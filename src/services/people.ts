@@ -11,7 +11,8 @@ import { PersonSchema, type PersonEntity, type PersonRole } from '../db/entities
 import { exec } from '../db/sql.js';
 import { getMember } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { countSignInAdmins, findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personView, setScope, type PersonView } from '../db/people-repository.js';
+import { countSignInAdmins, findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personScopeView, personView, setClientScope, setScope, type PersonView } from '../db/people-repository.js';
+import { choiceParts, CLIENT_MAX, cleanClient, clientKey, type PersonScopeInput, type ScopeChoice } from '../domain/person-scope.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import type { Mailer } from '../notify/mailer.js';
 import { activationMailFor } from '../people/activation-mail.js';
@@ -35,6 +36,46 @@ function cleanEmail(email: string): string {
 function requireRole(role: string): AccountRole {
   if (!(ACCOUNT_ROLES as readonly string[]).includes(role)) throw new InputError(`role must be one of ${ACCOUNT_ROLES.join(', ')} (got "${role}")`);
   return role as AccountRole;
+}
+
+/** Most members or clients one scope may list. */
+const MAX_SCOPE_VALUES = 10_000;
+
+/** A scope part as JSON gives it: `{include: […]}` or `{exclude: […]}` with nothing else, or null. */
+function scopeChoice(name: string, value: unknown): ScopeChoice | null {
+  if (value === null) return null;
+  const keys = value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+  const list = keys.length === 1 && (keys[0] === 'include' || keys[0] === 'exclude') ? (value as Record<string, unknown>)[keys[0]] : undefined;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new InputError(`scope.${name} must be {"include": [...]} or {"exclude": [...]} (a list of ${name === 'members' ? 'member ids' : 'client names'}), or null for all`);
+  if (list.length > MAX_SCOPE_VALUES) throw new InputError(`scope.${name} lists more than ${MAX_SCOPE_VALUES} ${name}`);
+  return keys[0] === 'include' ? { include: list as string[] } : { exclude: list as string[] };
+}
+
+/** The members part of a change: undefined (unchanged), null (all), or ids to include or exclude. */
+function memberChange(input: { memberScope?: string[] | null; scope?: PersonScopeInput }): { mode: 'include' | 'exclude'; ids: string[] } | null | undefined {
+  if (input.memberScope !== undefined && input.scope?.members !== undefined) throw new InputError('give memberScope or scope.members, not both');
+  const given = input.scope?.members !== undefined ? scopeChoice('members', input.scope.members) : input.memberScope === undefined ? undefined : input.memberScope === null ? null : { include: input.memberScope };
+  if (!given) return given;
+  const { mode, values } = choiceParts(given);
+  const ids = [...new Set(values.map((id) => requireId('member', id)))];
+  // Excluding nobody is seeing everyone.
+  return mode === 'exclude' && ids.length === 0 ? null : { mode, ids };
+}
+
+/** The clients part of a change: undefined (unchanged), null (all), or names (trimmed; one per name, whatever its case). */
+function clientChange(scope: PersonScopeInput | undefined): { mode: 'include' | 'exclude'; names: string[] } | null | undefined {
+  if (scope?.clients === undefined) return undefined;
+  const given = scopeChoice('clients', scope.clients);
+  if (!given) return null;
+  const { mode, values } = choiceParts(given);
+  const names = new Map<string, string>();
+  for (const raw of values) {
+    const name = cleanClient(raw);
+    if (!name) throw new InputError('scope.clients: a client name is empty');
+    if ([...name].length > CLIENT_MAX) throw new InputError(`scope.clients: "${name.slice(0, 40)}…" is longer than ${CLIENT_MAX} characters`);
+    if (!names.has(clientKey(name))) names.set(clientKey(name), name);
+  }
+  return mode === 'exclude' && names.size === 0 ? null : { mode, names: [...names.values()] };
 }
 
 /** Who may manage an account's people: its admins (support only names a first admin, below). */
@@ -132,39 +173,46 @@ export class PeopleService {
   }
 
   /**
-   * Changes a person's role, or which members a (narrowed) account manager sees (`memberScope`:
-   * member ids, or null for all). Demoting the last admin who can sign in is refused.
+   * Changes a person's role, or what a (narrowed) account manager sees: `memberScope` (member ids
+   * they see, or null for all) or `scope` (engineers and clients, each `{include: […]}` or
+   * `{exclude: […]}`, null for all; an absent part stays as it is). Demoting the last admin who can
+   * sign in is refused.
    */
-  async update(accountId: string, personId: string, input: { role?: string; memberScope?: string[] | null; reason?: string }, actor: string, caller?: Principal): Promise<PersonView> {
+  async update(accountId: string, personId: string, input: { role?: string; memberScope?: string[] | null; scope?: PersonScopeInput; reason?: string }, actor: string, caller?: Principal): Promise<PersonView> {
     requireId('account', accountId);
     requireId('person', personId);
     assertAdminOf(caller, accountId, 'change roles');
-    if (input.role === undefined && input.memberScope === undefined) throw new InputError('give a role or a memberScope to change');
+    if (input.role === undefined && input.memberScope === undefined && input.scope === undefined) throw new InputError('give a role, a memberScope or a scope to change');
     const role = input.role === undefined ? undefined : requireRole(input.role);
-    const scope = input.memberScope === undefined || input.memberScope === null ? input.memberScope : [...new Set(input.memberScope.map((id) => requireId('member', id)))];
+    const members = memberChange(input);
+    const clients = clientChange(input.scope);
     const now = this.clock.now();
     await this.orm.em.fork().transactional(async (tem) => {
       if (!(await lockAccount(tem, accountId))) throw new NotFoundError(`account ${accountId} not found`);
       const person = await tem.findOne(PersonSchema, { id: personId, account: accountId });
       if (!person) throw new NotFoundError(`person ${personId} not found in account ${accountId}`);
-      const before = { role: person.role, memberScope: person.narrowed ? 'narrowed' : 'all' };
+      const before = { role: person.role, memberScope: person.narrowed ? 'narrowed' : 'all', scope: await personScopeView(tem, person) };
       const newRole = role ?? (person.role as AccountRole);
       if (person.role === 'admin' && newRole !== 'admin') await this.#assertNotLastAdmin(tem, accountId, person);
       if (newRole === 'employee' && !person.member) throw new ConflictError(`${person.email} is not tied to a member yet, so cannot be an employee (an employee sees their own member record)`);
-      if (scope !== undefined && newRole !== 'account_manager') throw new InputError('only an account manager can be narrowed to chosen members');
-      if (scope) {
-        const rows = await exec<{ id: string }>(tem, 'select id from member where account_id = ? and id = any(?::uuid[])', [accountId, scope]);
+      if ((members !== undefined || clients !== undefined) && newRole !== 'account_manager') throw new InputError('only an account manager can be narrowed to chosen members or clients');
+      if (members) {
+        const rows = await exec<{ id: string }>(tem, 'select id from member where account_id = ? and id = any(?::uuid[])', [accountId, members.ids]);
         const known = new Set(rows.map((r) => r.id));
-        const missing = scope.filter((id) => !known.has(id));
+        const missing = members.ids.filter((id) => !known.has(id));
         if (missing.length > 0) throw new NotFoundError(`member${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in account ${accountId}`);
       }
       person.role = newRole;
       person.updatedAt = now;
       await tem.flush();
-      if (scope !== undefined) await setScope(tem, personId, scope);
+      if (members !== undefined) await setScope(tem, personId, members?.ids ?? null, members?.mode === 'exclude');
       else if (newRole !== 'account_manager' && person.narrowed) await setScope(tem, personId, null);
-      const after = { role: newRole, memberScope: scope === undefined ? before.memberScope : scope === null ? 'all' : scope };
-      await recordAudit(tem, { accountId, actor, action: scope !== undefined && newRole === before.role ? 'person.scope_changed' : 'person.role_changed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: personId }, before, after, reason: cleanReason(input.reason) }, now);
+      if (clients !== undefined) await setClientScope(tem, personId, clients);
+      else if (newRole !== 'account_manager' && person.clientScope) await setClientScope(tem, personId, null);
+      const scope = await personScopeView(tem, (await tem.findOne(PersonSchema, { id: personId }, { refresh: true }))!);
+      const after = { role: newRole, memberScope: scope.members === null ? 'all' : 'include' in scope.members ? scope.members.include : 'narrowed', scope };
+      const scopeOnly = (members !== undefined || clients !== undefined) && newRole === before.role;
+      await recordAudit(tem, { accountId, actor, action: scopeOnly ? 'person.scope_changed' : 'person.role_changed', target: person.member ? { type: 'member', id: person.member } : { type: 'person', id: personId }, before, after, reason: cleanReason(input.reason) }, now);
     });
     return (await personView(this.orm.em.fork(), personId, now))!;
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ClientScope } from '../access/principal.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
@@ -9,7 +10,7 @@ import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, typ
 import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { countSurveyAddsSince, listEvents, memberNames, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
+import { attachComment, countSurveyAddsSince, listEvents, memberNames, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
 import { parsePageRequest, unknownParams } from '../db/paging.js';
 import { addedEntry, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
@@ -35,6 +36,8 @@ export interface AuthorizedInput {
 
 /** How long an account looked up by its survey key, and an agent's matched member, are reused (see SurveyService). */
 export const ACCOUNT_CACHE_MS = 2_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 
@@ -142,8 +145,26 @@ export class SurveyService {
       agentName: input.agentName,
       channel,
       signed,
+      client: input.client,
+      comment: input.comment,
       now,
     };
+  }
+
+  /**
+   * The thank-you page's comment form (`POST /s/:key?…` with `comment`): attaches the comment to
+   * the event the link's click recorded — the same ticket and respondent, or, for a link without a
+   * ticket, the event the page named (`eventId`). Not a click: the rating and click count stay. When
+   * there is no such event yet (the form was posted without the click), the link is recorded with
+   * the comment.
+   */
+  async comment(checked: AuthorizedInput, comment: string | null, eventId: string | null): Promise<SurveyOutcome> {
+    const { input, account } = checked;
+    const em = (this.#statements ??= this.orm.em.fork());
+    const target = input.ticket !== '' ? { ticket: input.ticket, respondent: input.respondent } : eventId && UUID.test(eventId) ? { eventId } : null;
+    const found = target ? await attachComment(em, account.id, target, comment, this.clock.now()) : undefined;
+    if (found) return { event: found.event, member: found.event.memberId ? { id: found.event.memberId, name: found.memberName! } : null, addedMember: false, accountName: account.name };
+    return this.record({ ...checked, input: { ...input, comment } }, 'link');
   }
 
   /** Records one event with its account row locked by the caller: the lock serialises additions, so 50 identical clicks add one member. */
@@ -183,8 +204,8 @@ export class SurveyService {
 
   /** Null when an unknown agent may be added to this account; otherwise the recorded reason. */
   async #whyNotAdd(tem: EntityManager, account: AccountRecord, input: SurveyInput, now: Date): Promise<string | null> {
-    // The PSA is the source of truth (product.md §2): its staff come from its roster, never from a survey.
-    if (account.integration === 'connectwise' || account.integration === 'autotask') return `${account.integration}_is_source_of_truth`;
+    // Where the PSA is the source of truth (ConnectWise, Autotask), only a sync adds members.
+    if (this.registry.get(account.integration).rosterPolicy === 'authoritative') return `${account.integration}_is_source_of_truth`;
     if (account.integration === 'halopsa' && input.agentId === '1') return 'unassigned_agent';
     if ((await countSurveyAddsSince(tem, account.id, startOfUtcDay(now))) >= account.surveyAutoAddCap) return 'auto_add_cap_reached';
     return null;
@@ -200,7 +221,7 @@ export class SurveyService {
   }
 
   /** A page of survey events, newest first (`unmatched`, `limit`, `cursor` as URL values). */
-  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null, clientScope: ClientScope | null = null): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
     requireId('account', accountId);
     const problems: string[] = [];
     unknownParams(raw, ['unmatched', 'limit', 'cursor'], problems);
@@ -209,12 +230,12 @@ export class SurveyService {
     if (problems.length > 0) throw new InputError(problems.join('; '));
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true', memberScope }, page);
+    return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true', memberScope, clientScope }, page);
   }
 
   /** A member's ratings: how many, and their average. */
-  async summary(accountId: string, memberId: string): Promise<{ count: number; average: number | null }> {
-    return ratingSummary(this.orm.em.fork(), requireId('account', accountId), requireId('member', memberId));
+  async summary(accountId: string, memberId: string, clientScope: ClientScope | null = null): Promise<{ count: number; average: number | null }> {
+    return ratingSummary(this.orm.em.fork(), requireId('account', accountId), requireId('member', memberId), clientScope);
   }
 
   async list(accountId: string, unmatchedOnly: boolean, limit = 100): Promise<SurveyEventView[]> {

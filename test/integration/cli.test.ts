@@ -204,6 +204,8 @@ describe('CLI input and pipes (issue 9, items 4 and 12)', () => {
       ['members', 'explain', good, 'nope'],
       ['members', 'import', 'nope', '-', '--format', 'json'],
       ['tokens', 'create', '--role', 'admin', '--account', 'nope'],
+      ['ratings', 'nope'],
+      ['ratings', 'import', 'nope', '-', '--format', 'json'],
     ];
     const results = await Promise.all(commands.map((args) => runCli(args, env, { stdin: '[]' })));
     results.forEach((r, i) => {

@@ -119,6 +119,11 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', url: '/api/v1/accounts/:id/webhooks', path: () => `/api/v1/accounts/${ids.account}/webhooks`, access: 'change', payload: { url: 'http://127.0.0.1:9/hook' } },
   { method: 'DELETE', url: '/api/v1/accounts/:id/webhooks/:webhookId', path: () => `/api/v1/accounts/${ids.account}/webhooks/${ids.webhook}`, access: 'change', except: { admin: 'allowed', adminPerson: 404 } },
   { method: 'POST', url: '/api/v1/accounts/:id/webhooks/:webhookId/test', path: () => `/api/v1/accounts/${ids.account}/webhooks/${ids.webhook2}/test`, access: 'change' },
+  // Ratings (issue 18): every role reads them (scoped to what it may see); only an admin imports.
+  { method: 'GET', url: '/api/v1/accounts/:id/ratings/summary', path: () => `/api/v1/accounts/${ids.account}/ratings/summary?groupBy=day`, access: 'survey' },
+  { method: 'GET', url: '/api/v1/accounts/:id/ratings', path: () => `/api/v1/accounts/${ids.account}/ratings`, access: 'survey' },
+  { method: 'GET', url: '/api/v1/accounts/:id/ratings.csv', path: () => `/api/v1/accounts/${ids.account}/ratings.csv`, access: 'survey' },
+  { method: 'POST', url: '/api/v1/accounts/:id/ratings/import', path: () => `/api/v1/accounts/${ids.account}/ratings/import`, access: 'change', payload: { rows: [{ at: '2026-01-05', rating: 9, ticket: 'R-1', agentEmail: 'someone@acme.test' }] } },
   // Sign-out ends a console session; a token has none to end (it is revoked instead).
   { method: 'POST', url: '/api/v1/auth/logout', path: () => '/api/v1/auth/logout', access: 'any', accountless: true, except: { admin: 400, otherAdmin: 400, manager: 400, support: 400 } },
 ];
