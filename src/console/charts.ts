@@ -76,7 +76,7 @@ const empty = (id: string): Html => html`<p class="chart-empty" id="${id}">${NO_
 
 // ---- Trend: average per period (line) above the number of ratings per period (columns) ----
 
-export const TREND = { width: 720, height: 312, left: 44, right: 24, avgTop: 34, avgBottom: 196, countTop: 230, countBottom: 282 } as const;
+export const TREND = { width: 640, height: 312, left: 44, right: 24, avgTop: 34, avgBottom: 196, countTop: 230, countBottom: 282 } as const;
 
 /** Where each period of a trend is drawn: the geometry of `trendChart`, for the chart and its tests. */
 export function trendGeometry(input: TrendInput) {
@@ -94,11 +94,13 @@ export function trendGeometry(input: TrendInput) {
     const x1 = x(new Date(start + days * DAY_MS));
     return { ...p, x: r1((x0 + x1) / 2), y: p.average === null ? null : r1(y(p.average)), barX: r1(x0 + (x1 - x0) * 0.15), barWidth: r1(Math.max(1, (x1 - x0) * 0.7)), barY: r1(yCount(p.count)), barHeight: r1(t.countBottom - yCount(p.count)) };
   });
-  // Day ticks only (the data is daily), thinned so that labels never crowd.
-  let ticks = x.ticks(8).filter((d) => d.getTime() % DAY_MS === 0);
+  // Whole days inside the range only, thinned so that labels never crowd. A day's label sits under
+  // its middle when days are drawn (as its dot and column do); a week's under the day it names.
+  let ticks = x.ticks(8).filter((d) => d.getTime() % DAY_MS === 0 && d.getTime() < end);
   while (ticks.length > 10) ticks = ticks.filter((_, i) => i % 2 === 0);
-  const tickLabels = ticks.map((d, i) => ({ x: r1(x(d)), label: i === 0 || d.getUTCFullYear() !== ticks[i - 1]!.getUTCFullYear() ? longDay.format(d) : shortDay.format(d) }));
-  return { x, y, yCount, points, ticks: tickLabels, countTicks: yCount.ticks(2) };
+  const shift = days === 1 ? DAY_MS / 2 : 0;
+  const tickLabels = ticks.map((d, i) => ({ x: r1(x(new Date(d.getTime() + shift))), label: i === 0 || d.getUTCFullYear() !== ticks[i - 1]!.getUTCFullYear() ? longDay.format(d) : shortDay.format(d) }));
+  return { x, y, yCount, points, ticks: tickLabels, countTicks: [0, yCount.domain()[1]!] };
 }
 
 function trendDescription(input: TrendInput): string {
@@ -132,7 +134,7 @@ export function trendChart(input: TrendInput): Html {
 <g class="axis y-axis">${[0, 2, 4, 6, 8, 10].map((v) => html`<text x="${t.left - 8}" y="${r1(g.y(v)) + 4}" text-anchor="end">${v}</text>`)}</g>
 <text class="chart-label" x="${t.left}" y="${t.avgTop - 14}">Average rating (0–10) per ${per}</text>
 <line class="threshold" x1="${t.left}" x2="${t.width - t.right}" y1="${yPositive}" y2="${yPositive}"></line>
-<text class="threshold-label" x="${t.width - t.right}" y="${yPositive - 5}" text-anchor="end">positive from 7</text>
+<g class="legend"><line class="threshold" x1="${t.width - t.right - 132}" x2="${t.width - t.right - 106}" y1="${t.avgTop - 18}" y2="${t.avgTop - 18}"></line><text class="threshold-label" x="${t.width - t.right}" y="${t.avgTop - 14}" text-anchor="end">positive from 7</text></g>
 ${path ? html`<path class="trend-line" d="${path}"></path>` : ''}
 <g class="trend-points">${rated.map((p) => html`<circle cx="${p.x}" cy="${p.y!}" r="3.5"><title>${p.label}: average ${avg(p.average!)} from ${plural(p.count, 'rating')}</title></circle>`)}</g>
 <text class="chart-label" x="${t.left}" y="${t.countTop - 10}">Ratings per ${per}</text>
@@ -146,8 +148,8 @@ ${path ? html`<path class="trend-line" d="${path}"></path>` : ''}
 
 // ---- Bars: one per engineer (or client), its average on a 0–10 scale ----
 
-export const BARS = { width: 720, left: 200, right: 150, top: 46, row: 30, bottom: 34, labelChars: 26 } as const;
-const LEGEND_X = [370, 480, 590] as const;
+export const BARS = { width: 640, left: 170, right: 136, top: 46, row: 30, bottom: 34, labelChars: 22 } as const;
+const LEGEND_X = [300, 405, 510] as const;
 
 /** Where each bar is drawn: the geometry of `barChart`, for the chart and its tests. */
 export function barGeometry(input: BarInput) {
@@ -192,9 +194,9 @@ export function barChart(input: BarInput): Html {
   const legend = [
     ['positive', 'positive (7+)'],
     ['neutral', 'neutral (4–7)'],
-    ['negative', 'negative (under 4)'],
+    ['negative', 'negative (<4)'],
   ] as const;
-  const body = html`<text class="chart-label" x="${b.left}" y="16">Average rating (0–10)</text>
+  const body = html`<text class="chart-label" x="8" y="16">Average rating (0–10)</text>
 <g class="legend">${legend.map(([k, words], i) => html`<rect class="bar-${k}" x="${LEGEND_X[i]!}" y="6" width="12" height="12"></rect><text x="${LEGEND_X[i]! + 17}" y="16">${words}</text>`)}</g>
 <g class="grid">${g.x.ticks(5).map((v) => html`<line x1="${r1(g.x(v))}" x2="${r1(g.x(v))}" y1="${b.top - 6}" y2="${bottom}"></line>`)}</g>
 <line class="threshold" x1="${xPositive}" x2="${xPositive}" y1="${b.top - 6}" y2="${bottom}"></line>

@@ -39,14 +39,15 @@ function picker(name: 'member' | 'client', legend: string, plural: string, choic
   const on = new Set(checked);
   return html`<fieldset class="picker"><legend>${legend}</legend>
 <div class="modes">
-<label><input type="radio" name="${name}Mode" value="only" ${except ? '' : 'checked'}> Only the checked ${plural} <span class="muted">(none checked: all)</span></label>
-<label><input type="radio" name="${name}Mode" value="except" ${except ? 'checked' : ''}> All ${plural} except the checked</label>
+<label><input type="radio" name="${name}Mode" value="only" ${except ? '' : 'checked'}> Only the checked</label>
+<label><input type="radio" name="${name}Mode" value="except" ${except ? 'checked' : ''}> All except the checked</label>
 </div>
 <div class="choices">${
     choices.length === 0
       ? html`<span class="muted">No ${plural} with ratings yet.</span>`
       : choices.map((c) => html`<label><input type="checkbox" name="${name}" value="${c.value}" ${on.has(c.value) ? 'checked' : ''}> ${c.label}${c.count === null ? '' : html`<span class="count">${c.count}</span>`}</label>`)
   }</div>
+<p class="hint muted">None checked: every ${plural.replace(/s$/, '')}.</p>
 </fieldset>`;
 }
 

@@ -44,7 +44,7 @@ export function trendSection(id: string, title: string, groups: readonly RatingG
   const caption = interval === 'day' ? `${title}: the days with ratings (the others had none)` : title;
   return html`<div class="chart-row">
 <figure class="chart-box">${trendChart({ id, title, interval, points })}</figure>
-<div class="table-wrap"><table>
+<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table>
 <caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">${interval === 'week' ? 'Week' : 'Day'}</th><th scope="col" class="num">Ratings</th><th scope="col" class="num">Average</th><th scope="col" class="num">Positive</th></tr></thead>
 <tbody>${
@@ -71,7 +71,7 @@ export function barsSection(id: string, title: string, noun: string, groups: rea
   const head = noun.charAt(0).toUpperCase() + noun.slice(1);
   return html`<div class="chart-row">
 <figure class="chart-box">${barChart({ id, title, noun, items, omitted: ordered.length - items.length })}</figure>
-<div class="table-wrap"><table>
+<div class="table-wrap" tabindex="0" role="region" aria-label="${title}"><table>
 <caption class="visually-hidden">${title}</caption>
 <thead><tr><th scope="col">${head}</th><th scope="col" class="num">Ratings</th><th scope="col" class="num">Average</th><th scope="col" class="num">Positive</th></tr></thead>
 <tbody>${
