@@ -46,5 +46,6 @@ svg.chart .bar-value { font-variant-numeric: tabular-nums; }
 .chart-empty { background: var(--card); border: 1px dashed #aab4c3; border-radius: 8px; padding: 2rem 1rem; text-align: center; color: var(--muted); font-weight: 600; margin: 0; }
 td.comment { max-width: 28rem; overflow-wrap: anywhere; }
 .scope-words { margin: .25rem 0 0; }
+label .muted { font-weight: 400; }
 @media (max-width: 60rem) { .chart-row, .report-filters { grid-template-columns: 1fr; } }
 `;
