@@ -18,6 +18,7 @@ files=(
   test/integration/notifications.test.ts
   test/integration/notify-crash.test.ts
   test/integration/people.test.ts
+  test/integration/reports-console.test.ts
   test/integration/tokens.test.ts
   test/integration/held-runs.test.ts
   test/integration/run-claims.test.ts

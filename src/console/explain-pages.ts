@@ -8,6 +8,7 @@ import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml } from './reply.js';
+import { hideClientNames } from './scope-words.js';
 import { accountViewer } from './viewer.js';
 
 type Explained = Awaited<ReturnType<App['members']['explain']>>;
@@ -96,6 +97,6 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
     assertCanReadMember(viewer.principal, account.id, memberId);
     const [explained, events, summary] = await load(account.id, memberId, viewer.principal.clientScope ?? null);
-    return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
+    return sendHtml(reply, explainPage(viewer, { ...explained, audit: hideClientNames(explained.audit, viewer.principal.clientScope) }, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 }

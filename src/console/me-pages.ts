@@ -5,7 +5,6 @@ import { href, html, type Html } from './html.js';
 import { layout, type Viewer } from './layout.js';
 import { averageText, dayWords, figuresList, ratingCount, ratingsTable, shareText, trendSection } from './report-parts.js';
 import { CONSOLE, seeOther, sendHtml, viewerOf } from './reply.js';
-import { accountViewer } from './viewer.js';
 
 /** Ratings listed per page on the dashboard. */
 const LIST_LIMIT = 25;
@@ -39,8 +38,9 @@ export function registerMePages(server: FastifyInstance, app: App): void {
   server.get<{ Querystring: { cursor?: string } }>('/me', CONSOLE, async (req, reply) => {
     const p = viewerOf(req);
     if (p.role !== 'employee') return seeOther(reply, '/');
-    const { viewer, account } = await accountViewer(app, req, p.accountId!, 'me', 'survey');
-    const dashboard = await app.ratings.dashboard(account.id, p, { limit: String(LIST_LIMIT), cursor: req.query.cursor || undefined });
-    return sendHtml(reply, mePage(viewer, dashboard, account.timezone, req.query.cursor));
+    // The dashboard checks that the caller reads this member; of the account the page shows only its name and time zone.
+    const dashboard = await app.ratings.dashboard(p.accountId!, p, { limit: String(LIST_LIMIT), cursor: req.query.cursor || undefined });
+    const { id, name, timezone } = await app.accounts.get(p.accountId!);
+    return sendHtml(reply, mePage({ principal: p, account: { id, name }, section: 'me' }, dashboard, timezone, req.query.cursor));
   });
 }

@@ -24,7 +24,7 @@ function row(v: Viewer, accountId: string, p: PersonView): Html {
   const action = (path: string, label: string, extra: Html | string = '', cls = 'secondary') =>
     html`<form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/${path}">${csrfField(v)}${extra}<button type="submit" class="small ${cls}">${label}</button></form>`;
   return html`<tr><td>${p.memberId ? html`<a href="/accounts/${accountId}/members/${p.memberId}">${p.name}</a>` : p.name}<div class="muted">${p.email}</div></td>
-<td>${ROLES.find(([r]) => r === p.role)?.[1] ?? p.role}${p.role === 'account_manager' ? html`<div class="muted">${scopeShort(p.scope) ?? 'sees every engineer and client'}</div>` : ''}</td>
+<td>${ROLES.find(([r]) => r === p.role)?.[1] ?? p.role}${p.role === 'account_manager' ? html`<div class="muted">${scopeShort(p.scope, !v.principal.clientScope) ?? 'sees every engineer and client'}</div>` : ''}</td>
 <td>${stateBadge(p)}${p.invitationExpiresAt ? html`<div class="muted">link valid until ${when(p.invitationExpiresAt)}</div>` : ''}</td>
 <td>${
     admin

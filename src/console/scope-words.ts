@@ -1,3 +1,4 @@
+import type { ClientScope } from '../access/principal.js';
 import type { PersonScopeView, ScopeChoice } from '../domain/person-scope.js';
 import { choiceParts } from '../domain/person-scope.js';
 
@@ -26,10 +27,34 @@ export function scopeWords(scope: PersonScopeView, memberName: (id: string) => s
   return `${part(scope.members, 'engineer', 'engineers', memberName, max)}, and ${part(scope.clients, 'client', 'clients', (c) => c, max)}`;
 }
 
-/** The People list's short form: engineers by count (names need a lookup), clients by name; null when nothing is narrowed. */
-export function scopeShort(scope: PersonScopeView): string | null {
+const counted = (choice: ScopeChoice | null, noun: string): string => {
+  if (!choice) return `every ${noun}`;
+  const { mode, values } = choiceParts(choice);
+  return mode === 'include' ? `${values.length} chosen ${noun}${values.length === 1 ? '' : 's'}` : `every ${noun} but ${values.length}`;
+};
+
+/**
+ * The People list's short form, null when nothing is narrowed: engineers by count (names need a
+ * lookup), clients by name unless `clientNames` is false (a reader narrowed by client must not
+ * read the names of clients hidden from them).
+ */
+export function scopeShort(scope: PersonScopeView, clientNames = true): string | null {
   if (!scope.members && !scope.clients) return null;
-  const members = scope.members ? choiceParts(scope.members) : null;
-  const engineers = !members ? 'every engineer' : members.mode === 'include' ? `${members.values.length} chosen engineer${members.values.length === 1 ? '' : 's'}` : `every engineer but ${members.values.length}`;
-  return `sees ${engineers}; ${part(scope.clients, 'client', 'clients', (c) => c, 3)}`;
+  return `sees ${counted(scope.members, 'engineer')}; ${clientNames ? part(scope.clients, 'client', 'clients', (c) => c, 3) : counted(scope.clients, 'client')}`;
+}
+
+/**
+ * Audit entries as a reader narrowed by client may see them: a role or scope change records the
+ * person's scope before and after, client names included, and those names may be the very ones
+ * hidden from this reader. Their client part reads "chosen clients" instead; others see it whole.
+ */
+export function hideClientNames<T extends { before: unknown; after: unknown }>(entries: readonly T[], reader: ClientScope | null | undefined): T[] {
+  if (!reader) return [...entries];
+  const redact = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object' || !('scope' in v)) return v;
+    const scope = (v as { scope: unknown }).scope;
+    if (!scope || typeof scope !== 'object' || !('clients' in scope) || (scope as { clients: unknown }).clients === null) return v;
+    return { ...v, scope: { ...scope, clients: 'chosen clients' } };
+  };
+  return entries.map((e) => ({ ...e, before: redact(e.before), after: redact(e.after) }));
 }

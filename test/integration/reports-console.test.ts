@@ -209,6 +209,17 @@ describe('scopes on the reports page', () => {
     const file = await get(csv, 'manager');
     expect(file.body.trimEnd().split('\n')).toHaveLength(7);
     expect(file.body.toLowerCase()).not.toContain('globex');
+    // Nor does the People page, which a manager narrowed by client alone still reads, name it.
+    const people = await get(`/accounts/${accountId}/people`, 'manager');
+    expect(people.statusCode).toBe(200);
+    expect(people.body).toContain('sees every engineer; every client but 1');
+    expect(people.body.toLowerCase()).not.toContain('globex');
+    // Nor their own member page, whose history records the scope change (an admin reads it whole).
+    const own = await get(`/accounts/${accountId}/members/${m.dee}`, 'manager');
+    expect(own.statusCode).toBe(200);
+    expect(own.body).toContain('chosen clients');
+    expect(own.body.toLowerCase()).not.toContain('globex');
+    expect((await get(`/accounts/${accountId}/members/${m.dee}`, 'admin')).body).toContain('globex');
     // Asking for it by name brings nothing back.
     expect(figuresOf((await reports(`${RANGE}&client=Globex`, 'manager')).body)).toEqual(['0', '—', '—']);
     // With Bob hidden too, he is gone from the figures, the bars, the pickers and the list.
