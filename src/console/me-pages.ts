@@ -24,7 +24,7 @@ ${figuresList(d.last90Days, 'Ratings in the last 90 days')}
 ${trendSection('my-trend', `Your average rating and number of ratings per day, ${range}`, d.trend, 'day')}
 <h2 id="ratings">Your ratings</h2>
 <p class="muted">Newest first, in your account's time zone (${timeZone}).</p>
-${ratingsTable(d.ratings, timeZone, { engineer: false, caption: 'Your ratings, newest first' })}
+${ratingsTable(d.ratings, timeZone, { engineer: false, caption: 'Your ratings, newest first', empty: 'No ratings yet.' })}
 <nav class="pager" aria-label="Pages of ratings">${cursor ? html`<a href="/me#ratings">Newest</a>` : ''}${d.nextCursor ? html`<a href="${href('/me', { cursor: d.nextCursor })}#ratings">Older</a>` : ''}</nav>`,
   );
 }

@@ -43,6 +43,7 @@ svg.chart .bar-positive { fill: #1e7a46; }
 svg.chart .bar-neutral { fill: #b26a00; }
 svg.chart .bar-negative { fill: #b42318; }
 svg.chart .bar-value { font-variant-numeric: tabular-nums; }
+.chart-box .chart-empty { border: none; }
 .chart-empty { background: var(--card); border: 1px dashed #aab4c3; border-radius: 8px; padding: 2rem 1rem; text-align: center; color: var(--muted); font-weight: 600; margin: 0; }
 td.comment { max-width: 28rem; overflow-wrap: anywhere; }
 .scope-words { margin: .25rem 0 0; }

@@ -85,14 +85,14 @@ export function barsSection(id: string, title: string, noun: string, groups: rea
 const SENTIMENT_BADGE = { positive: 'ok', neutral: '', negative: 'bad' } as const;
 
 /** The individual ratings, newest first; `engineer` adds the engineer column (reports, not /me). */
-export function ratingsTable(ratings: readonly RatingView[], timeZone: string, options: { engineer: boolean; caption: string }): Html {
+export function ratingsTable(ratings: readonly RatingView[], timeZone: string, options: { engineer: boolean; caption: string; empty?: string }): Html {
   const cols = options.engineer ? 6 : 5;
   return html`<div class="table-wrap"><table>
 <caption class="visually-hidden">${options.caption}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Rating</th>${options.engineer ? html`<th scope="col">Engineer</th>` : ''}<th scope="col">Client</th><th scope="col">Ticket</th><th scope="col">Comment</th></tr></thead>
 <tbody>${
     ratings.length === 0
-      ? html`<tr><td colspan="${cols}" class="muted">No ratings in this range.</td></tr>`
+      ? html`<tr><td colspan="${cols}" class="muted">${options.empty ?? 'No ratings in this range.'}</td></tr>`
       : ratings.map(
           (r) => html`<tr><td class="nowrap">${localTime(r.at, timeZone)}</td>
 <td class="nowrap"><strong>${r.rating}</strong> <span class="badge ${SENTIMENT_BADGE[r.sentiment]}">${r.sentiment}</span></td>

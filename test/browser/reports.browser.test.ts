@@ -168,7 +168,7 @@ describe('the ratings pages in a browser', () => {
     const mine = rows.filter((r) => r.who === 'Eve Elm' && Date.parse(r.at) >= Date.parse('2025-10-17T04:00:00Z'));
     expect((await figures(page))[0]).toBe(String(mine.length));
     expect(await page.locator('#my-trend').getAttribute('role')).toBe('img');
-    await check(page, 'employee-me');
+    await check(page, 'me-dashboard');
     await context.close();
     const noJs = await contextFor('employee', false);
     await noJs.page.goto(`${base}/me`);
@@ -184,7 +184,7 @@ describe('the ratings pages in a browser', () => {
   it("the People page's scope editor (without JavaScript): an admin hides a client from a manager, whose report loses it", async () => {
     const withJs = await contextFor('admin');
     await withJs.page.goto(`${base}/accounts/${accountId}/people`);
-    await check(withJs.page, 'people');
+    await check(withJs.page, 'people-managers');
     await withJs.page.click('a:has-text("What they see")');
     await withJs.page.waitForURL(/\/scope$/);
     await check(withJs.page, 'people-scope');
