@@ -7,7 +7,7 @@ import type { RatingGroup, RatingPage, RatingSummary } from '../domain/ratings.j
 import { html, type Html } from './html.js';
 import { alert, layout, type Viewer } from './layout.js';
 import { barsSection, dayWords, figuresList, ratingsTable, trendSection } from './report-parts.js';
-import { csvHref, filterInput, parseReportView, REPORT_DEFAULT_DAYS, trendInterval, viewHref, type ReportView } from './report-view.js';
+import { csvHref, filterInput, parseReportView, REPORT_DEFAULT_DAYS, trendInterval, viewHref, viewProblems, type ReportView } from './report-view.js';
 import { CONSOLE, sendHtml, viewerOf } from './reply.js';
 import { accountViewer } from './viewer.js';
 
@@ -123,6 +123,8 @@ export function registerReportPages(server: FastifyInstance, app: App): void {
     };
     const withTyped = (choices: Choice[]) => [...choices, ...view.clients.filter((n) => !choices.some((c) => c.value.toLowerCase() === n.toLowerCase())).map((n) => ({ value: n, label: n, count: null }))];
     try {
+      const problems = viewProblems(req.query);
+      if (problems.length > 0) throw new InputError(problems.join('; '));
       const [engineers, trend, clients, list, choices] = await Promise.all([
         app.ratings.summary(account.id, { ...input, groupBy: 'member' }, p),
         app.ratings.summary(account.id, { ...input, groupBy: trendInterval(view) }, p),

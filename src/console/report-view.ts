@@ -47,6 +47,18 @@ export function parseReportView(raw: Raw, today: string): ReportView {
   };
 }
 
+/** What the page's own parameters get wrong (dates and ids are checked by the ratings service), each named. */
+export function viewProblems(raw: Raw): string[] {
+  const problems: string[] = [];
+  const groupBy = one(raw.groupBy);
+  if (groupBy && !(RATING_GROUP_BYS as readonly string[]).includes(groupBy)) problems.push(`groupBy must be one of ${RATING_GROUP_BYS.join(', ')} (got "${groupBy.slice(0, 20)}")`);
+  for (const name of ['memberMode', 'clientMode']) {
+    const mode = one(raw[name]);
+    if (mode && mode !== 'only' && mode !== 'except') problems.push(`${name} must be only or except (got "${mode.slice(0, 20)}")`);
+  }
+  return problems;
+}
+
 /** A list filter value: comma-separated, a comma inside a client name written `\,` (as the API reads it). */
 const listParam = (values: readonly string[]): string | undefined => (values.length === 0 ? undefined : values.map((v) => v.replace(/,/g, '\\,')).join(','));
 

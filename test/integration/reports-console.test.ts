@@ -172,6 +172,9 @@ describe('the reports page, for each role', () => {
     expect(res.body).toContain('from (2026-01-10) is after to (2026-01-01)');
     expect(res.body).toContain('id="from" name="from" value="2026-01-10"');
     expect((await reports(`${RANGE}&member=bob`)).body).toContain('is not a member id');
+    const odd = await reports(`${RANGE}&groupBy=year&memberMode=sometimes`);
+    expect(odd.statusCode).toBe(400);
+    expect(odd.body).toContain('groupBy must be one of member, client, day, week (got &quot;year&quot;); memberMode must be only or except');
   });
 
   it('comments render inert, under the strict CSP, without inline style or handlers', async () => {
