@@ -20,6 +20,7 @@ files=(
   test/integration/people.test.ts
   test/integration/signin-links.test.ts
   test/integration/signin-limits.test.ts
+  test/integration/reports-console.test.ts
   test/integration/tokens.test.ts
   test/integration/held-runs.test.ts
   test/integration/run-claims.test.ts

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ClientScope } from '../access/principal.js';
 import type { App } from '../app.js';
-import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import { assertCanReadMember } from '../access/policy.js';
@@ -9,7 +8,8 @@ import { auditFieldWords, changeWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
 import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
-import { CONSOLE, sendHtml, viewerOf } from './reply.js';
+import { CONSOLE, sendHtml } from './reply.js';
+import { hideClientNames } from './scope-words.js';
 import { memberPageViewer } from './viewer.js';
 
 type Explained = Awaited<ReturnType<App['members']['explain']>>;
@@ -86,7 +86,7 @@ ${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a><
   );
 }
 
-/** "Explain this member" (a timeline of every change, by run or person, with reasons), and an employee's own record. */
+/** "Explain this member": a timeline of every change, by run or person, with reasons (an employee's dashboard is /me, me-pages.ts). */
 export function registerExplainPages(server: FastifyInstance, app: App): void {
   // A manager narrowed by client sees this member's ratings of those clients only, in the list and the total.
   const load = async (accountId: string, memberId: string, clients: ClientScope | null = null) =>
@@ -97,16 +97,6 @@ export function registerExplainPages(server: FastifyInstance, app: App): void {
     const viewer = await memberPageViewer(app, req, req.params.id, 'members');
     assertCanReadMember(viewer.principal, viewer.account!.id, memberId);
     const [explained, events, summary] = await load(viewer.account!.id, memberId, viewer.principal.clientScope ?? null);
-    return sendHtml(reply, explainPage(viewer, explained, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
-  });
-
-  server.get('/me', CONSOLE, async (req, reply) => {
-    const p = viewerOf(req);
-    if (p.role !== 'employee') return reply.code(303).header('location', '/').send();
-    const memberId = p.memberScope?.[0];
-    if (!memberId) throw new NotFoundError('your sign-in is not tied to a member record yet; ask an admin of your account');
-    const viewer = await memberPageViewer(app, req, p.accountId!, 'me');
-    const [explained, events, summary] = await load(viewer.account!.id, memberId);
-    return sendHtml(reply, explainPage(viewer, explained, events.events, summary));
+    return sendHtml(reply, explainPage(viewer, { ...explained, audit: hideClientNames(explained.audit, viewer.principal.clientScope) }, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 }

@@ -2,7 +2,7 @@ import type { Principal } from '../access/principal.js';
 import { html, type Html } from './html.js';
 
 /** The part of the console a page belongs to, for the navigation's current item. */
-export type Section = 'accounts' | 'overview' | 'members' | 'runs' | 'survey' | 'people' | 'settings' | 'me';
+export type Section = 'accounts' | 'overview' | 'members' | 'runs' | 'survey' | 'reports' | 'people' | 'settings' | 'me';
 
 /** Who is looking, and at which account: every page knows, and shows only what they may do. */
 export interface Viewer {
@@ -38,6 +38,7 @@ function nav(v: Viewer): Html {
   if (p.role === 'support') items.push(item('accounts', '/accounts', 'Accounts'));
   if (a && p.role !== 'employee') {
     items.push(item('overview', `/accounts/${a.id}`, 'Overview'), item('members', `/accounts/${a.id}/members`, 'Members'), item('runs', `/accounts/${a.id}/runs`, 'Runs'), item('survey', `/accounts/${a.id}/survey`, 'Survey'));
+    items.push(item('reports', `/accounts/${a.id}/reports`, 'Reports'));
     if (p.role !== 'account_manager' || p.memberScope === null) items.push(item('people', `/accounts/${a.id}/people`, 'People'));
     if (p.role === 'admin') items.push(item('settings', `/accounts/${a.id}/settings`, 'Settings'));
   }

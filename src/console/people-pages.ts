@@ -6,6 +6,7 @@ import type { MailOutcome } from '../services/people.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml, viewerOf } from './reply.js';
+import { scopeShort } from './scope-words.js';
 import { accountViewer } from './viewer.js';
 
 type Form = Record<string, string | undefined>;
@@ -23,13 +24,14 @@ function row(v: Viewer, accountId: string, p: PersonView): Html {
   const action = (path: string, label: string, extra: Html | string = '', cls = 'secondary') =>
     html`<form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/${path}">${csrfField(v)}${extra}<button type="submit" class="small ${cls}">${label}</button></form>`;
   return html`<tr><td>${p.memberId ? html`<a href="/accounts/${accountId}/members/${p.memberId}">${p.name}</a>` : p.name}<div class="muted">${p.email}</div></td>
-<td>${ROLES.find(([r]) => r === p.role)?.[1] ?? p.role}${p.memberScope ? html` <span class="muted">(${p.memberScope.length} chosen members)</span>` : ''}</td>
+<td>${ROLES.find(([r]) => r === p.role)?.[1] ?? p.role}${p.role === 'account_manager' ? html`<div class="muted">${scopeShort(p.scope, !v.principal.clientScope) ?? 'sees every engineer and client'}</div>` : ''}</td>
 <td>${stateBadge(p)}${p.invitationExpiresAt ? html`<div class="muted">link valid until ${when(p.invitationExpiresAt)}</div>` : ''}</td>
 <td>${
     admin
       ? html`<div class="row">
 <form class="inline" method="post" action="/accounts/${accountId}/people/${p.id}/role">${csrfField(v)}<label class="visually-hidden" for="role-${p.id}">Role of ${p.name}</label>
 <select id="role-${p.id}" name="role" class="small">${ROLES.map(([r, l]) => html`<option value="${r}" ${p.role === r ? 'selected' : ''}>${l}</option>`)}</select> <button type="submit" class="small secondary">Change role</button></form>
+${p.role === 'account_manager' ? html`<a class="button secondary small" href="/accounts/${accountId}/people/${p.id}/scope">What they see</a>` : ''}
 ${p.state === 'invited' ? action('resend', 'Resend invitation') : ''}
 ${action('remove', 'Remove', '', 'danger')}</div>`
       : ''

@@ -11,6 +11,10 @@ import { registerPeoplePages } from './people-pages.js';
 import { registerRunPages } from './run-pages.js';
 import { registerSettingsPages } from './settings-pages.js';
 import { registerSurveyPages } from './survey-pages.js';
+import { registerMePages } from './me-pages.js';
+import { REPORT_CSS } from './report-css.js';
+import { registerReportPages } from './report-pages.js';
+import { registerScopePages } from './scope-pages.js';
 
 /**
  * The browser console of product.md §9: server-rendered HTML on the same services and access checks
@@ -20,7 +24,7 @@ import { registerSurveyPages } from './survey-pages.js';
 export function registerConsole(server: FastifyInstance, app: App): void {
   const asset = (path: string, type: string, body: () => string) =>
     server.get(path, PUBLIC, async (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(body()));
-  asset('/assets/console.css', 'text/css; charset=utf-8', () => CONSOLE_CSS);
+  asset('/assets/console.css', 'text/css; charset=utf-8', () => CONSOLE_CSS + REPORT_CSS);
   asset('/assets/console.js', 'text/javascript; charset=utf-8', () => CONSOLE_JS);
   asset('/assets/htmx.min.js', 'text/javascript; charset=utf-8', htmxScript);
 
@@ -32,6 +36,9 @@ export function registerConsole(server: FastifyInstance, app: App): void {
   registerRunPages(server, app);
   registerExplainPages(server, app);
   registerSurveyPages(server, app);
+  registerReportPages(server, app);
+  registerMePages(server, app);
   registerPeoplePages(server, app);
+  registerScopePages(server, app);
   registerSettingsPages(server, app);
 }

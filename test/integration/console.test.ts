@@ -161,7 +161,7 @@ describe('pages for each role', () => {
     expect(me.statusCode).toBe(200);
     expect(me.body).toContain('My record');
     expect(me.body).toContain('First3 Last3');
-    expect(me.body).toContain('Survey ratings');
+    expect(me.body).toContain('Your ratings');
     expect(me.body).not.toContain('href="/accounts/' + accountId + '/runs"');
   });
 
