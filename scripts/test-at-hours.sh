@@ -39,7 +39,9 @@ for at in "$today 23:59:30" "$tomorrow 00:00:30" "$tomorrow 12:00:00"; do
   # A relative offset, so processes started later (replicas, PostgreSQL) agree with this one.
   offset=$(( $(date -u -d "$at" +%s) - $(date -u +%s) ))
   echo "== tests with the clock at $at UTC (offset ${offset}s)"
-  env -u TEST_DATABASE_URL \
+  # No TEST_DATABASE_URL and no Docker: the tests start an embedded PostgreSQL, which runs under
+  # the moved clock too (a machine's or a container's server would keep the real time).
+  env -u TEST_DATABASE_URL TEST_NO_DOCKER=1 \
     faketime -f "$( [ "$offset" -ge 0 ] && echo + )${offset}s" npx vitest run "${files[@]}" || status=1
 done
 exit $status

@@ -178,7 +178,7 @@ describe('notifications by their real causes', () => {
       clock.offsetMs = 0;
     }
     // The webhook message carries a timestamp from the moved clock; deliver it again as of now.
-    await query(t.url, `update notification_delivery set next_attempt_at = now(), status = 'pending', attempts = 0 where target = $1`, [hook.endpoint.id]);
+    await query(t.url, `update notification_delivery set next_attempt_at = $2, status = 'pending', attempts = 0 where target = $1`, [hook.endpoint.id, t.app.clock.now()]);
     secret = hook.secret;
     try {
       await deliver();
