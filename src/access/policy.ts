@@ -22,7 +22,9 @@ export function roleReads(p: Principal, reading: Reading): boolean {
   return true;
 }
 
-const who = (p: Principal) => `${p.role === 'admin' || p.role === 'account_manager' || p.role === 'employee' ? 'an' : 'a'} ${p.role}${p.kind === 'token' ? ' token' : ''}`;
+/** A role as a person reads it in a refusal ("an account manager"), never its code. */
+const ROLE_WORDS: Record<Principal['role'], string> = { admin: 'an admin', account_manager: 'an account manager', employee: 'an employee', support: 'support' };
+const who = (p: Principal) => `${ROLE_WORDS[p.role] ?? p.role}${p.kind === 'token' ? ' token' : ''}`;
 
 /**
  * Read access (product.md §7): support reads every account; everyone else only their own.

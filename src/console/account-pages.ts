@@ -1,15 +1,17 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { AppError, ForbiddenError, InputError, SyncError } from '../core/errors.js';
-import type { AccountView, RunView } from '../db/views.js';
+import type { AccountView, RunTally, RunView } from '../db/views.js';
 import { httpError } from '../access/http-errors.js';
 import { assertCanChange, assertCanRead } from '../access/policy.js';
 import { INTEGRATIONS, type Integration } from '../connector/contract.js';
 import { href, html, type Html } from './html.js';
-import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
+import { changeSummary, tallyChanges, tallyWords } from './change-words.js';
+import { alert, canChange, csrfField, layout, when, zoneOf, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { changesTable, runLinkText, runStatusPanel, statusBadge } from './run-parts.js';
+import { plural } from './words.js';
 import { accountViewer } from './viewer.js';
 
 type Form = Record<string, string | undefined>;
@@ -95,7 +97,7 @@ function heldNotice(v: Viewer, held: RunView | undefined): Html {
   return alert(
     'info',
     html`<strong>A run waits for approval.</strong> ${why}
-<div><a href="/runs/${held.id!}">${canChange(v) ? 'Review' : 'Open'} the ${runLinkText(held).replace(/^H/, 'h')}</a></div>`,
+<div><a href="/runs/${held.id!}">${canChange(v) ? 'Review' : 'Open'} the ${runLinkText(held, zoneOf(v)).replace(/^H/, 'h')}</a></div>`,
   );
 }
 
@@ -107,15 +109,15 @@ function accountFacts(v: Viewer, a: AccountView, held: RunView | undefined, oob 
   return html`<div id="account-facts" ${oob ? html`hx-swap-oob="true"` : ''}>${heldNotice(v, held)}<div class="card"><dl class="facts">
 <dt>Integration</dt><dd>${a.integration}</dd>
 <dt>State</dt><dd>${stateBadges(a)}${a.schedule.blockedReason ? html`<div class="muted">${a.schedule.blockedReason}</div>` : ''}</dd>
-<dt>Last complete sync</dt><dd>${when(a.schedule.lastCompleteSyncAt)}</dd>
-<dt>Next run</dt><dd>${a.schedule.state === 'not_scheduled' ? 'not scheduled (survey snippet account)' : when(a.schedule.nextAttemptAt)}</dd>
+<dt>Last complete sync</dt><dd>${when(a.schedule.lastCompleteSyncAt, zoneOf(v))}</dd>
+<dt>Next run</dt><dd>${a.schedule.state === 'not_scheduled' ? 'not scheduled (survey snippet account)' : when(a.schedule.nextAttemptAt, zoneOf(v))}</dd>
 <dt>Seats</dt><dd>${seatsText(a)}</dd>
 <dt>Admins who can sign in</dt><dd>${a.admins}</dd>
 ${a.pendingAdmins > 0 ? html`<dt>Admins invited, not signed in yet</dt><dd>${a.pendingAdmins}</dd>` : ''}
 </dl></div></div>`;
 }
 
-function overviewPage(v: Viewer, a: AccountView, latest: RunView | undefined, held: RunView | undefined, message?: Html): Html {
+function overviewPage(v: Viewer, a: AccountView, latest: RunView | undefined, latestTally: RunTally | undefined, held: RunView | undefined, message?: Html): Html {
   const admin = canChange(v);
   const support = v.principal.role === 'support';
   return layout(
@@ -128,7 +130,7 @@ ${
 <form method="post" action="/accounts/${a.id}/preview">${csrfField(v)}<button type="submit" class="secondary">Preview</button></form></div>`
     : ''
 }
-${latest ? runStatusPanel(latest) : html`<div id="run-status" role="status" aria-live="polite" class="muted">No run yet.</div>`}
+${latest ? runStatusPanel(latest, zoneOf(v), latestTally) : html`<div id="run-status" role="status" aria-live="polite" class="muted">No run yet.</div>`}
 ${
   support && a.noAdmin
     ? html`<h2>Name a first admin</h2><form class="card" method="post" action="/accounts/${a.id}/people">${csrfField(v)}<input type="hidden" name="role" value="admin">
@@ -139,13 +141,21 @@ ${
   );
 }
 
+/**
+ * What Sync Members would change, read from the PSA now: a summary line in the rows' own words,
+ * then the rows. Its URL can be reloaded (GET reads again); nothing is stored.
+ */
 function previewPage(v: Viewer, a: AccountView, result: Awaited<ReturnType<App['engine']['sync']>>): Html {
+  const { run, changes } = result;
+  const seats = tallyWords(tallyChanges(changes), true);
   return layout(
     v,
     'Preview: what Sync Members would change',
-    html`${result.run.holdReason ? alert('info', `A sync now would be held for approval: ${result.run.holdReason}`) : ''}
-<p>${result.changes.length} change${result.changes.length === 1 ? '' : 's'}; nothing has been changed. <a href="/accounts/${a.id}">Back to the overview</a></p>
-${changesTable(result.changes, 'Changes a sync would make', a.id)}`,
+    html`${run.holdReason ? alert('info', `A sync now would be held for approval: ${run.holdReason}`) : ''}
+${run.error ? alert('error', `The preview could not read the PSA: ${run.error.message}`) : ''}
+<p>${plural(changes.length, 'change')}; nothing has been changed. <a href="/accounts/${a.id}">Back to the overview</a></p>
+${changes.length > 0 ? html`<p class="summary"><strong>${changeSummary(changes)}.</strong>${seats ? ` ${seats}` : ''}</p>` : ''}
+${changesTable(changes, 'Changes a sync would make', a.id, { timeZone: zoneOf(v) })}`,
   );
 }
 
@@ -159,7 +169,7 @@ async function invitedWords(app: App, v: Viewer, accountId: string, personId: st
     throw err;
   });
   if (!person || person.state !== 'invited' || !person.invitationExpiresAt) return undefined;
-  const until = `until ${when(person.invitationExpiresAt)}`;
+  const until = `until ${when(person.invitationExpiresAt, zoneOf(v))}`;
   if (mail === 'failed') return alert('error', `${person.email} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
   if (mail === 'outbox') return alert('ok', `${person.email} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.`);
   return alert('ok', `Invitation sent to ${person.email}, the first admin. Their activation link works once, ${until}.`);
@@ -205,32 +215,40 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
         ? await invitedWords(app, viewer, account.id, req.query.invited, req.query.mail)
         : undefined;
     const [latest, held] = await Promise.all([latestRun(account.id), heldRun(account.id)]);
-    return sendHtml(reply, overviewPage(viewer, account, latest, held, message));
+    const tallies = await app.runs.tallies([latest?.id ?? null]);
+    return sendHtml(reply, overviewPage(viewer, account, latest, latest?.id ? tallies.get(latest.id) : undefined, held, message));
   });
 
   server.post<{ Params: { id: string } }>('/accounts/:id/sync', CONSOLE, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'press Sync Members');
     const { run } = await app.engine.queue(account.id, 'manual', actorOf(viewer.principal));
-    return isHtmx(req) ? sendHtml(reply, runStatusPanel(run)) : seeOther(reply, `/accounts/${account.id}`);
+    return isHtmx(req) ? sendHtml(reply, runStatusPanel(run, zoneOf(viewer))) : seeOther(reply, `/accounts/${account.id}`);
   });
 
-  server.post<{ Params: { id: string } }>('/accounts/:id/preview', CONSOLE, async (req, reply) => {
+  // The overview's button posts; the page it answers has this URL, so a reload (GET) reads the PSA again.
+  const preview = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'overview');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'preview a sync');
     const result = await app.engine.sync(account.id, { trigger: 'manual', requestedBy: actorOf(viewer.principal), dryRun: true });
     return sendHtml(reply, previewPage(viewer, account, result));
-  });
+  };
+  server.post<{ Params: { id: string } }>('/accounts/:id/preview', CONSOLE, preview);
+  server.get<{ Params: { id: string } }>('/accounts/:id/preview', CONSOLE, preview);
 
   server.get<{ Params: { id: string } }>('/runs/:id/status', CONSOLE, async (req, reply) => {
     const run = await app.runs.get(req.params.id);
     assertCanRead(viewerOf(req), run.accountId, `run ${run.id}`, 'runs');
-    if (run.status === 'queued' || run.status === 'running') return sendHtml(reply, runStatusPanel(run));
+    if (run.status === 'queued' || run.status === 'running') {
+      const { viewer } = await accountViewer(app, req, run.accountId, 'overview', 'runs');
+      return sendHtml(reply, runStatusPanel(run, zoneOf(viewer)));
+    }
     // The run has an outcome: 286 tells htmx to stop polling, and the account's facts (last sync,
     // seats, a held run) are swapped in beside the status, out of band.
     const { viewer, account } = await accountViewer(app, req, run.accountId, 'overview', 'runs');
-    const facts = accountFacts(viewer, account, await heldRun(account.id), true);
-    return sendHtml(reply, html`${runStatusPanel(run)}
+    const [held, tallies] = await Promise.all([heldRun(account.id), app.runs.tallies([run.id])]);
+    const facts = accountFacts(viewer, account, held, true);
+    return sendHtml(reply, html`${runStatusPanel(run, zoneOf(viewer), tallies.get(run.id!))}
 ${facts}`, 286);
   });
 }

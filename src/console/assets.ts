@@ -24,6 +24,7 @@ header.top nav a { color: #dce4f2; text-decoration: none; padding: .35rem .65rem
 header.top nav a[aria-current="page"], header.top nav a:hover { background: rgba(255, 255, 255, .14); color: #fff; }
 header.top .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; color: #dce4f2; font-size: .9rem; }
 header.top .who button { background: transparent; border: 1px solid rgba(255, 255, 255, .4); color: #fff; }
+header.top a:focus-visible, header.top button:focus-visible { outline: 3px solid #fff; outline-offset: 2px; box-shadow: 0 0 0 5px #14213d; }
 main { max-width: 76rem; margin: 0 auto; padding: 1.25rem; }
 h1 { font-size: 1.45rem; margin: .25rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .6rem; }
@@ -59,6 +60,11 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 button.small { padding: .2rem .6rem; font-size: .85rem; }
 select.small { padding: .2rem .4rem; font-size: .85rem; }
 .nowrap { white-space: nowrap; }
+.small { font-size: .85rem; }
+.decide { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 20rem), 1fr)); gap: 1rem; align-items: stretch; }
+.decide > form.card { margin: 0; }
+ul.ways { padding-left: 1.2rem; }
+footer.page-foot { max-width: 76rem; margin: 0 auto; padding: 0 1.25rem 1.25rem; font-size: .85rem; }
 button:disabled { opacity: .55; cursor: not-allowed; }
 form.inline { display: inline; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; padding: .5rem 1rem 1rem; }
@@ -84,6 +90,8 @@ ol.timeline li::before { content: ""; position: absolute; left: -1.45rem; top: .
 pre.snippet { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; word-break: break-all; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .js .nojs { display: none; }
+/* Buttons that need the script (copy to the clipboard) are not offered without it. */
+html:not(.js) [data-copy] { display: none; }
 @media (max-width: 48rem) { dl.facts { grid-template-columns: 1fr; } header.top .who { margin-left: 0; } }
 `;
 

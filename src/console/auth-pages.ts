@@ -5,7 +5,7 @@ import { httpError } from '../access/http-errors.js';
 import type { RequestLogConfig } from '../access/request-log.js';
 import { clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 import { PASSWORD_RULES } from '../people/password-policy.js';
-import type { SignIn } from '../services/auth.js';
+import { LinkError, type SignIn } from '../services/auth.js';
 import { html, type Html } from './html.js';
 import { alert, bareLayout } from './layout.js';
 import { CONSOLE, CONSOLE_PUBLIC, seeOther, sendHtml, viewerOf } from './reply.js';
@@ -29,6 +29,23 @@ export function safeNext(next: string | undefined, consoleUrl: string): string {
   // "/.//evil.example" resolves to the path "//evil.example", which a browser would read as a host.
   if (url.origin !== origin || !url.pathname.startsWith('/') || url.pathname.startsWith('//')) return '/';
   return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/**
+ * Where to return after signing in, for an htmx request that found no session: the page it was
+ * made from (HX-Current-URL, as htmx sends it), when that page is on the console's origin (or the
+ * origin the request came to), as a path `safeNext` keeps; otherwise the start page.
+ */
+export function htmxReturnPath(currentUrl: string | undefined, consoleUrl: string, requestOrigin: string): string {
+  if (!currentUrl) return '/';
+  let url: URL;
+  try {
+    url = new URL(currentUrl);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== new URL(consoleUrl).origin && url.origin !== requestOrigin) return '/';
+  return safeNext(`${url.pathname}${url.search}${url.hash}`, consoleUrl);
 }
 
 const rules = (): Html => html`<ul class="rules" id="pw-rules" aria-live="polite">${PASSWORD_RULES.map((r) => html`<li data-rule="${r.id}">${r.words[0]!.toUpperCase() + r.words.slice(1)}</li>`)}</ul>`;
@@ -58,6 +75,21 @@ function passwordPage(kind: 'activate' | 'reset', token: string, message?: Html)
 ${rules()}
 <p><button type="submit">${kind === 'activate' ? 'Set password and sign in' : 'Save and sign in'}</button></p>
 </form>`,
+  );
+}
+
+/**
+ * A link that cannot be used (unknown, replaced, used, expired): why, and the two ways on, to sign
+ * in or to be sent a new link. No password form: it could only fail.
+ */
+function deadLinkPage(message: string): Html {
+  return bareLayout(
+    'This link no longer works',
+    html`${alert('error', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`)}
+<ul class="ways">
+<li><a href="/login">Sign in</a> if you have already set a password.</li>
+<li><a href="/forgot">Forgot your password?</a> Give your email to be sent a new link.</li>
+</ul>`,
   );
 }
 
@@ -93,13 +125,23 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
   // The link's token is in the path: the request log names the route's pattern instead.
   const LINK_PAGE = { config: { ...CONSOLE_PUBLIC.config, secretPath: true } satisfies RequestLogConfig };
   for (const kind of ['activate', 'reset'] as const) {
-    server.get<{ Params: { token: string } }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => sendHtml(reply, passwordPage(kind, req.params.token)));
+    // Opening the page checks the link (without using it): a dead one is said so at once, not after typing a password.
+    server.get<{ Params: { token: string } }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => {
+      try {
+        await app.auth.checkLink(kind === 'activate' ? 'activation' : 'reset', req.params.token);
+        return sendHtml(reply, passwordPage(kind, req.params.token));
+      } catch (err) {
+        if (!(err instanceof LinkError)) throw err;
+        return sendHtml(reply, deadLinkPage(err.message), refusal(reply, err).status);
+      }
+    });
     server.post<{ Params: { token: string }; Body: Form }>(`/${kind}/:token`, LINK_PAGE, async (req, reply) => {
       try {
         const s = kind === 'activate' ? await app.auth.activate(req.params.token, req.body?.password ?? '', client(req)) : await app.auth.reset(req.params.token, req.body?.password ?? '', client(req));
         return signedIn(reply, app, s, '/');
       } catch (err) {
         const { status, message } = refusal(reply, err);
+        if (err instanceof LinkError) return sendHtml(reply, deadLinkPage(err.message), status);
         return sendHtml(reply, passwordPage(kind, req.params.token, message), status);
       }
     });
@@ -115,7 +157,8 @@ export function registerAuthPages(server: FastifyInstance, app: App): void {
   server.get('/forgot', CONSOLE_PUBLIC, async (_req, reply) => sendHtml(reply, forgotPage()));
   server.post<{ Body: Form }>('/forgot', CONSOLE_PUBLIC, async (req, reply) => {
     if (req.body?.email) app.auth.forgot(req.body.email);
-    return sendHtml(reply, forgotPage(alert('ok', 'If this email can sign in, a reset link valid for 1 hour is on its way. Check your inbox.')));
+    // One answer for everyone: it tells neither whether the email is known nor which link (reset or invitation) was sent.
+    return sendHtml(reply, forgotPage(alert('ok', 'If the email belongs to someone here, we sent them a link to set a password. Check your inbox.')));
   });
 
   server.post('/logout', CONSOLE, async (req, reply) => {

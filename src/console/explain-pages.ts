@@ -4,12 +4,14 @@ import type { App } from '../app.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
 import { assertCanReadMember } from '../access/policy.js';
-import { auditFieldWords, changeWords } from './change-words.js';
+import { auditFieldWords, changeWords, valueWords } from './change-words.js';
 import { href, html, type Html } from './html.js';
-import { actorLabel, alert, canChange, layout, when, type Viewer } from './layout.js';
+import { mergeAdminActions } from './explain-timeline.js';
+import { actorLabel, alert, canChange, layout, when, zoneOf, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml } from './reply.js';
 import { hideClientNames } from './scope-words.js';
+import { plural } from './words.js';
 import { memberPageViewer } from './viewer.js';
 
 type Explained = Awaited<ReturnType<App['members']['explain']>>;
@@ -26,34 +28,38 @@ const AUDIT_WORDS: Record<string, string> = {
   'auth.signin_failed': 'failed sign-ins',
 };
 
-/** Every change to the member, by run or by person, with the reason, oldest first, in words (change-words.ts). */
-function timeline(e: Explained): Html {
+/**
+ * Every change to the member, by run or by person, with the reason, oldest first, in words
+ * (change-words.ts); an admin's action once, with the reason they typed (explain-timeline.ts).
+ */
+function timeline(e: Explained, timeZone: string | undefined): Html {
+  const { history, audit } = mergeAdminActions(e.history, e.audit);
   const items = [
-    ...e.history.map((c) => {
-      const words = changeWords(c);
+    ...history.map((c) => {
+      const words = changeWords(c, timeZone);
       return {
         at: c.createdAt,
-        body: html`<strong>${words.what}</strong> by ${c.runId ? html`<a href="/runs/${c.runId}">a sync run</a>` : actorLabel(c.actor)} <span class="muted">— ${words.why}</span>
+        body: html`<strong>${words.what}</strong> by ${c.runId ? html`<a href="/runs/${c.runId}">a sync run</a>` : actorLabel(c.actor)} <span class="muted">— ${words.why}${c.adminReason ? html`; reason: “${c.adminReason}”` : ''}</span>
 <div>${words.fields.join(' · ')}</div>`,
       };
     }),
-    ...e.audit.map((a) => ({
+    ...audit.map((a) => ({
       at: a.createdAt,
       body: html`<strong>${AUDIT_WORDS[a.action] ?? a.action.replace(/[._]/g, ' ')}</strong> by ${actorLabel(a.actor)}${a.reason ? html` <span class="muted">— reason: “${a.reason}”</span>` : ''}
-<div>${auditFieldWords(a.before, a.after).join(' · ')}</div>`,
+<div>${auditFieldWords(a.before, a.after, timeZone).join(' · ')}</div>`,
     })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   if (items.length === 0) return html`<p class="muted">No changes recorded.</p>`;
-  return html`<ol class="timeline">${items.map((i) => html`<li><div class="muted">${when(i.at)}</div>${i.body}</li>`)}</ol>`;
+  return html`<ol class="timeline">${items.map((i) => html`<li><div class="muted">${when(i.at, timeZone)}</div>${i.body}</li>`)}</ol>`;
 }
 
-function ratings(events: SurveyEventView[], summary: { count: number; average: number | null }): Html {
+function ratings(events: SurveyEventView[], summary: { count: number; average: number | null }, timeZone: string | undefined): Html {
   return html`<h2>Survey ratings</h2>
-<p>${summary.count === 0 ? 'No ratings yet.' : html`<span class="badge ok">${summary.count} rating${summary.count === 1 ? '' : 's'}, average ${summary.average?.toFixed(2)}</span>`}</p>
+<p>${summary.count === 0 ? 'No ratings yet.' : html`<span class="badge ok">${plural(summary.count, 'rating')}, average ${summary.average?.toFixed(2)}</span>`}</p>
 ${
   events.length > 0
     ? html`<div class="table-wrap"><table><caption class="visually-hidden">Recent ratings</caption><thead><tr><th scope="col">When</th><th scope="col">Rating</th><th scope="col">Client</th><th scope="col">Ticket</th><th scope="col">Comment</th></tr></thead>
-<tbody>${events.map((e) => html`<tr><td>${when(e.updatedAt)}</td><td>${e.rating}</td><td>${e.client ?? '—'}</td><td>${e.ticket.startsWith('no-ticket:') ? '—' : e.ticket || '—'}</td><td class="comment">${e.comment ?? ''}</td></tr>`)}</tbody></table></div>`
+<tbody>${events.map((e) => html`<tr><td class="nowrap">${when(e.updatedAt, timeZone)}</td><td>${e.rating}</td><td>${e.client ?? '—'}</td><td>${e.ticket.startsWith('no-ticket:') ? '—' : e.ticket || '—'}</td><td class="comment">${e.comment ?? ''}</td></tr>`)}</tbody></table></div>`
     : ''
 }`;
 }
@@ -67,9 +73,9 @@ function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary
     html`${notice ?? ''}<div class="card"><dl class="facts">
 <dt>Name</dt><dd>${m.name}</dd><dt>Email</dt><dd>${m.email ?? '—'}</dd><dt>Identifier</dt><dd>${m.identifier ?? '—'}</dd>
 <dt>List</dt><dd>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced Members'}</dd>
-<dt>Active</dt><dd>${m.active ? html`<span class="badge ok">Active</span>` : html`<span class="badge warn">Not active</span>`}${m.inactiveReason ? html` <span class="muted">(${m.inactiveReason.replace(/_/g, ' ')})</span>` : ''}${m.adminInactive ? html` <span class="muted">— an admin's decision, kept across syncs</span>` : ''}</dd>
+<dt>Active</dt><dd>${m.active ? html`<span class="badge ok">Active</span>` : html`<span class="badge warn">Not active</span>`}${m.inactiveReason ? html` <span class="muted">(${valueWords('inactiveReason', m.inactiveReason)})</span>` : ''}${m.adminInactive ? html` <span class="muted">— an admin's decision, kept across syncs</span>` : ''}</dd>
 <dt>In the PSA</dt><dd>${m.psaActive === null ? '—' : m.psaActive ? 'active' : 'inactive'}</dd>
-<dt>First seen · last seen</dt><dd>${when(m.firstSeenAt)} · ${when(m.lastSeenAt)}</dd>
+<dt>First seen · last seen</dt><dd>${when(m.firstSeenAt, zoneOf(v))} · ${when(m.lastSeenAt, zoneOf(v))}</dd>
 <dt>Source</dt><dd>${m.source}</dd>
 </dl></div>
 ${
@@ -80,8 +86,8 @@ ${
     : ''
 }
 <h2>What happened, and why</h2>
-${timeline(e)}
-${ratings(events, summary)}
+${timeline(e, zoneOf(v))}
+${ratings(events, summary, zoneOf(v))}
 ${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a></p>`}`,
   );
 }

@@ -1,5 +1,6 @@
 import type { Principal } from '../access/principal.js';
 import { html, type Html } from './html.js';
+import { stamp } from './words.js';
 
 /** The part of the console a page belongs to, for the navigation's current item. */
 export type Section = 'accounts' | 'overview' | 'members' | 'runs' | 'survey' | 'reports' | 'people' | 'settings' | 'me';
@@ -7,7 +8,8 @@ export type Section = 'accounts' | 'overview' | 'members' | 'runs' | 'survey' | 
 /** Who is looking, and at which account: every page knows, and shows only what they may do. */
 export interface Viewer {
   principal: Principal;
-  account?: { id: string; name: string };
+  /** The account whose pages these are; its time zone is the one every time on them is in. */
+  account?: { id: string; name: string; timeZone?: string };
   section?: Section;
 }
 
@@ -73,6 +75,7 @@ ${nav(v)}
 <h1>${title}</h1>
 ${body}
 </main>
+${v.account?.timeZone ? html`<footer class="page-foot"><p class="muted">Times are in ${v.account.name}'s time zone, ${v.account.timeZone}.</p></footer>` : ''}
 </body>
 </html>`;
 }
@@ -103,11 +106,14 @@ ${body}
 /** The CSRF field of a plain form. */
 export const csrfField = (v: Viewer): Html => html`<input type="hidden" name="_csrf" value="${v.principal.csrfToken ?? ''}">`;
 
-export const when = (d: string | Date | null | undefined): string => {
-  if (!d) return '—';
-  const date = typeof d === 'string' ? new Date(d) : d;
-  return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-};
+/**
+ * An instant on a page: in the account's time zone when the page passes it (the footer names it
+ * once), else in UTC, saying so (support's list of every account).
+ */
+export const when = (d: string | Date | null | undefined, timeZone?: string): string => (d ? stamp(d, timeZone) : '—');
+
+/** The time zone of the account a page shows, if it shows one. */
+export const zoneOf = (v: Viewer): string | undefined => v.account?.timeZone;
 
 /** Who did something, as a person reads it: the person's email, a token's name, a sync run. */
 export function actorLabel(actor: string): string {

@@ -41,6 +41,6 @@ export function registerMePages(server: FastifyInstance, app: App): void {
     // The dashboard checks that the caller reads this member; of the account the page shows only its name and time zone.
     const dashboard = await app.ratings.dashboard(p.accountId!, p, { limit: String(LIST_LIMIT), cursor: req.query.cursor || undefined });
     const { id, name, timezone } = await app.accounts.get(p.accountId!);
-    return sendHtml(reply, mePage({ principal: p, account: { id, name }, section: 'me' }, dashboard, timezone, req.query.cursor));
+    return sendHtml(reply, mePage({ principal: p, account: { id, name, timeZone: timezone }, section: 'me' }, dashboard, timezone, req.query.cursor));
   });
 }

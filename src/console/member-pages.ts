@@ -47,7 +47,7 @@ ${admin && selectable ? html`<td><input type="checkbox" name="memberIds" value="
 <td>${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : ''}</td>
 <td>${m.source}</td>
 <td>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
-<td>${when(m.firstSeenAt).slice(0, 10)}</td>
+<td>${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
 <td>${box}<span id="why-${m.id}" class="muted">${!m.active && m.inactiveReason ? inactiveWhy[m.inactiveReason] ?? m.inactiveReason : ''}</span>${refusal ? html`<span class="refusal" role="alert">${refusal}</span>` : ''}</td>
 </tr>`;
 }
@@ -81,7 +81,7 @@ ${select('role', 'Role', q.role, [['', 'Any'], ['admin', 'Admin'], ['account_man
 ${VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => html`<input type="hidden" name="view_${k}" value="${k === 'list' ? list : (q[k] ?? '')}">`)}
 <fieldset><legend>Bulk change</legend>
 <label class="inline"><input type="radio" name="scope" value="selected" checked> The rows selected below</label>
-<label class="inline"><input type="radio" name="scope" value="matching"> All ${page.total} members matching this view</label>
+<label class="inline"><input type="radio" name="scope" value="matching"> ${page.total === 1 ? 'The 1 member' : `All ${page.total} members`} matching this view</label>
 <div class="row"><button type="submit" name="active" value="true">Check (make Active)</button><button type="submit" name="active" value="false" class="secondary">Uncheck</button>
 <label class="inline" for="bulk-reason">Reason (optional)</label><input type="text" id="bulk-reason" class="reason" name="reason" maxlength="500"></div>
 </fieldset></form>`

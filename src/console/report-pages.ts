@@ -72,7 +72,7 @@ function viewWords(v: ReportView, engineers: readonly Choice[], timeZone: string
   const names = (values: readonly string[], choices: readonly Choice[]) => values.map((x) => choices.find((c) => c.value === x)?.label ?? x).join(', ');
   const part = (what: string, values: readonly string[], except: boolean, shown: string) => (values.length === 0 ? `all ${what}` : except ? `all ${what} except ${shown}` : `only ${shown}`);
   const narrowed = p.role === 'account_manager' && (p.memberScope !== null || (p.clientScope ?? null) !== null);
-  return html`<p class="view-words">${dayWords(v.from)} to ${dayWords(v.to)} <span class="muted">(days in ${timeZone})</span> · engineers: ${part('engineers', v.members, v.membersExcept, names(v.members, engineers))} · clients: ${part('clients', v.clients, v.clientsExcept, v.clients.join(', '))}.${
+  return html`<p class="view-words">${dayWords(v.from)} to ${dayWords(v.to)} <span class="muted">(days in ${timeZone})</span> · engineers: ${part('engineers', v.members, v.membersExcept, names(v.members, engineers))} · clients: ${part('clients', v.clients, v.clientsExcept, v.clients.join(', ')).replace(/\.$/, '')}.${
     narrowed ? html` <span class="muted">An admin has narrowed your view to chosen engineers or clients; every figure counts only those.</span>` : ''
   }</p>`;
 }

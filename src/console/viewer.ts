@@ -23,7 +23,7 @@ export async function accountViewerWith<T>(app: App, req: FastifyRequest, rawAcc
   assertCanRead(principal, accountId, `account ${accountId}`, reading);
   assertCanRead(principal, accountId, `account ${accountId}`, 'account');
   const [account, data] = await Promise.all([app.accounts.get(accountId), load(accountId)]);
-  return { viewer: { principal, account: { id: account.id, name: account.name }, section }, account, data };
+  return { viewer: { principal, account: { id: account.id, name: account.name, timeZone: account.timezone }, section }, account, data };
 }
 
 /**
@@ -34,6 +34,6 @@ export async function memberPageViewer(app: App, req: FastifyRequest, rawAccount
   const accountId = requireId('account', rawAccountId);
   const principal = viewerOf(req);
   assertCanRead(principal, accountId, `account ${accountId}`, 'members');
-  const { id, name } = await app.accounts.get(accountId);
-  return { principal, account: { id, name }, section };
+  const { id, name, timezone } = await app.accounts.get(accountId);
+  return { principal, account: { id, name, timeZone: timezone }, section };
 }

@@ -2,7 +2,7 @@ import { copyRows } from './copy.js';
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { diffState, type FieldChange, type MemberState, type PlanEntry } from '../domain/member.js';
-import { iso, type ChangeView } from './views.js';
+import { iso, type ChangeView, type RunTally } from './views.js';
 import { pageOf, type PageRequest } from './paging.js';
 
 type Row = Record<string, any>;
@@ -124,6 +124,28 @@ export async function pageRunChanges(em: EntityManager, runId: string, page: Pag
   );
   const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [String(r.id)]);
   return { changes: shown.map(toChangeView), nextCursor };
+}
+
+// An entry makes a member Active when its field list says so; a new member's compact row keeps it in after_state.
+const MADE_ACTIVE = `(changes @> '[{"field": "active", "after": true}]'::jsonb or (action = 'added' and after_state->>'active' = 'true'))`;
+
+/**
+ * Each run's tally (`RunTally`), from its change entries in any state, for the runs given; a run
+ * without entries is absent. The same rules as `tallyChanges` (console/change-words.ts) in SQL.
+ */
+export async function runTallies(em: EntityManager, runIds: readonly string[]): Promise<Map<string, RunTally>> {
+  if (runIds.length === 0) return new Map();
+  const rows: Row[] = await exec(
+    em,
+    `select run_id,
+            count(*) filter (where action <> 'skipped')::int as changes,
+            count(*) filter (where ${MADE_ACTIVE})::int as made_active,
+            count(*) filter (where reason = 'seat_limit_reached' and not ${MADE_ACTIVE})::int as waiting_for_seat,
+            count(*) filter (where action = 'reactivated' and reason <> 'seat_limit_reached' and not ${MADE_ACTIVE})::int as kept_unchecked
+       from member_change where run_id = any(?::uuid[]) group by run_id`,
+    [runIds],
+  );
+  return new Map(rows.map((r) => [r.run_id as string, { changes: r.changes, madeActive: r.made_active, waitingForSeat: r.waiting_for_seat, keptUncheckedByAdmin: r.kept_unchecked }]));
 }
 
 export async function listRunChanges(em: EntityManager, runId: string): Promise<ChangeView[]> {

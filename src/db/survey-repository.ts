@@ -53,6 +53,32 @@ export async function memberNames(em: EntityManager, accountId: string): Promise
   return exec(em, 'select id, name from member where account_id = ?', [accountId]);
 }
 
+/** The names of an account's members by id, for the ids given (the members ratings are credited to). */
+export async function memberNamesById(em: EntityManager, accountId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows: Row[] = await exec(em, 'select id, name from member where account_id = ? and id = any(?::uuid[])', [accountId, [...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id as string, r.name as string]));
+}
+
+/** A PSA record the account's latest successful sync skipped (an API member, a placeholder agent), and why. */
+export interface SkippedRecord {
+  externalId: string | null;
+  identifier: string | null;
+  name: string;
+  reason: string;
+}
+
+/** The records the account's latest successful sync skipped (a handful: read by that run's index). */
+export async function latestSkipped(em: EntityManager, accountId: string): Promise<SkippedRecord[]> {
+  const rows: Row[] = await exec(
+    em,
+    `select external_id, identifier, name, reason from member_change
+      where run_id = (select id from sync_run where account_id = ? and status = 'succeeded' order by created_at desc limit 1) and action = 'skipped'`,
+    [accountId],
+  );
+  return rows.map((r) => ({ externalId: r.external_id, identifier: r.identifier, name: r.name, reason: r.reason }));
+}
+
 export async function countSurveyAddsSince(em: EntityManager, accountId: string, since: Date): Promise<number> {
   const [row]: Row[] = await exec(em, `select count(*)::int as n from member where account_id = ? and source = 'survey' and first_seen_at >= ?`, [accountId, since]);
   return row?.n ?? 0;

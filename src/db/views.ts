@@ -40,6 +40,19 @@ export interface RunView {
   decidedAt: string | null;
 }
 
+/**
+ * What a run's change entries do to the Active box, beside its counts (and, like them, derived
+ * from the entries): how many change something, how many become Active, how many are back in All
+ * Staff without a seat (the seat limit) or kept unchecked by an admin.
+ */
+export interface RunTally {
+  /** Entries that change a member (skipped PSA records left out). */
+  changes: number;
+  madeActive: number;
+  waitingForSeat: number;
+  keptUncheckedByAdmin: number;
+}
+
 /** A per-member change entry, planned (held run), applied or discarded. */
 export interface ChangeView {
   id: string | null;

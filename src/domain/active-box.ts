@@ -29,8 +29,8 @@ export function decideActive(member: LocalMember, active: boolean, seats: Seats,
 
 /** The refusal in words a person can act on. */
 export function refusalWords(reason: ActiveRefusal, name: string, psa: string, seats: Seats): string {
-  if (reason === 'vanished') return `member ${name} is no longer returned by ${psa}, so it cannot be made Active`;
-  if (reason === 'psa_inactive') return `member ${name} is inactive in ${psa}, so it cannot be made Active`;
+  if (reason === 'vanished') return `member ${name} is no longer returned by ${psa}, so they cannot be made Active`;
+  if (reason === 'psa_inactive') return `member ${name} is inactive in ${psa}, so they cannot be made Active`;
   if (reason === 'last_admin') return LastAdmin.words(`member ${name}`);
   return seats.refusal();
 }

@@ -14,6 +14,9 @@ textarea { font: inherit; width: 100%; box-sizing: border-box; }
 blockquote.comment { white-space: pre-wrap; text-align: left; border-left: 3px solid #cbd2d9; margin: 1rem 0; padding: 0 1rem; }
 `;
 
+/** The heading once a rating is recorded (the rating page says "confirm" until then). */
+export const THANKS_TITLE = 'Thank you for your feedback';
+
 /** Records the rating on page load (see survey-routes.ts): scanners fetch links, people run this. */
 export const RECORD_JS = `// Records the rating a person chose: mail scanners fetch links but do not run this, so a fetched
 // link records nothing. Without scripts, the button does the same.
@@ -27,6 +30,9 @@ document.addEventListener('DOMContentLoaded', function () {
         status.textContent = res.ok ? body.message : (body.error && body.error.message) || 'Your rating could not be recorded.';
         if (!res.ok) return;
         form.querySelector('button').hidden = true;
+        var heading = document.querySelector('h1');
+        if (heading) heading.textContent = ${JSON.stringify(THANKS_TITLE)};
+        document.title = ${JSON.stringify(THANKS_TITLE)};
         // The comment box appears once the rating is recorded; a link without a ticket names its event.
         var comment = document.getElementById('comment-form');
         if (!comment) return;

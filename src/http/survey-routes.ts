@@ -7,7 +7,7 @@ import { COMMENT_MAX } from '../domain/person-scope.js';
 import { replyError } from '../access/http-errors.js';
 import { RateLimiter } from './rate-limit.js';
 import { PUBLIC } from '../access/route-auth.js';
-import { RECORD_JS, SURVEY_CSS } from './survey-assets.js';
+import { RECORD_JS, SURVEY_CSS, THANKS_TITLE } from './survey-assets.js';
 
 /**
  * Limits of the public survey routes, per minute. The per-address limits count requests (a batch
@@ -76,6 +76,9 @@ function commentPost(body: unknown): { comment: unknown; event: string | null } 
   return { comment: b.comment, event: typeof b.event === 'string' && b.event !== '' ? b.event : null };
 }
 
+/** The rating page's heading before the rating is recorded; RECORD_JS replaces it with THANKS_TITLE once it is. */
+export const CONFIRM_TITLE = 'One more step: confirm your rating';
+
 const ratingWords = (rating: number) => (rating >= 8 ? 'a good rating' : rating >= 4 ? 'an OK rating' : 'a poor rating');
 
 /**
@@ -128,7 +131,9 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
         `<p id="rating-status" role="status" aria-live="polite">${escapeHtml(status)}</p>` +
         `<button type="submit">Record my rating</button></form>` +
         commentForm(req.url, null, true);
-      return sendPage(reply, 200, page('Thank you for your feedback', form, '<script src="/s/assets/record.js" defer></script>'));
+      // Until the rating is recorded the heading asks for the last step (people close a "thank you" page);
+      // the script, once it has recorded the rating, thanks them instead.
+      return sendPage(reply, 200, page(CONFIRM_TITLE, form, '<script src="/s/assets/record.js" defer></script>'));
     } catch (err) {
       return sendHtmlError(req, reply, err);
     }
@@ -155,13 +160,13 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
         const message = comment ? 'Thank you: your comment was added to your rating. You can close this page.' : 'Your rating is recorded (no comment was added). You can close this page.';
         if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
         const echo = comment ? `<blockquote class="comment">${escapeHtml(comment)}</blockquote>` : '';
-        return sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>${echo}`));
+        return sendPage(reply, 200, page(THANKS_TITLE, `<p role="status">${escapeHtml(message)}</p>${echo}`));
       }
       const outcome = await app.survey.record(checked, 'link');
       const who = outcome.event.agent.name ?? outcome.member?.name;
       const message = `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`;
       if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
-      return sendPage(reply, 200, page('Thank you!', `<p role="status">${escapeHtml(message)}</p>${commentForm(req.url, checked.input.ticket === '' ? outcome.event.id : null, false)}`));
+      return sendPage(reply, 200, page(THANKS_TITLE, `<p role="status">${escapeHtml(message)}</p>${commentForm(req.url, checked.input.ticket === '' ? outcome.event.id : null, false)}`));
     } catch (err) {
       if (!wantsJson) return sendHtmlError(req, reply, err);
       const { status, body } = replyError(req, reply, err);

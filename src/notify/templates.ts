@@ -50,7 +50,8 @@ export function activationMail(input: { name: string; role: string; accountName:
   const lines = [
     `Hello ${input.name},`,
     input.accountName ? `You have been given access as ${ROLE_WORDS[input.role] ?? input.role} of ${input.accountName}.` : 'You have been given support access to every account.',
-    `Choose a password with the link below to sign in. The link is valid for ${input.validDays} days, until ${dateTimeIn(input.expiresAt, input.timeZone)}, and works once; if it has expired, ask an admin of your account (or use "Forgot your password?" on the sign-in page) for a new one.`,
+    // Support belongs to no account: their invitation comes from whoever runs psa-sync.
+    `Choose a password with the link below to sign in. The link is valid for ${input.validDays} days, until ${dateTimeIn(input.expiresAt, input.timeZone)}, and works once; if it has expired, ask ${input.accountName ? 'an admin of your account' : 'the psa-sync operator'} (or use "Forgot your password?" on the sign-in page) for a new one.`,
   ];
   return {
     subject: title,

@@ -45,7 +45,7 @@ const TOUCH_EVERY_MS = 60_000;
 const RESETS_PER_WINDOW = 3;
 
 const LINK_WORDS: Record<LinkPurpose, { used: string; expired: string }> = {
-  activation: { used: 'this activation link was already used; sign in with your password, or use "forgot password"', expired: 'this activation link has expired (links last 7 days); ask an admin of your account to resend the invitation' },
+  activation: { used: 'this activation link was already used; sign in with your password, or use "forgot password"', expired: 'this activation link has expired (links last 7 days); use "Forgot your password?" with your email to be sent a new one' },
   reset: { used: 'this reset link was already used; sign in, or ask for a new link', expired: 'this reset link has expired (links last 1 hour); ask for a new one' },
 };
 
@@ -77,6 +77,14 @@ export class AuthService {
   /** Sets the first password from an activation link and signs in. */
   activate(token: string, password: string, client: ClientInfo): Promise<SignIn> {
     return this.#useLink('activation', token, password, client);
+  }
+
+  /**
+   * Checks a link when its page opens, without using it: throws the `LinkError` a submit would
+   * (unknown, replaced, used or expired), so the page can say so instead of offering a form.
+   */
+  async checkLink(purpose: LinkPurpose, token: string): Promise<void> {
+    await this.#diagnoseLink(this.orm.em.fork(), purpose, sha256(token));
   }
 
   /** Sets a new password from a reset link, ends every other session, and signs in. */

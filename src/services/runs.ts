@@ -1,10 +1,10 @@
 import type { Orm } from '../db/orm.js';
 import { InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
-import { listRunChanges, pageRunChanges } from '../db/change-repository.js';
+import { listRunChanges, pageRunChanges, runTallies } from '../db/change-repository.js';
 import { parsePageRequest, parseSerialPage, unknownParams } from '../db/paging.js';
 import { getRun, listRuns, pageRuns, type RunFilter } from '../db/run-repository.js';
-import type { ChangeView, RunView } from '../db/views.js';
+import type { ChangeView, RunTally, RunView } from '../db/views.js';
 
 const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'held', 'rejected', 'expired'] as const;
 const RUN_TRIGGERS = ['schedule', 'manual', 'setup', 'retry', 'callback'] as const;
@@ -65,6 +65,12 @@ export class RunService {
     const run = await getRun(em, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     return { run, ...(await pageRunChanges(em, runId, page, memberScope)) };
+  }
+
+  /** What each run's entries do to the Active box (`RunTally`), by run id; runs without entries are absent. */
+  async tallies(runIds: readonly (string | null)[]): Promise<Map<string, RunTally>> {
+    const ids = runIds.filter((id): id is string => id !== null).map((id) => requireId('run', id));
+    return runTallies(this.orm.em.fork(), ids);
   }
 
   async show(runId: string): Promise<{ run: RunView; changes: ChangeView[] }> {

@@ -10,7 +10,7 @@ import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, typ
 import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { attachComment, countSurveyAddsSince, listEvents, memberNames, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SurveyEventView } from '../db/survey-repository.js';
+import { attachComment, countSurveyAddsSince, latestSkipped, listEvents, memberNames, memberNamesById, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SkippedRecord, type SurveyEventView } from '../db/survey-repository.js';
 import { parsePageRequest, unknownParams } from '../db/paging.js';
 import { addedEntry, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
@@ -231,6 +231,19 @@ export class SurveyService {
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
     return pageEvents(em, accountId, { unmatchedOnly: raw.unmatched === 'true', memberScope, clientScope }, page);
+  }
+
+  /**
+   * What a page of events needs besides the events: the names of the members they are credited
+   * to, and (when some are unmatched) the PSA records the latest sync skipped, which an unmatched
+   * agent may be (an API member is no person, so never a member).
+   */
+  async eventContext(accountId: string, events: readonly SurveyEventView[]): Promise<{ names: Map<string, string>; skipped: SkippedRecord[] }> {
+    requireId('account', accountId);
+    const em = this.orm.em.fork();
+    const credited = events.flatMap((e) => (e.memberId ? [e.memberId] : []));
+    const [names, skipped] = await Promise.all([memberNamesById(em, accountId, credited), events.some((e) => !e.memberId) ? latestSkipped(em, accountId) : Promise.resolve([])]);
+    return { names, skipped };
   }
 
   /** A member's ratings: how many, and their average. */

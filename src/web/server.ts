@@ -19,8 +19,11 @@ import { registerRatingsRoutes } from '../http/ratings-routes.js';
 import { registerCallbackRoutes } from '../http/callback-routes.js';
 import { logRequest } from '../access/request-log.js';
 import { registerConsole } from '../console/routes.js';
-import { sendHtml } from '../console/reply.js';
-import { errorPage } from '../console/error-page.js';
+import { isHtmx, sendHtml } from '../console/reply.js';
+import { errorPage, notFoundPage, wantsPage } from '../console/error-page.js';
+import { htmxReturnPath } from '../console/auth-pages.js';
+import { alert } from '../console/layout.js';
+import { html } from '../console/html.js';
 import { SESSION_COOKIE } from '../access/session-cookie.js';
 import { AuthService } from '../services/auth.js';
 import { ForbiddenError } from '../access/http-errors.js';
@@ -98,8 +101,10 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
     if ((req.routeOptions.config as RouteAuthConfig | undefined)?.page) return void sendHtml(reply, errorPage(req, status, body.error.message), status);
     void reply.code(status).send(body);
   });
-  server.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  // A browser's navigation to an address no route has gets a page (a reload, an old link); the API and scripts get JSON.
+  server.setNotFoundHandler(async (req, reply) => {
+    if (wantsPage(req)) return sendHtml(reply, await notFoundPage(app, req), 404);
+    return reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
   await server.register(fastifyCookie);
@@ -136,6 +141,12 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
       return;
     }
     const noSession = (ended: boolean) => {
+      // htmx follows a 303 itself and would swap the sign-in page into the table; HX-Redirect makes
+      // it load the sign-in page instead (htmx 2 reads it before any swap, whatever the status).
+      if (page && isHtmx(req)) {
+        const next = htmxReturnPath(req.headers['hx-current-url'] as string | undefined, app.env.publicUrl, `${req.protocol}://${req.host}`);
+        return void sendHtml(reply.header('hx-redirect', `/login?next=${encodeURIComponent(next)}`), alert('error', html`Your session has ended. <a href="/login">Sign in again</a>.`), 401);
+      }
       if (page) return void reply.code(303).header('location', `/login${SAFE_METHODS.has(req.method) ? `?next=${encodeURIComponent(req.url)}` : ''}`).send();
       done(
         new UnauthenticatedError(
