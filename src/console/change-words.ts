@@ -137,11 +137,23 @@ export function changeWords(c: ChangeLike, timeZone?: string): ChangeWords {
   };
 }
 
+/** The order a summary lists actions in: what a sync does first, what it leaves alone last. */
+const SUMMARY_ORDER = ['added', 'updated', 'moved_to_inactive', 'reactivated', 'kept_inactive_by_admin', 'flagged', 'admin_checked', 'admin_unchecked', 'skipped'];
+
 /** A list of entries as counts of what they do, in the words of their rows: "109 added; 7 added to Inactive Synced Members; 4 skipped". */
 export function changeSummary(changes: readonly ChangeLike[]): string {
-  const groups = new Map<string, number>();
-  for (const c of changes) groups.set(whatWords(c), (groups.get(whatWords(c)) ?? 0) + 1);
-  return [...groups].map(([what, n]) => `${n} ${what.charAt(0).toLowerCase()}${what.slice(1)}`).join('; ');
+  const groups = new Map<string, { n: number; rank: number }>();
+  for (const c of changes) {
+    const what = whatWords(c);
+    const order = SUMMARY_ORDER.indexOf(c.action);
+    // Within an action, its plain words ("Added") before its variants ("Added to Inactive Synced Members").
+    const rank = (order === -1 ? SUMMARY_ORDER.length : order) * 2 + (what === capital(ACTION_WORDS[c.action] ?? '') ? 0 : 1);
+    groups.set(what, { n: (groups.get(what)?.n ?? 0) + 1, rank });
+  }
+  return [...groups]
+    .sort((a, b) => a[1].rank - b[1].rank)
+    .map(([what, { n }]) => `${n} ${what.charAt(0).toLowerCase()}${what.slice(1)}`)
+    .join('; ');
 }
 
 /** What entries do to the Active box (`RunTally`); `runTallies` in change-repository.ts counts stored runs the same way. */

@@ -75,7 +75,7 @@ ${nav(v)}
 <h1>${title}</h1>
 ${body}
 </main>
-${v.account?.timeZone ? html`<footer class="page-foot"><p class="muted">Times are in ${v.account.name}'s time zone, ${v.account.timeZone}.</p></footer>` : ''}
+${v.account?.timeZone ? html`<footer class="page-foot"><p class="muted">Times are in ${v.account.timeZone}, the time zone of ${v.account.name}.</p></footer>` : ''}
 </body>
 </html>`;
 }
