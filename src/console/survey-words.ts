@@ -35,7 +35,8 @@ export function unmatchedWords(reason: string | null): string {
   const authority = /^(\w+)_is_source_of_truth$/.exec(reason);
   if (authority) {
     const psa = PSA_NAMES[authority[1]!] ?? authority[1]!;
-    return `No member has this agent’s id, identifier, email or name. Only a sync adds members to a ${psa} account, so the rating waits unmatched; if the agent should be a member, check them in ${psa}.`;
+    const article = /^[aeiou]/i.test(psa) ? 'an' : 'a';
+    return `No member has this agent’s id, identifier, email or name. Only a sync adds members to ${article} ${psa} account, so the rating waits unmatched; if the agent should be a member, check them in ${psa}.`;
   }
   return `Not matched: ${reason.replace(/_/g, ' ')}.`;
 }

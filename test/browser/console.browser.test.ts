@@ -17,6 +17,8 @@ import { linkIn, startSmtp } from '../helpers/smtp.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
 const PASSWORD = 'Browser-Pass-1';
+/** A person's browser: the survey link records nothing for a client that calls itself headless (a scanner). */
+const PERSON_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
 let t: TestApp;
 let daemon: Daemon;
@@ -149,6 +151,41 @@ describe('the console in a browser', () => {
     expect(text).toContain('seat limit of 28 Active members reached');
   });
 
+  it('a session that ends under htmx sends the browser to sign in, then back to the page (console review, item 2)', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${base}/login`);
+    await page.fill('#email', 'user1@acme.test');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => u.pathname !== '/login');
+    const members = `/accounts/${accountId}/members?q=user8%40`;
+    await page.goto(base + members);
+    await page.context().clearCookies();
+    // The box's request finds no session: htmx is told to load the sign-in page (the box's own check would wait for a row that is gone).
+    await Promise.all([page.waitForURL(/\/login\?next=/), page.locator(`#member-${m.user8} input[name="active"]`).click()]);
+    expect(new URL(page.url()).searchParams.get('next')).toBe(members);
+    expect(await page.locator('main table').count()).toBe(0);
+    expect((await t.app.members.explain(accountId, m.user8!)).member.active).toBe(true);
+    await check(page, 'session-ended-htmx');
+    await page.fill('#email', 'user1@acme.test');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => u.pathname.endsWith('/members'));
+    expect(new URL(page.url()).search).toBe('?q=user8%40');
+  });
+
+  it('the keyboard focus shows on the dark header: a white ring, not dark blue on navy (console review, item 11)', async () => {
+    await admin.goto(`${base}/accounts/${accountId}`);
+    await admin.keyboard.press('Tab'); // the skip link
+    await admin.keyboard.press('Tab'); // the brand, in the header
+    const ring = await admin.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return { inHeader: Boolean(el.closest('header.top')), style: style.outlineStyle, color: style.outlineColor, width: style.outlineWidth };
+    });
+    expect(ring).toEqual({ inHeader: true, style: 'solid', color: 'rgb(255, 255, 255)', width: '3px' });
+  });
+
   it("presses Sync Members, watches the run finish in the live region, and the overview's facts follow without a reload", async () => {
     await admin.goto(`${base}/accounts/${accountId}`);
     const facts = admin.locator('#account-facts');
@@ -185,6 +222,15 @@ describe('the console in a browser', () => {
     await admin.click('a:has-text("Review the held manual run of")');
     await admin.waitForURL(new RegExp(`/runs/${held.run.id}$`));
     await check(admin, 'held-run');
+    // The decision follows the list it decides on, in two boxes of one width (console review, items 1 and 11).
+    const order = await admin.evaluate(() => {
+      const table = document.querySelector('main table')!;
+      const form = document.querySelector('form[action$="/approve"]')!;
+      return Boolean(table.compareDocumentPosition(form) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    expect(order).toBe(true);
+    const [approveBox, rejectBox] = await Promise.all([admin.locator('form[action$="/approve"]').boundingBox(), admin.locator('form[action$="/reject"]').boundingBox()]);
+    expect(Math.abs(approveBox!.width - rejectBox!.width)).toBeLessThan(1);
     await admin.check('input[name="confirm"]');
     await admin.fill('#approve-reason', 'they left');
     await admin.click('button:has-text("Approve and apply")');
@@ -218,6 +264,28 @@ describe('the console in a browser', () => {
     await admin.waitForURL(/\/preview$/);
     await expect(admin.locator('main').textContent()).resolves.toContain('nothing has been changed');
     await check(admin, 'preview');
+  });
+
+  it('without scripts the survey link asks to confirm and Copy snippet is not offered; with them, both work (console review, item 10)', async () => {
+    const key = (await t.app.accounts.get(accountId)).publicKey;
+    const noScript = await browser.newContext({ javaScriptEnabled: false, userAgent: PERSON_UA });
+    await noScript.addCookies(await admin.context().cookies());
+    const page = await noScript.newPage();
+    await page.goto(`${base}/accounts/${accountId}/settings`);
+    expect(await page.locator('#snippet').isVisible()).toBe(true);
+    expect(await page.locator('[data-copy]').isVisible()).toBe(false);
+    await page.goto(`${base}/s/${key}?rating=9&ticket=77&agent_identifier=user5`);
+    expect(await page.locator('h1').textContent()).toBe('One more step: confirm your rating');
+    // axe runs as a script, so this page without scripts is only photographed.
+    await page.screenshot({ path: path.join(SHOTS, 'survey-link-noscript.png'), fullPage: true });
+    await page.click('button:has-text("Record my rating")');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Thank you for your feedback');
+    await admin.goto(`${base}/accounts/${accountId}/settings`);
+    expect(await admin.locator('[data-copy]').isVisible()).toBe(true);
+    const scripted = await (await browser.newContext({ userAgent: PERSON_UA })).newPage();
+    await scripted.goto(`${base}/s/${key}?rating=8&ticket=78&agent_identifier=user5`);
+    await expect.poll(() => scripted.locator('h1').textContent()).toBe('Thank you for your feedback');
+    expect((await t.app.survey.list(accountId, false)).map((e) => e.ticket)).toEqual(expect.arrayContaining(['77', '78']));
   });
 
   it('an employee signs in and sees only their own page', async () => {

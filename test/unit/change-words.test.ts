@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditFieldWords, changeWords, fieldChangeWords, valueWords } from '../../src/console/change-words.js';
+import { auditFieldWords, changeSummary, changeWords, fieldChangeWords, tallyChanges, tallyWords, valueWords } from '../../src/console/change-words.js';
 
 /** Issue 16, item 8: the explain timeline in words a person reads, never field names. */
 describe('a member change in words', () => {
@@ -74,5 +74,42 @@ describe('a member change in words', () => {
     expect(auditFieldWords(null, { personId: '3f2a9c1e-0000-4000-8000-000000000000', email: 'ada@acme.test', role: 'admin' })).toEqual(['Email: ada@acme.test', 'Role: admin']);
     expect(auditFieldWords({ role: 'employee' }, { role: 'admin' })).toEqual(['Role: employee → admin']);
     expect(auditFieldWords({ email: 'ada@acme.test', role: 'admin' }, null)).toEqual(['Email was ada@acme.test', 'Role was admin']);
+  });
+
+  it("a time in the account's zone when the page gives one", () => {
+    expect(valueWords('since', '2026-03-10T09:05:00.000Z', 'Europe/Paris')).toBe('2026-03-10 10:05');
+    expect(auditFieldWords(null, { lastAt: '2026-07-01T22:30:00.000Z' }, 'Pacific/Auckland')).toEqual(['Last one: 2026-07-02 10:30']);
+  });
+});
+
+/** Console review, item 3: back in All Staff is not always Active, and the words never say it is. */
+describe('back in All Staff, with or without a seat', () => {
+  const back = { field: 'list', before: 'inactive_synced', after: 'staff' };
+  const madeActive = { action: 'reactivated', reason: 'active_again_in_psa', changes: [back, { field: 'active', before: false, after: true }] };
+  const noSeat = { action: 'reactivated', reason: 'seat_limit_reached', changes: [back, { field: 'inactiveReason', before: 'vanished', after: 'seat_limit' }] };
+  const unchecked = { action: 'reactivated', reason: 'active_again_in_psa', changes: [back, { field: 'inactiveReason', before: 'vanished', after: 'admin' }] };
+  const addedNoSeat = { action: 'added', reason: 'seat_limit_reached', changes: [{ field: 'active', before: null, after: false }] };
+  const addedInactive = { action: 'added', reason: 'new_inactive_in_psa', changes: [{ field: 'active', before: null, after: false }] };
+  const added = { action: 'added', reason: 'new_in_psa', changes: [{ field: 'active', before: null, after: true }] };
+  const skipped = { action: 'skipped', reason: 'api_member', changes: [] };
+
+  it('each row says what happened to its Active box', () => {
+    expect(changeWords(madeActive).what).toBe('Made Active again');
+    expect(changeWords(noSeat)).toMatchObject({ what: 'Back in All Staff, not Active (seat limit reached)', why: 'active again in the PSA, but every seat is taken' });
+    expect(changeWords(unchecked)).toMatchObject({ what: 'Back in All Staff, kept unchecked by an admin', why: 'active again in the PSA' });
+    expect(changeWords(addedNoSeat).what).toBe('Added, not Active (seat limit reached)');
+    expect(changeWords(addedInactive).what).toBe('Added to Inactive Synced Members');
+  });
+
+  it('a tally counts who took a seat, who waits for one and who stays unchecked; its words say so', () => {
+    const tally = tallyChanges([madeActive, noSeat, noSeat, unchecked, added, addedNoSeat, skipped]);
+    expect(tally).toEqual({ changes: 6, madeActive: 2, waitingForSeat: 3, keptUncheckedByAdmin: 1 });
+    expect(tallyWords(tally)).toBe('2 members became Active; 3 wait for a seat (the seat limit is reached); 1 stays unchecked by an admin.');
+    expect(tallyWords(tallyChanges([madeActive]), true)).toBe('1 member would become Active.');
+    expect(tallyWords(tallyChanges([skipped]))).toBe('');
+  });
+
+  it("a summary counts rows in their own words, a sync's work first", () => {
+    expect(changeSummary([skipped, addedInactive, added, added, noSeat])).toBe('2 added; 1 added to Inactive Synced Members; 1 back in All Staff, not Active (seat limit reached); 1 skipped');
   });
 });
