@@ -153,9 +153,13 @@ function previewPage(v: Viewer, a: AccountView, result: Awaited<ReturnType<App['
     'Preview: what Sync Members would change',
     html`${run.holdReason ? alert('info', `A sync now would be held for approval: ${run.holdReason}`) : ''}
 ${run.error ? alert('error', `The preview could not read the PSA: ${run.error.message}`) : ''}
-<p>${plural(changes.length, 'change')}; nothing has been changed. <a href="/accounts/${a.id}">Back to the overview</a></p>
+${
+  changes.length === 0 && !run.error
+    ? html`<p>A sync now would change nothing. <a href="/accounts/${a.id}">Back to the overview</a></p>`
+    : html`<p>${plural(changes.length, 'change')}; nothing has been changed yet. <a href="/accounts/${a.id}">Back to the overview</a></p>
 ${changes.length > 0 ? html`<p class="summary"><strong>${changeSummary(changes)}.</strong>${seats ? ` ${seats}` : ''}</p>` : ''}
-${changesTable(changes, 'Changes a sync would make', a.id, { timeZone: zoneOf(v) })}`,
+${changesTable(changes, 'Changes a sync would make', a.id, { timeZone: zoneOf(v) })}`
+}`,
   );
 }
 
