@@ -8,6 +8,7 @@ import { PASSWORD_RULES } from '../people/password-policy.js';
 import { LinkError, type SignIn } from '../services/auth.js';
 import { html, type Html } from './html.js';
 import { alert, bareLayout } from './layout.js';
+import { sentence } from './words.js';
 import { CONSOLE, CONSOLE_PUBLIC, seeOther, sendHtml, viewerOf } from './reply.js';
 
 type Form = Record<string, string | undefined>;
@@ -85,7 +86,7 @@ ${rules()}
 function deadLinkPage(message: string): Html {
   return bareLayout(
     'This link no longer works',
-    html`${alert('error', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`)}
+    html`${alert('error', sentence(`${message.charAt(0).toUpperCase()}${message.slice(1)}`))}
 <ul class="ways">
 <li><a href="/login">Sign in</a> if you have already set a password.</li>
 <li><a href="/forgot">Forgot your password?</a> Give your email to be sent a new link.</li>

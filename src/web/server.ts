@@ -145,7 +145,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
       // it load the sign-in page instead (htmx 2 reads it before any swap, whatever the status).
       if (page && isHtmx(req)) {
         const next = htmxReturnPath(req.headers['hx-current-url'] as string | undefined, app.env.publicUrl, `${req.protocol}://${req.host}`);
-        return void sendHtml(reply.header('hx-redirect', `/login?next=${encodeURIComponent(next)}`), alert('error', html`Your session has ended. <a href="/login">Sign in again</a>.`), 401);
+        return void sendHtml(reply.header('hx-redirect', `/login?next=${encodeURIComponent(next)}`), alert('error', html`${ended ? 'Your session has ended.' : 'Please sign in.'} <a href="/login">Sign in</a>.`), 401);
       }
       if (page) return void reply.code(303).header('location', `/login${SAFE_METHODS.has(req.method) ? `?next=${encodeURIComponent(req.url)}` : ''}`).send();
       done(
