@@ -26,6 +26,7 @@ files=(
   test/integration/run-claims.test.ts
   test/integration/survey.test.ts
   test/integration/console.test.ts
+  test/integration/console-pages-ux.test.ts
   test/integration/prune.test.ts
   test/integration/ratings.test.ts
   test/integration/ratings-import.test.ts
