@@ -26,6 +26,11 @@ export interface HttpPolicy extends ThrottlePolicy {
    * the system resolver). Tests inject one with their own resolver.
    */
   connectGuard?: OutboundGuard;
+  /**
+   * How the client waits out a throttle (429, Retry-After, a busy answer); default: a timer.
+   * Tests inject one that records the waits, so they assert what was waited, not how long a run took.
+   */
+  wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const defaultPsaGuard = new OutboundGuard(PSA_HOSTS);
@@ -255,7 +260,7 @@ export class PsaHttp {
           // No usable Retry-After (absent, 0, a past date) is 0 here: back off instead of retrying at once.
           const wait = throttleWaitMs(failure.retryAfterMs > 0 ? failure.retryAfterMs : undefined, throttled, policy);
           this.#throttle.take(wait, this.#options.psa);
-          await sleep(wait, signal);
+          await (policy.wait ?? sleep)(wait, signal);
         },
         shouldConsumeRetry: ({ error }) => (error as HttpFailure).retryAfterMs === undefined,
       });

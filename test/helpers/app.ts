@@ -45,6 +45,13 @@ export const FAST_POLICY: HttpPolicy = {
   rateLimitBudgetMs: 5_000,
 };
 
+/** A throttle wait that returns at once and records what the client asked to wait (HttpPolicy.wait). */
+export function recordWait(waits: number[]): (ms: number) => Promise<void> {
+  return async (ms) => {
+    waits.push(ms);
+  };
+}
+
 export interface TestApp {
   app: App;
   url: string;
