@@ -117,7 +117,8 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
 
 /** Member columns under the planner's names. */
 const LOCKED_COLUMNS = `m.id, m.external_id as "externalId", m.identifier, m.name, m.email, m.source, m.active, m.list,
-  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive"`;
+  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive",
+  m.department, m.work_role as "workRole", m.location, m.title, m.hire_date::text as "hireDate"`;
 
 /**
  * Members by id, or every member matching a members-table filter, locked for update, in name order
