@@ -66,11 +66,14 @@ export async function keptInactiveMembers(em: EntityManager, accountId: string):
   );
 }
 
-export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
+/** A list of members, optionally only those with this department and/or location name (exactly). */
+export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all', profile: { department?: string; location?: string } = {}): Promise<MemberView[]> {
   const rows: Row[] = await exec(em, 
     `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
-      where m.account_id = ? and (?::text = 'all' or m.list = ?::text) order by lower(m.name), m.id`,
-    [accountId, list, list],
+      where m.account_id = ? and (?::text = 'all' or m.list = ?::text)
+        and (?::text is null or m.department = ?::text) and (?::text is null or m.location = ?::text)
+      order by lower(m.name), m.id`,
+    [accountId, list, list, profile.department ?? null, profile.department ?? null, profile.location ?? null, profile.location ?? null],
   );
   return rows.map(toMemberView);
 }
