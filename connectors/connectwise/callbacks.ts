@@ -1,6 +1,6 @@
 import type { CallbackApi, ConnectorContext, PsaCallback } from '../../src/connector/contract.js';
 import { SyncError } from '../../src/core/errors.js';
-import { ConnectWiseReader, MEMBER_FIELDS } from './client.js';
+import { ConnectWiseReader, getWithFields, MEMBER_FIELDS } from './client.js';
 import type { ConnectWiseSettings } from './types.js';
 
 function toCallback(raw: unknown): PsaCallback {
@@ -43,7 +43,7 @@ export class ConnectWiseCallbacks implements CallbackApi {
     const api = await this.#reader.client(signal);
     try {
       const path = `/system/members/${externalId}`;
-      const res = await api.getJson(path, { fields: MEMBER_FIELDS }, undefined, signal);
+      const res = await getWithFields(api, path, { fields: MEMBER_FIELDS }, undefined, signal);
       const page = await this.#reader.mapMembers([res.body], undefined, path, signal);
       if (page.members[0]) return { member: page.members[0] };
       if (page.skipped[0]) return { skipped: page.skipped[0] };

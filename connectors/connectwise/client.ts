@@ -18,6 +18,30 @@ export const MEMBER_FIELDS = [
 const LOOKUP_FIELDS = 'id,name,identifier';
 /** The lookup lists behind the sync scope's pickers and older codebases' plain ids (psa-api-facts §1.9). */
 const LOOKUPS = { memberTypes: '/system/members/types', departments: '/system/departments', locations: '/system/locations' } as const;
+/**
+ * Whether ConnectWise refused a request for its `fields=` list. Which member fields a server knows
+ * varies by codebase (older ones have plain `defaultDepartmentId`), and whether one refuses a name it
+ * does not know is unconfirmed; a refusal must cost a few profile fields, never the sync.
+ */
+function refusedFields(err: unknown): boolean {
+  return err instanceof SyncError && err.cause instanceof HttpFailure && err.cause.status === 400;
+}
+
+/**
+ * GET with `fields=`; when ConnectWise answers 400 to it, the same request once more without it (the
+ * whole record: larger, but every field the server has). `onRefused` is told, so a reader asks once.
+ */
+export async function getWithFields(api: PsaHttp, path: string, params: Record<string, string | number>, headers: Record<string, string> | undefined, signal: AbortSignal | undefined, onRefused?: () => void): Promise<JsonResponse> {
+  try {
+    return await api.getJson(path, params, headers, signal);
+  } catch (err) {
+    if (params.fields === undefined || !refusedFields(err)) throw err;
+    onRefused?.();
+    const { fields: _refused, ...rest } = params;
+    return api.getJson(path, rest, headers, signal);
+  }
+}
+
 /** A bound on paging (a million members), so a misbehaving server cannot keep a run reading forever. */
 export const MAX_PAGES = 1_000;
 
@@ -61,6 +85,8 @@ export class ConnectWiseReader implements RosterReader {
   readonly #ctx: ConnectorContext;
   #api: PsaHttp | undefined;
   #lookups: Promise<CwLookups> | undefined;
+  /** Set once ConnectWise refused a `fields=` list: later pages ask for whole records. */
+  #wholeRecords = false;
 
   constructor(
     settings: ConnectWiseSettings,
@@ -135,9 +161,12 @@ export class ConnectWiseReader implements RosterReader {
     let pageId: number | undefined;
     for (let pageNo = 1; ; pageNo++) {
       if (pageNo > this.maxPages) throw new SyncError('bad_response', `ConnectWise kept returning full pages of ${what} past page ${this.maxPages}; the read was stopped`);
-      const params: Record<string, string | number> = { pageSize: PAGE_SIZE, fields };
+      const params: Record<string, string | number> = { pageSize: PAGE_SIZE, ...(this.#wholeRecords ? {} : { fields }) };
       if (pageId !== undefined) params.pageId = pageId;
-      const res = await api.getJson(path, params, { 'pagination-type': 'forward-only' }, signal);
+      const res = await getWithFields(api, path, params, { 'pagination-type': 'forward-only' }, signal, () => {
+        this.#wholeRecords = true;
+        this.#ctx.logger.warn({ path }, 'ConnectWise refused the fields list; reading whole records');
+      });
       const { size, lastId } = measure(res.body);
       if (size > 0 && pageId !== undefined && (lastId === undefined || lastId <= pageId)) {
         throw new SyncError('bad_response', `ConnectWise repeated a page of ${what} on GET ${path} (pageId ${pageId} did not advance); the read was stopped`);

@@ -169,3 +169,25 @@ describe('ConnectWise profile fields and scope keys', () => {
     expect(((await res.json()) as unknown[]).length).toBe(4);
   });
 });
+
+describe('a ConnectWise that refuses the fields list', () => {
+  it('reads whole records instead (once refused, every later page too), and the profile still maps', async () => {
+    const f = new ConnectWiseFake(cwMembers(1500));
+    f.intercept((req) => (req.url.pathname.endsWith('/system/members') && req.url.searchParams.has('fields') ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"code":"InvalidObject","message":"defaultDepartmentId is not a field"}' } : undefined));
+    use(f);
+    const read = await members();
+    expect(read).toHaveLength(1500);
+    expect(read.some((m) => m.profile?.department)).toBe(true);
+    const memberReads = fake.requests.filter((r) => r.path.endsWith('/system/members'));
+    // One refused page, then both pages without fields: not a refusal per page.
+    expect(memberReads.map((r) => 'fields' in r.query)).toEqual([true, false, false]);
+  });
+
+  it('a 400 to a read without fields is still the failure it was', async () => {
+    const f = new ConnectWiseFake(cwMembers(3));
+    f.intercept((req) => (req.url.pathname.endsWith('/system/members') ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"message":"bad"}' } : undefined));
+    use(f);
+    const err = await failure(readAll(connectWiseConnector.createReader(settings(), context)));
+    expect(err.message).toMatch(/400/);
+  });
+});

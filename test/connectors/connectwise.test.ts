@@ -210,7 +210,8 @@ describe('ConnectWise connector', () => {
     const err = await failure(readAll());
     expect(err.kind).toBe('remote_error');
     expect(err.message).toContain('conditions are invalid');
-    expect(memberCalls()).toHaveLength(1);
+    // Only the one whole-record attempt a refused fields list earns (connectwise-profile.test.ts), then no retry.
+    expect(memberCalls().map((c) => 'fields' in c.query)).toEqual([true, false]);
   });
 
   it('classifies malformed JSON as bad_response', async () => {
