@@ -1,10 +1,7 @@
 import type { CallbackApi, ConnectorContext, PsaCallback } from '../../src/connector/contract.js';
 import { SyncError } from '../../src/core/errors.js';
-import { ConnectWiseReader } from './client.js';
-import { mapMemberPage } from './mapper.js';
+import { ConnectWiseReader, MEMBER_FIELDS } from './client.js';
 import type { ConnectWiseSettings } from './types.js';
-
-const FIELDS = 'id,identifier,firstName,lastName,officeEmail,inactiveFlag,licenseClass';
 
 function toCallback(raw: unknown): PsaCallback {
   const c = raw as Record<string, unknown>;
@@ -45,8 +42,9 @@ export class ConnectWiseCallbacks implements CallbackApi {
     if (!/^\d{1,12}$/.test(externalId)) return null;
     const api = await this.#reader.client(signal);
     try {
-      const res = await api.getJson(`/system/members/${externalId}`, { fields: FIELDS }, undefined, signal);
-      const { page } = mapMemberPage([res.body], `/system/members/${externalId}`);
+      const path = `/system/members/${externalId}`;
+      const res = await api.getJson(path, { fields: MEMBER_FIELDS }, undefined, signal);
+      const page = await this.#reader.mapMembers([res.body], undefined, path, signal);
       if (page.members[0]) return { member: page.members[0] };
       if (page.skipped[0]) return { skipped: page.skipped[0] };
       return null;

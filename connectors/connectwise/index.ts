@@ -49,6 +49,10 @@ export const connectWiseConnector: Connector<ConnectWiseSettings> = {
   createReader(settings, context) {
     return new ConnectWiseReader(settings, context);
   },
+  scopeDimensions: ['memberTypes', 'departments', 'locations'],
+  async scopeChoices(settings, context, signal) {
+    return new ConnectWiseReader(settings, context).scopeChoices(signal);
+  },
   callbacks(settings, context) {
     return new ConnectWiseCallbacks(settings, context);
   },

@@ -1,3 +1,10 @@
+/** A ConnectWise reference inside a record (`type`, `defaultDepartment`, `workRole`, …). */
+export interface CwReference {
+  id?: number;
+  name?: string | null;
+  identifier?: string | null;
+}
+
 /** The parts of a ConnectWise `Member` (GET /system/members) psa-sync reads. */
 export interface CwMember {
   id: number;
@@ -7,6 +14,23 @@ export interface CwMember {
   officeEmail?: string | null;
   inactiveFlag?: boolean;
   licenseClass?: 'F' | 'A' | 'C' | 'X' | string;
+  type?: CwReference | null;
+  title?: string | null;
+  /** ISO datetime; `1800-01-01T…` is ConnectWise's "empty" value (psa-api-facts §1.9). */
+  hireDate?: string | null;
+  workRole?: CwReference | null;
+  defaultDepartment?: CwReference | null;
+  defaultLocation?: CwReference | null;
+  /** Older codebases carry plain ids instead of the references above (psa-api-facts §1.9). */
+  defaultDepartmentId?: number | null;
+  defaultLocationId?: number | null;
+}
+
+/** A row of a lookup list: `/system/members/types`, `/system/departments`, `/system/locations`. */
+export interface CwNamed {
+  id: number;
+  name?: string | null;
+  identifier?: string | null;
 }
 
 /** GET /login/companyinfo/{companyId}. */

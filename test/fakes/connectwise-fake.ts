@@ -2,7 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 /**
  * An in-memory ConnectWise PSA shaped by psa-api-facts.md §1: companyinfo discovery, Basic auth
  * with `companyId+publicKey:privateKey`, the clientId header, the versioned Accept header,
- * navigable and forward-only paging (pageSize ≤ 1000, `pageId`), `/count`, and `fields`.
+ * navigable and forward-only paging (pageSize ≤ 1000, `pageId`), `/count`, and `fields`; the lookup
+ * lists `/system/members/types`, `/system/departments` and `/system/locations`, paged the same way.
+ * Like a server whose support is unconfirmed (psa-api-facts §1.9), it ignores every `conditions=`.
  * Tests inject quirks (429 with Retry-After, 500s, malformed JSON, cloud 404s) as interceptors.
  * Served by msw (connector tests) or by a real HTTP server on 127.0.0.1 (CLI tests, benchmark).
  */
@@ -56,6 +58,55 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: JSON.stringify(body),
 });
 
+/** A row of a lookup list (member types, departments, locations). */
+export interface FakeCwNamed {
+  id: number;
+  name: string;
+  [key: string]: unknown;
+}
+
+export const FAKE_MEMBER_TYPES: FakeCwNamed[] = [
+  { id: 1, name: 'Employee', inactiveFlag: false },
+  { id: 2, name: 'Contractor', inactiveFlag: false },
+  { id: 3, name: 'Former type', inactiveFlag: true },
+];
+export const FAKE_DEPARTMENTS: FakeCwNamed[] = [
+  { id: 10, identifier: 'SVC', name: 'Service' },
+  { id: 11, identifier: 'PRJ', name: 'Projects' },
+  { id: 12, identifier: 'SLS', name: 'Sales' },
+];
+export const FAKE_LOCATIONS: FakeCwNamed[] = [
+  { id: 20, name: 'Main Office' },
+  { id: 21, name: 'Remote' },
+];
+const WORK_ROLES = [{ id: 30, name: 'Engineer' }, { id: 31, name: 'Dispatcher' }];
+
+const ref = (r: FakeCwNamed, kind: string) => ({ id: r.id, name: r.name, ...(r.identifier ? { identifier: r.identifier } : {}), _info: { [`${kind}_href`]: `https://fake/${kind}/${r.id}` } });
+
+/**
+ * The profile references of a current-codebase member, chosen by id: every fourth has
+ * ConnectWise's empty hire date `1800-01-01T08:00:00Z`.
+ */
+function profileOf(id: number): Partial<FakeCwMember> {
+  return {
+    type: ref(FAKE_MEMBER_TYPES[id % 2]!, 'type'),
+    defaultDepartment: ref(FAKE_DEPARTMENTS[id % 3]!, 'department'),
+    defaultLocation: ref(FAKE_LOCATIONS[id % 2]!, 'location'),
+    workRole: ref(WORK_ROLES[id % 2]!, 'workRole'),
+    title: id % 3 === 0 ? null : `Technician ${id % 3}`,
+    hireDate: id % 4 === 0 ? '1800-01-01T08:00:00Z' : `20${String(10 + (id % 15)).padStart(2, '0')}-0${1 + (id % 9)}-1${id % 10}T00:00:00Z`,
+  };
+}
+
+/**
+ * The member as an older codebase (v4_6_release era) returns it: plain integer
+ * `defaultDepartmentId` / `defaultLocationId` instead of the references.
+ */
+export function legacyShape(m: FakeCwMember): FakeCwMember {
+  const { defaultDepartment, defaultLocation, ...rest } = m as FakeCwMember & { defaultDepartment?: { id: number } | null; defaultLocation?: { id: number } | null };
+  return { ...rest, defaultDepartmentId: defaultDepartment?.id ?? null, defaultLocationId: defaultLocation?.id ?? null };
+}
+
 /** A full-looking ConnectWise member, as in the fact sheet's cheat sheet. */
 export function cwMember(id: number, overrides: Partial<FakeCwMember> = {}): FakeCwMember {
   return {
@@ -68,7 +119,7 @@ export function cwMember(id: number, overrides: Partial<FakeCwMember> = {}): Fak
     inactiveFlag: false,
     inactiveDate: null,
     licenseClass: 'F',
-    type: null,
+    ...profileOf(id),
     timeZone: { id: 4, name: 'US Pacific', _info: null },
     _info: { lastUpdated: '2025-01-02T03:04:05Z', updatedBy: 'admin' },
     ...overrides,
@@ -81,6 +132,11 @@ export function cwMembers(n: number, from = 1): FakeCwMember[] {
 
 export class ConnectWiseFake {
   members: FakeCwMember[] = [];
+  memberTypes: FakeCwNamed[] = FAKE_MEMBER_TYPES.map((r) => ({ ...r }));
+  departments: FakeCwNamed[] = FAKE_DEPARTMENTS.map((r) => ({ ...r }));
+  locations: FakeCwNamed[] = FAKE_LOCATIONS.map((r) => ({ ...r }));
+  /** Requests that reached the lookup lists (member types, departments, locations). */
+  lookupRequests = 0;
   codebase = 'v2025_1/';
   credentials: FakeCredentials;
   /** Overrides what `/system/members/count` reports. */
@@ -186,6 +242,11 @@ export class ConnectWiseFake {
       this.memberRequests++;
       return this.#members(req);
     }
+    const lookup = ({ '/system/members/types': this.memberTypes, '/system/departments': this.departments, '/system/locations': this.locations } as Record<string, FakeCwNamed[]>)[resource ?? ''];
+    if (lookup && req.method === 'GET') {
+      this.lookupRequests++;
+      return this.#page(req, [...lookup].sort((a, b) => a.id - b.id));
+    }
     const one = /^\/system\/members\/(\d+)$/.exec(resource ?? '');
     if (one) {
       const m = this.members.find((x) => x.id === Number(one[1]));
@@ -210,21 +271,26 @@ export class ConnectWiseFake {
   }
 
   #members(req: FakeRequest): FakeResponse {
+    return this.#page(req, this.members);
+  }
+
+  /** One page of a list sorted by id, navigable or forward-only; `conditions=` is ignored. */
+  #page(req: FakeRequest, list: { id: number; [key: string]: unknown }[]): FakeResponse {
     const q = req.url.searchParams;
     const pageSize = Number(q.get('pageSize') ?? 25);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) return json(400, { code: 'InvalidObject', message: 'pageSize must be 1–1000' });
-    let items: FakeCwMember[];
+    let items: { id: number; [key: string]: unknown }[];
     let link: string;
     const base = `${req.url.origin}${req.url.pathname}`;
     if ((req.headers['pagination-type'] ?? '').toLowerCase() === 'forward-only') {
       const pageId = Number(q.get('pageId') ?? 0);
-      const start = lowerBound(this.members, pageId);
-      items = this.members.slice(start, start + pageSize);
+      const start = lowerBound(list, pageId);
+      items = list.slice(start, start + pageSize);
       const last = items.at(-1)?.id ?? pageId;
       link = `<${base}?pageSize=${pageSize}&pageId=${last}>; rel="next"`;
     } else {
       const page = Number(q.get('page') ?? 1);
-      items = this.members.slice((page - 1) * pageSize, page * pageSize);
+      items = list.slice((page - 1) * pageSize, page * pageSize);
       link = `<${base}?pageSize=${pageSize}&page=${page + 1}>; rel="next"`;
     }
     const fields = q.get('fields')?.split(',');
@@ -234,7 +300,7 @@ export class ConnectWiseFake {
 }
 
 /** Index of the first member with id > pageId (members are sorted by id). */
-function lowerBound(members: FakeCwMember[], pageId: number): number {
+function lowerBound(members: { id: number }[], pageId: number): number {
   let lo = 0;
   let hi = members.length;
   while (lo < hi) {
