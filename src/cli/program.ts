@@ -16,6 +16,7 @@ import { EMAIL } from '../services/member-file.js';
 import { cleanReason } from '../services/members.js';
 import type { PersonScopeInput } from '../domain/person-scope.js';
 import { registerRatingsCommands } from './ratings-commands.js';
+import { registerScopeCommands } from './scope-commands.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -556,6 +557,7 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     );
 
   registerRatingsCommands(program, { withApp, print, write: (text) => out.write(text), readText, actor });
+  registerScopeCommands(program, { withApp, print, actor });
   return program;
 }
 

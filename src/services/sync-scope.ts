@@ -73,11 +73,13 @@ export class SyncScopeService {
    * Stores a new scope: `raw` is `{memberTypes, departments, locations}` (lists of ids; empty or
    * absent: everyone). Each id newly chosen must be one the PSA lists now (so it is read first: a
    * PSA that cannot answer refuses the change with a 502, nothing stored); widening to everyone
-   * needs no PSA. An unchanged scope records nothing.
+   * needs no PSA. An unchanged scope records nothing. With `keepAbsent` (the CLI), a dimension
+   * absent from `raw` keeps its current choice instead of becoming everyone.
    */
-  async set(accountId: string, raw: unknown, actor: string, reason: string | null = null): Promise<SyncScopeChange> {
+  async set(accountId: string, raw: unknown, actor: string, reason: string | null = null, options: { keepAbsent?: boolean } = {}): Promise<SyncScopeChange> {
     const account = await this.#account(accountId);
-    const { scope, choices } = await this.#checked(account, raw);
+    const requested = options.keepAbsent && raw && typeof raw === 'object' ? { ...account.syncScope, ...(raw as object) } : raw;
+    const { scope, choices } = await this.#checked(account, requested);
     const connector = this.registry.get(account.integration);
     const dimensions = scopeDimensionsOf(connector);
     // Names make the audit trail readable; when the PSA is down they are left out, never waited for.
@@ -99,9 +101,10 @@ export class SyncScopeService {
   }
 
   /** What the next sync would do with this scope, without storing it: a dry run of the account's sync under it. */
-  async preview(accountId: string, raw: unknown, requestedBy: string): Promise<{ scope: SyncScope; run: RunView; changes: ChangeView[] }> {
+  async preview(accountId: string, raw: unknown, requestedBy: string, options: { keepAbsent?: boolean } = {}): Promise<{ scope: SyncScope; run: RunView; changes: ChangeView[] }> {
     const account = await this.#account(accountId);
-    const { scope } = await this.#checked(account, raw);
+    const requested = options.keepAbsent && raw && typeof raw === 'object' ? { ...account.syncScope, ...(raw as object) } : raw;
+    const { scope } = await this.#checked(account, requested);
     const { run, changes } = await this.engine.sync(accountId, { trigger: 'manual', requestedBy, dryRun: true, scope });
     return { scope, run, changes };
   }
