@@ -81,6 +81,11 @@ describe('psa-sync accounts scope', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout)).toMatchObject({ changed: true, scope: { memberTypes: ['1'], departments: ['10', '11'], locations: ['20'] } });
 
+    // The run says how many are out of scope: Employees (even ids) at Main Office in Service or Projects are 6, 8, 10 and 12.
+    const synced = await runCli(['sync', accountId], env());
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(synced.stdout).toContain(', out of scope 8');
+
     const bad = await runCli(['accounts', 'scope', accountId, '--departments', '10,99'], env());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('departments: 99 is not one of the departments ConnectWise lists');
