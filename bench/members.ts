@@ -11,7 +11,7 @@ import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/core/logger.js';
 import { insertMembers } from '../src/db/member-repository.js';
 import { exec } from '../src/db/sql.js';
-import type { MemberState } from '../src/domain/member.js';
+import { NO_PROFILE, type MemberState } from '../src/domain/member.js';
 import { buildServer } from '../src/web/server.js';
 import { listHeldMail } from '../src/db/mail-repository.js';
 
@@ -47,6 +47,7 @@ export async function membersBench(databaseUrl: string, secretKey: string): Prom
         psaActive: true,
         inactiveReason: i % 7 !== 0 ? null : 'admin',
         adminInactive: i % 7 === 0,
+        ...NO_PROFILE,
       };
       return { id: randomUUID(), state };
     });

@@ -16,7 +16,7 @@ import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/core/logger.js';
 import { insertMembers } from '../src/db/member-repository.js';
 import { exec } from '../src/db/sql.js';
-import type { MemberState } from '../src/domain/member.js';
+import { NO_PROFILE, type MemberState } from '../src/domain/member.js';
 import { addDays } from '../src/domain/rating-query.js';
 import { buildServer } from '../src/web/server.js';
 import { surveyBench, type SurveyBenchOptions } from './survey.js';
@@ -45,7 +45,7 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
   try {
     const account = await app.accounts.add({ name: 'Ratings bench', integration: 'snippet', settings: {}, timezone: 'UTC' });
     const members = Array.from({ length: MEMBERS }, (_, i) => {
-      const state: MemberState = { externalId: String(i + 1), identifier: null, name: `Engineer ${String(i).padStart(4, '0')}`, email: `engineer${i}@bench.test`, active: true, list: 'staff', psaActive: null, inactiveReason: null, adminInactive: false };
+      const state: MemberState = { externalId: String(i + 1), identifier: null, name: `Engineer ${String(i).padStart(4, '0')}`, email: `engineer${i}@bench.test`, active: true, list: 'staff', psaActive: null, inactiveReason: null, adminInactive: false, ...NO_PROFILE };
       return { id: randomUUID(), state };
     });
     await app.orm.em.fork().transactional((tem) => insertMembers(tem, account.id, 'import', members, new Date()));

@@ -50,14 +50,22 @@ async function upsertAll(client: pg.Client, members: RemoteMember[], id: string)
     active: m.active,
     list: m.active ? 'staff' : 'inactive_synced',
     psa_active: m.active,
+    department: m.profile?.department ?? null,
+    work_role: m.profile?.workRole ?? null,
+    location: m.profile?.location ?? null,
+    title: m.profile?.title ?? null,
+    hire_date: m.profile?.hireDate ?? null,
   }));
   return client.query(
     `insert into member_floor (id, account_id, external_id, identifier, name, email, source, active, list, psa_active,
-                               admin_inactive, first_seen_at, last_seen_at, updated_at)
-     select x.id, $1, x.external_id, x.identifier, x.name, x.email, 'psa', x.active, x.list, x.psa_active, false, $2, $2, $2
-       from jsonb_to_recordset($3::jsonb) as x(id uuid, external_id text, identifier text, name text, email text, active boolean, list text, psa_active boolean)
+                               admin_inactive, department, work_role, location, title, hire_date, first_seen_at, last_seen_at, updated_at)
+     select x.id, $1, x.external_id, x.identifier, x.name, x.email, 'psa', x.active, x.list, x.psa_active, false,
+            x.department, x.work_role, x.location, x.title, x.hire_date, $2, $2, $2
+       from jsonb_to_recordset($3::jsonb) as x(id uuid, external_id text, identifier text, name text, email text, active boolean, list text, psa_active boolean,
+                                              department text, work_role text, location text, title text, hire_date date)
      on conflict (account_id, external_id) where external_id is not null
-     do update set identifier = excluded.identifier, name = excluded.name, email = excluded.email, updated_at = excluded.updated_at`,
+     do update set identifier = excluded.identifier, name = excluded.name, email = excluded.email, department = excluded.department, work_role = excluded.work_role,
+                   location = excluded.location, title = excluded.title, hire_date = excluded.hire_date, updated_at = excluded.updated_at`,
     [id, now, JSON.stringify(rows)],
   );
 }

@@ -289,10 +289,12 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
     .description('the All Staff and Inactive Synced Members lists')
     .argument('[account]', 'account id')
     .option('--list <list>', 'staff | inactive | all', 'staff')
-    .action((accountId: string | undefined, opts: { list: string }) =>
+    .option('--department <name>', "only members in this department (the PSA's name, exactly)")
+    .option('--location <name>', "only members at this location (the PSA's name, exactly)")
+    .action((accountId: string | undefined, opts: { list: string; department?: string; location?: string }) =>
       withApp(async (app) => {
         if (!accountId) throw new InputError('name an account: psa-sync members ACCOUNT');
-        const list = await app.members.list(accountId, opts.list);
+        const list = await app.members.list(accountId, opts.list, { department: opts.department, location: opts.location });
         print(list, () => formatMembers(list));
       }),
     );

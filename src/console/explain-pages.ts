@@ -64,6 +64,13 @@ ${
 }`;
 }
 
+/** The PSA's profile fields, when the member has any (a snippet or HaloPSA member has none). */
+function profileFacts(m: Explained['member']): Html {
+  const facts: [string, string | null][] = [['Department', m.department], ['Work role', m.workRole], ['Location', m.location], ['Title', m.title], ['Hire date', m.hireDate]];
+  if (facts.every(([, value]) => value === null)) return html``;
+  return html`${facts.map(([label, value]) => html`<dt>${label}</dt><dd>${value ?? '—'}</dd>`)}`;
+}
+
 function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary: { count: number; average: number | null }, notice?: Html): Html {
   const m = e.member;
   const own = v.principal.role === 'employee';
@@ -72,6 +79,7 @@ function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary
     own ? 'My record' : m.name,
     html`${notice ?? ''}<div class="card"><dl class="facts">
 <dt>Name</dt><dd>${m.name}</dd><dt>Email</dt><dd>${m.email ?? '—'}</dd><dt>Identifier</dt><dd>${m.identifier ?? '—'}</dd>
+${profileFacts(m)}
 <dt>List</dt><dd>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced Members'}</dd>
 <dt>Active</dt><dd>${m.active ? html`<span class="badge ok">Active</span>` : html`<span class="badge warn">Not active</span>`}${m.inactiveReason ? html` <span class="muted">(${valueWords('inactiveReason', m.inactiveReason)})</span>` : ''}${m.adminInactive ? html` <span class="muted">— an admin's decision, kept across syncs</span>` : ''}</dd>
 <dt>In the PSA</dt><dd>${m.psaActive === null ? '—' : m.psaActive ? 'active' : 'inactive'}</dd>

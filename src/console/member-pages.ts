@@ -17,7 +17,7 @@ type Query = Record<string, string | undefined>;
 type Row = MemberView & { role: string | null };
 
 /** The query keys a members view keeps in its URL (so a view is a link, and survives reload). */
-const VIEW_KEYS = ['list', 'q', 'active', 'source', 'role', 'sort', 'order', 'cursor'] as const;
+const VIEW_KEYS = ['list', 'q', 'active', 'source', 'role', 'department', 'location', 'sort', 'order', 'cursor'] as const;
 const viewQuery = (q: Query, overrides: Query = {}): Query => Object.fromEntries(VIEW_KEYS.map((k) => [k, k in overrides ? overrides[k] : q[k]]));
 
 const COLUMNS: { key?: string; label: string }[] = [
@@ -64,7 +64,20 @@ function select(name: string, label: string, value: string | undefined, options:
   return html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}">${options.map(([v, l]) => html`<option value="${v}" ${(value ?? '') === v ? 'selected' : ''}>${l}</option>`)}</select></div>`;
 }
 
-export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['members']['page']>>, seats: { active: number; limit: number | null } | null, notice?: Html): Html {
+/** The departments and locations of the account's members, for their filters. */
+export type ProfileChoices = Awaited<ReturnType<App['members']['profileChoices']>>;
+
+/**
+ * A filter by one profile field, offered when the account's members have any value for it (or the
+ * view already filters by one): its options are the values they have.
+ */
+function profileSelect(name: string, label: string, value: string | undefined, values: readonly string[]): Html {
+  const options = value && !values.includes(value) ? [...values, value] : values;
+  if (options.length === 0) return html``;
+  return select(name, label, value, [['', 'Any'], ...options.map((o): [string, string] => [o, o])]);
+}
+
+export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['members']['page']>>, seats: { active: number; limit: number | null } | null, choices: ProfileChoices, notice?: Html): Html {
   const accountId = v.account!.id;
   const list = q.list === 'inactive' || q.list === 'inactive_synced' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
   const admin = canChange(v);
@@ -75,6 +88,8 @@ export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['m
 ${select('active', 'Active', q.active, [['', 'Any'], ['true', 'Active'], ['false', 'Not active']])}
 ${select('source', 'Source', q.source, [['', 'Any'], ['psa', 'PSA'], ['import', 'Import'], ['survey', 'Survey'], ['manual', 'Manual']])}
 ${select('role', 'Role', q.role, [['', 'Any'], ['admin', 'Admin'], ['account_manager', 'Account manager'], ['employee', 'Employee'], ['none', 'No sign-in']])}
+${profileSelect('department', 'Department', q.department, choices.departments)}
+${profileSelect('location', 'Location', q.location, choices.locations)}
 <button type="submit" class="secondary">Apply</button> <a href="${href(`/accounts/${accountId}/members`, { list })}">Clear</a></form>`;
   const bulk = admin
     ? html`<form id="bulk" class="card" method="post" action="/accounts/${accountId}/members/bulk">${csrfField(v)}
@@ -123,10 +138,11 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
     const q = req.query;
     const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
-    const { viewer, account, data: page } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>
-      app.members.page(accountId, { ...viewQuery(q), list, limit: '50' }, viewerOf(req).memberScope),
+    const scope = viewerOf(req).memberScope;
+    const { viewer, account, data } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>
+      Promise.all([app.members.page(accountId, { ...viewQuery(q), list, limit: '50' }, scope), app.members.profileChoices(accountId, scope)]),
     );
-    return sendHtml(reply, membersPage(viewer, q, page, account.seats));
+    return sendHtml(reply, membersPage(viewer, q, data[0], account.seats, data[1]));
   });
 
   server.post<{ Params: { id: string; memberId: string }; Body: Query }>('/accounts/:id/members/:memberId/active', CONSOLE, async (req, reply) => {

@@ -1,7 +1,7 @@
 import { copyRows } from './copy.js';
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { diffState, type FieldChange, type MemberState, type PlanEntry } from '../domain/member.js';
+import { diffState, PROFILE_FIELDS, type FieldChange, type MemberState, type PlanEntry } from '../domain/member.js';
 import { iso, type ChangeView, type RunTally } from './views.js';
 import { pageOf, type PageRequest } from './paging.js';
 
@@ -21,8 +21,15 @@ function storedChanges(r: Row): FieldChange[] {
   return r.changes;
 }
 
-/** The state columns of an added member that the change row's own columns do not already hold. */
-const compactState = (s: MemberState) => ({ active: s.active, list: s.list, psaActive: s.psaActive, inactiveReason: s.inactiveReason, adminInactive: s.adminInactive });
+/**
+ * The state columns of an added member that the change row's own columns do not already hold; of
+ * the profile fields only those it has (a missing one reads as null).
+ */
+function compactState(s: MemberState): Record<string, unknown> {
+  const out: Record<string, unknown> = { active: s.active, list: s.list, psaActive: s.psaActive, inactiveReason: s.inactiveReason, adminInactive: s.adminInactive };
+  for (const f of PROFILE_FIELDS) if (s[f] !== null && s[f] !== undefined) out[f] = s[f];
+  return out;
+}
 
 export function toChangeView(r: Row): ChangeView {
   return {

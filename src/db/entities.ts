@@ -78,6 +78,12 @@ export const MemberSchema = defineEntity({
     psaActive: p.boolean().nullable(),
     inactiveReason: p.enum(['psa_inactive', 'vanished', 'admin', 'seat_limit', 'out_of_scope']).nullable(),
     adminInactive: p.boolean().default(false),
+    /** Profile fields as the PSA reports them (names, not ids); null when it has none. */
+    department: p.text().nullable(),
+    workRole: p.text().nullable(),
+    location: p.text().nullable(),
+    title: p.text().nullable(),
+    hireDate: p.date().nullable(),
     firstSeenAt: p.datetime(),
     lastSeenAt: p.datetime(),
     updatedAt: p.datetime(),

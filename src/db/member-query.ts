@@ -27,6 +27,10 @@ export interface MemberQuery {
   source?: 'psa' | 'import' | 'survey' | 'manual';
   /** Members whose person has this role; `none`: members without a sign-in. */
   role?: 'admin' | 'account_manager' | 'employee' | 'none';
+  /** The PSA's department name, exactly. */
+  department?: string;
+  /** The PSA's location name, exactly. */
+  location?: string;
   /** Only these members (a narrowed account manager's or an employee's view); absent: all. */
   scope?: readonly string[] | null;
   sort: MemberSort;
@@ -60,7 +64,7 @@ function decodeCursor(cursor: string): [string, string] {
 }
 
 /** Filters as SQL, shared by the page and the bulk change that acts on "every member matching". */
-export type MemberFilter = Pick<MemberQuery, 'q' | 'active' | 'list' | 'source' | 'role' | 'scope'>;
+export type MemberFilter = Pick<MemberQuery, 'q' | 'active' | 'list' | 'source' | 'role' | 'department' | 'location' | 'scope'>;
 
 export function memberFilterSql(accountId: string, f: MemberFilter): { where: string; params: unknown[] } {
   const where = ['m.account_id = ?'];
@@ -68,6 +72,8 @@ export function memberFilterSql(accountId: string, f: MemberFilter): { where: st
   if (f.list && f.list !== 'all') (where.push('m.list = ?'), params.push(f.list));
   if (f.active !== undefined) (where.push('m.active = ?'), params.push(f.active));
   if (f.source) (where.push('m.source = ?'), params.push(f.source));
+  if (f.department !== undefined) (where.push('m.department = ?'), params.push(f.department));
+  if (f.location !== undefined) (where.push('m.location = ?'), params.push(f.location));
   // People are few beside members: one hashed set of the account's people, not a probe per member.
   if (f.role === 'none') (where.push('m.id not in (select pr.member_id from person pr where pr.account_id = ? and pr.member_id is not null)'), params.push(accountId));
   else if (f.role) (where.push('m.id in (select pr.member_id from person pr where pr.account_id = ? and pr.role = ? and pr.member_id is not null)'), params.push(accountId, f.role));
@@ -115,9 +121,26 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
   };
 }
 
+/**
+ * The departments and locations an account's members have (or those of `scope` alone), by name:
+ * the choices of the members table's filters.
+ */
+export async function profileChoices(em: EntityManager, accountId: string, scope: readonly string[] | null = null): Promise<{ departments: string[]; locations: string[] }> {
+  const rows = await exec<{ kind: string; value: string }>(
+    em,
+    `select distinct 'department' as kind, m.department as value from member m where m.account_id = ? and m.department is not null ${scope ? 'and m.id = any(?::uuid[])' : ''}
+     union all
+     select distinct 'location', m.location from member m where m.account_id = ? and m.location is not null ${scope ? 'and m.id = any(?::uuid[])' : ''}`,
+    scope ? [accountId, scope, accountId, scope] : [accountId, accountId],
+  );
+  const sorted = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.value).sort((a, b) => a.localeCompare(b));
+  return { departments: sorted('department'), locations: sorted('location') };
+}
+
 /** Member columns under the planner's names. */
 const LOCKED_COLUMNS = `m.id, m.external_id as "externalId", m.identifier, m.name, m.email, m.source, m.active, m.list,
-  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive"`;
+  m.psa_active as "psaActive", m.inactive_reason as "inactiveReason", m.admin_inactive as "adminInactive",
+  m.department, m.work_role as "workRole", m.location, m.title, m.hire_date::text as "hireDate"`;
 
 /**
  * Members by id, or every member matching a members-table filter, locked for update, in name order

@@ -8,6 +8,7 @@ type Row = Record<string, any>;
 
 export const MEMBER_COLUMNS = `m.id, m.account_id, m.external_id, m.identifier, m.name, m.email, m.source, m.active, m.list,
   m.psa_active, m.inactive_reason, m.admin_inactive, m.first_seen_at, m.updated_at,
+  m.department, m.work_role, m.location, m.title, m.hire_date::text as hire_date,
   case when m.source = 'psa' and m.inactive_reason is distinct from 'vanished' and a.last_full_read_at is not null
        then greatest(m.last_seen_at, a.last_full_read_at) else m.last_seen_at end as last_seen_at`;
 
@@ -25,15 +26,24 @@ export function toMemberView(r: Row): MemberView {
     psaActive: r.psa_active,
     inactiveReason: r.inactive_reason,
     adminInactive: r.admin_inactive,
+    department: r.department,
+    workRole: r.work_role,
+    location: r.location,
+    title: r.title,
+    hireDate: r.hire_date,
     firstSeenAt: iso(r.first_seen_at)!,
     lastSeenAt: iso(r.last_seen_at)!,
     updatedAt: iso(r.updated_at)!,
   };
 }
 
-/** Member columns under the planner's names, so the driver's row objects serve as they are. */
-const LOCAL_COLUMNS = `id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
-  inactive_reason as "inactiveReason", admin_inactive as "adminInactive"`;
+/**
+ * Member columns under the planner's names, so the driver's row objects serve as they are. The
+ * hire date as text: the driver would make a date a local-midnight Date.
+ */
+export const LOCAL_COLUMNS = `id, external_id as "externalId", identifier, name, email, source, active, list, psa_active as "psaActive",
+  inactive_reason as "inactiveReason", admin_inactive as "adminInactive",
+  department, work_role as "workRole", location, title, hire_date::text as "hireDate"`;
 
 /**
  * Everything the planner needs about an account's members, in one query. Columns come back under
@@ -56,11 +66,14 @@ export async function keptInactiveMembers(em: EntityManager, accountId: string):
   );
 }
 
-export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all'): Promise<MemberView[]> {
+/** A list of members, optionally only those with this department and/or location name (exactly). */
+export async function listMembers(em: EntityManager, accountId: string, list: 'staff' | 'inactive_synced' | 'all', profile: { department?: string; location?: string } = {}): Promise<MemberView[]> {
   const rows: Row[] = await exec(em, 
     `select ${MEMBER_COLUMNS} from member m join account a on a.id = m.account_id
-      where m.account_id = ? and (?::text = 'all' or m.list = ?::text) order by lower(m.name), m.id`,
-    [accountId, list, list],
+      where m.account_id = ? and (?::text = 'all' or m.list = ?::text)
+        and (?::text is null or m.department = ?::text) and (?::text is null or m.location = ?::text)
+      order by lower(m.name), m.id`,
+    [accountId, list, list, profile.department ?? null, profile.department ?? null, profile.location ?? null, profile.location ?? null],
   );
   return rows.map(toMemberView);
 }
@@ -80,7 +93,7 @@ export async function countActive(em: EntityManager, accountId: string): Promise
 }
 
 const STATE_RECORD = `id uuid, external_id text, identifier text, name text, email text, active boolean, list text,
-  psa_active boolean, inactive_reason text, admin_inactive boolean`;
+  psa_active boolean, inactive_reason text, admin_inactive boolean, department text, work_role text, location text, title text, hire_date date`;
 
 function stateRow(id: string, s: MemberState) {
   return {
@@ -94,6 +107,11 @@ function stateRow(id: string, s: MemberState) {
     psa_active: s.psaActive,
     inactive_reason: s.inactiveReason,
     admin_inactive: s.adminInactive,
+    department: s.department,
+    work_role: s.workRole,
+    location: s.location,
+    title: s.title,
+    hire_date: s.hireDate,
   };
 }
 
@@ -103,9 +121,11 @@ export async function insertMembers(em: EntityManager, accountId: string, source
   await copyRows(
     em,
     'member',
-    ['id', 'account_id', 'external_id', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psa_active', 'inactive_reason', 'admin_inactive', 'first_seen_at', 'last_seen_at', 'updated_at'],
+    ['id', 'account_id', 'external_id', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psa_active', 'inactive_reason', 'admin_inactive', 'department', 'work_role', 'location', 'title', 'hire_date', 'first_seen_at', 'last_seen_at', 'updated_at'],
     (function* () {
-      for (const { id, state: s } of members) yield [id, accountId, s.externalId, s.identifier, s.name, s.email, source, s.active, s.list, s.psaActive, s.inactiveReason, s.adminInactive, at, at, at];
+      for (const { id, state: s } of members) {
+        yield [id, accountId, s.externalId, s.identifier, s.name, s.email, source, s.active, s.list, s.psaActive, s.inactiveReason, s.adminInactive, s.department, s.workRole, s.location, s.title, s.hireDate, at, at, at];
+      }
     })(),
   );
 }
@@ -115,7 +135,8 @@ export async function updateMembers(em: EntityManager, accountId: string, member
   await inChunks(members, (chunk) => exec(em,
     `update member m set external_id = x.external_id, identifier = x.identifier, name = x.name, email = x.email,
             active = x.active, list = x.list, psa_active = x.psa_active, inactive_reason = x.inactive_reason,
-            admin_inactive = x.admin_inactive, updated_at = ?,
+            admin_inactive = x.admin_inactive, department = x.department, work_role = x.work_role, location = x.location,
+            title = x.title, hire_date = x.hire_date, updated_at = ?,
             last_seen_at = case when ?::boolean and x.inactive_reason is distinct from 'vanished' then ?::timestamptz else m.last_seen_at end
        from jsonb_to_recordset(?::jsonb) as x(${STATE_RECORD})
       where m.id = x.id and m.account_id = ?`,

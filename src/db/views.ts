@@ -14,6 +14,13 @@ export interface MemberView {
   psaActive: boolean | null;
   inactiveReason: string | null;
   adminInactive: boolean;
+  /** The PSA's profile fields (product.md §2); null when it has none. */
+  department: string | null;
+  workRole: string | null;
+  location: string | null;
+  title: string | null;
+  /** `YYYY-MM-DD`. */
+  hireDate: string | null;
   firstSeenAt: string;
   lastSeenAt: string;
   updatedAt: string;

@@ -10,8 +10,25 @@ export type MemberSource = 'psa' | 'import' | 'survey' | 'manual';
 /** Why a member is not Active, when it is not. */
 export type InactiveReason = 'psa_inactive' | 'vanished' | 'admin' | 'seat_limit' | 'out_of_scope';
 
+/**
+ * The PSA's profile fields (product.md §2 "Sync scope and profile fields"): names as the PSA shows
+ * them, and the hire date as `YYYY-MM-DD`; null when the PSA has none.
+ */
+export interface ProfileState {
+  department: string | null;
+  workRole: string | null;
+  location: string | null;
+  title: string | null;
+  hireDate: string | null;
+}
+
+export const PROFILE_FIELDS = ['department', 'workRole', 'location', 'title', 'hireDate'] as const satisfies readonly (keyof ProfileState)[];
+
+/** A member without profile fields (the survey snippet, imports, HaloPSA). */
+export const NO_PROFILE: Readonly<ProfileState> = Object.freeze({ department: null, workRole: null, location: null, title: null, hireDate: null });
+
 /** The fields of a member that a sync or an admin can change. */
-export interface MemberState {
+export interface MemberState extends ProfileState {
   externalId: string | null;
   identifier: string | null;
   name: string;
@@ -120,14 +137,19 @@ const STATE_FIELDS: (keyof MemberState)[] = [
   'psaActive',
   'inactiveReason',
   'adminInactive',
+  ...PROFILE_FIELDS,
 ];
 
-/** The field-by-field difference between two states. */
+/**
+ * The field-by-field difference between two states. A field a state lacks counts as null: states
+ * stored before the profile fields existed read as members without them.
+ */
 export function diffState(before: MemberState | null, after: MemberState): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const field of STATE_FIELDS) {
-    const b = before ? before[field] : null;
-    if (b !== after[field]) changes.push({ field, before: b, after: after[field] });
+    const b = before ? (before[field] ?? null) : null;
+    const a = after[field] ?? null;
+    if (b !== a) changes.push({ field, before: b, after: a });
   }
   return changes;
 }
@@ -144,6 +166,11 @@ export function stateOf(m: MemberState): MemberState {
     psaActive: m.psaActive,
     inactiveReason: m.inactiveReason,
     adminInactive: m.adminInactive,
+    department: m.department ?? null,
+    workRole: m.workRole ?? null,
+    location: m.location ?? null,
+    title: m.title ?? null,
+    hireDate: m.hireDate ?? null,
   };
 }
 

@@ -176,7 +176,7 @@ export const openApiDocument = {
       },
       Member: {
         type: 'object',
-        required: ['id', 'accountId', 'externalId', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psaActive', 'inactiveReason', 'firstSeenAt', 'lastSeenAt'],
+        required: ['id', 'accountId', 'externalId', 'identifier', 'name', 'email', 'source', 'active', 'list', 'psaActive', 'inactiveReason', 'department', 'workRole', 'location', 'title', 'hireDate', 'firstSeenAt', 'lastSeenAt'],
         properties: {
           id: { type: 'string', format: 'uuid' },
           accountId: { type: 'string', format: 'uuid' },
@@ -190,6 +190,11 @@ export const openApiDocument = {
           psaActive: { type: ['boolean', 'null'] },
           inactiveReason: { enum: ['psa_inactive', 'vanished', 'admin', 'seat_limit', 'out_of_scope', null], description: 'out_of_scope: active in the PSA but outside the sync scope' },
           adminInactive: { type: 'boolean' },
+          department: { type: ['string', 'null'], description: "the PSA's department name (ConnectWise: default department; Autotask: default department)" },
+          workRole: { type: ['string', 'null'], description: "the PSA's work role (position); ConnectWise only" },
+          location: { type: ['string', 'null'], description: "the PSA's location name" },
+          title: { type: ['string', 'null'] },
+          hireDate: { type: ['string', 'null'], format: 'date', description: "YYYY-MM-DD; null when unknown (ConnectWise's 1800-01-01 included)" },
           firstSeenAt: { type: 'string', format: 'date-time' },
           lastSeenAt: { type: 'string', format: 'date-time' },
         },
@@ -241,6 +246,8 @@ export const openApiDocument = {
           { name: 'active', in: 'query', schema: { enum: ['true', 'false'] } },
           { name: 'source', in: 'query', schema: { enum: ['psa', 'import', 'survey', 'manual'] } },
           { name: 'role', in: 'query', description: 'members whose person has this role; none: members without a sign-in', schema: { enum: ['admin', 'account_manager', 'employee', 'none'] } },
+          { name: 'department', in: 'query', description: "members in this department: the PSA's name, exact match", schema: { type: 'string', maxLength: 200 } },
+          { name: 'location', in: 'query', description: "members at this location: the PSA's name, exact match", schema: { type: 'string', maxLength: 200 } },
           { name: 'sort', in: 'query', schema: { enum: ['name', 'email', 'firstSeenAt', 'active', 'source', 'list'], default: 'name' } },
           { name: 'order', in: 'query', schema: { enum: ['asc', 'desc'], default: 'asc' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
@@ -277,7 +284,7 @@ export const openApiDocument = {
             properties: {
               active: { type: 'boolean' },
               memberIds: { type: 'array', items: { type: 'string', format: 'uuid' } },
-              filter: { type: 'object', description: 'the members-table query: q, active, list, source' },
+              filter: { type: 'object', description: 'the members-table query: q, active, list, source, role, department, location' },
             },
           }),
         },

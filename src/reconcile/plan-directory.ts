@@ -1,5 +1,6 @@
 import { Seats } from '../domain/seats.js';
 import { deriveCounts } from './counts.js';
+import { NO_PROFILE } from '../domain/member.js';
 import { addedEntry, diffState, stateOf } from './plan.js';
 import type { DirectoryPlanInput, LocalMember, MemberState, Plan, PlanEntry } from './types.js';
 
@@ -37,13 +38,14 @@ export function planDirectory(input: DirectoryPlanInput): Plan {
         psaActive: true,
         inactiveReason: active ? null : 'seat_limit',
         adminInactive: false,
+        ...(r.profile ?? NO_PROFILE),
       };
       entries.push(addedEntry(input.newId(), after, active ? 'imported_at_setup' : 'seat_limit_reached'));
       continue;
     }
     if (l.externalId === null) byEmail.delete(l.email!.toLowerCase());
     const before = stateOf(l);
-    const after: MemberState = { ...before, externalId: r.externalId, identifier: r.identifier ?? l.identifier, name: r.name, email: r.email ?? l.email };
+    const after: MemberState = { ...before, externalId: r.externalId, identifier: r.identifier ?? l.identifier, name: r.name, email: r.email ?? l.email, ...r.profile };
     const changes = diffState(before, after);
     if (changes.length > 0) {
       entries.push({ memberId: l.id, externalId: after.externalId, identifier: after.identifier, name: after.name, email: after.email, action: 'updated', reason: 'details_changed_in_psa', changes, after });

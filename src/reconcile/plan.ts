@@ -1,14 +1,18 @@
 import type { RemoteMember } from '../connector/contract.js';
 import { deriveCounts } from './counts.js';
-import { addedEntry, diffState, stateOf, type ChangeAction, type ChangeReason, type FieldChange, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
+import { addedEntry, diffState, NO_PROFILE, stateOf, type ChangeAction, type ChangeReason, type FieldChange, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import type { Plan, PlanInput } from './types.js';
 
 export { addedEntry, diffState, stateOf } from '../domain/member.js';
 
-/** Builds a state as one literal, so every state has the same shape (spreads made this the hot spot). */
-function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' | 'identifier' | 'name' | 'email'> | null, over: Partial<MemberState>): MemberState {
+/**
+ * Builds a state as one literal, so every state has the same shape (spreads made this the hot spot).
+ * Profile fields come from the PSA when it reports them, else stay as they were.
+ */
+function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' | 'identifier' | 'name' | 'email' | 'profile'> | null, over: Partial<MemberState>): MemberState {
   const src = r ?? base!;
+  const profile = r?.profile ?? base ?? NO_PROFILE;
   return {
     externalId: src.externalId,
     identifier: src.identifier,
@@ -19,6 +23,11 @@ function makeState(base: MemberState | null, r: Pick<RemoteMember, 'externalId' 
     psaActive: 'psaActive' in over ? over.psaActive! : base!.psaActive,
     inactiveReason: 'inactiveReason' in over ? over.inactiveReason! : base!.inactiveReason,
     adminInactive: over.adminInactive ?? base!.adminInactive,
+    department: profile.department,
+    workRole: profile.workRole,
+    location: profile.location,
+    title: profile.title,
+    hireDate: profile.hireDate,
   };
 }
 
@@ -42,6 +51,8 @@ function entry(memberId: string, after: MemberState, action: ChangeAction, reaso
  */
 export function isUnchanged(l: MemberState, r: RemoteMember, outOfScope = false): boolean {
   if (l.identifier !== r.identifier || l.name !== r.name || l.email !== r.email) return false;
+  const p = r.profile;
+  if (p !== undefined && (l.department !== p.department || l.workRole !== p.workRole || l.location !== p.location || l.title !== p.title || l.hireDate !== p.hireDate)) return false;
   if (!r.active) return l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive';
   if (outOfScope) return l.list === 'inactive_synced' && l.psaActive === true && l.inactiveReason === 'out_of_scope';
   return l.list === 'staff' && l.psaActive === true && !l.adminInactive;

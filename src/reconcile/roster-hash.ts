@@ -15,9 +15,13 @@ import type { RosterPage } from '../connector/contract.js';
 export class RosterHasher {
   readonly #hash: Hash;
 
-  /** `code` names what turns a response into a plan: connector and psa-sync version. */
+  /**
+   * `code` names what turns a response into a plan: connector and psa-sync version. The prefix
+   * changes when planning does within one version: v3 plans the profile fields, which a roster
+   * fingerprinted before (Autotask's records already carried them) would otherwise skip.
+   */
   constructor(code: string) {
-    this.#hash = createHash('sha256').update(`roster-v2\n${code}\n`);
+    this.#hash = createHash('sha256').update(`roster-v3\n${code}\n`);
   }
 
   add(page: RosterPage): void {

@@ -6,7 +6,7 @@ import { bumpMembersVersion, lockAccount } from '../db/account-repository.js';
 import { insertChanges } from '../db/change-repository.js';
 import { insertMembers, loadLocalMembers, updateMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { addedEntry, diffState, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
+import { addedEntry, diffState, NO_PROFILE, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import { parseMemberFile, type ImportRow } from './member-file.js';
 import { requireId } from '../core/ids.js';
@@ -37,7 +37,7 @@ export function planImport(rows: ImportRow[], local: LocalMember[], seatLimit: n
       continue;
     }
     const isActive = seats.take();
-    const after: MemberState = { externalId: r.agentId, identifier: null, name: r.name, email: r.email, active: isActive, list: 'staff', psaActive: null, inactiveReason: isActive ? null : 'seat_limit', adminInactive: false };
+    const after: MemberState = { externalId: r.agentId, identifier: null, name: r.name, email: r.email, active: isActive, list: 'staff', psaActive: null, inactiveReason: isActive ? null : 'seat_limit', adminInactive: false, ...NO_PROFILE };
     entries.push(addedEntry(newId(), after, isActive ? 'imported_from_file' : 'seat_limit_reached'));
   }
   return { entries, unchanged };

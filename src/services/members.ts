@@ -5,7 +5,7 @@ import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import { bumpMembersVersion, getAccount, lockAccount, type AccountRecord } from '../db/account-repository.js';
 import { insertChanges, memberHistory } from '../db/change-repository.js';
 import { countActive, getMember, listMembers, updateActiveBoxes } from '../db/member-repository.js';
-import { lockMembers } from '../db/member-query.js';
+import { lockMembers, profileChoices } from '../db/member-query.js';
 import { decideActive, refusalWords } from '../domain/active-box.js';
 import { MEMBER_SORTS, queryMembers, type MemberPage, type MemberQuery, type MemberSort } from '../db/member-query.js';
 import type { ChangeView, MemberView } from '../db/views.js';
@@ -36,7 +36,18 @@ export interface BulkResult {
   refused: { memberId: string; code: string; reason: string }[];
 }
 
-const QUERY_KEYS = ['q', 'active', 'list', 'source', 'role', 'sort', 'order', 'limit', 'cursor'];
+const QUERY_KEYS = ['q', 'active', 'list', 'source', 'role', 'department', 'location', 'sort', 'order', 'limit', 'cursor'];
+
+/**
+ * A department or location name to filter by, exactly as the PSA names it (outer spaces aside);
+ * empty means no filter.
+ */
+function profileName(field: string, value: string | undefined, problems: string[]): string | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (v.length > 200) problems.push(`${field} is longer than 200 characters`);
+  return v;
+}
 
 /** Reads a members-table query from URL values; every bad value is named. */
 export function parseMemberQuery(raw: Record<string, string | undefined>): MemberQuery {
@@ -61,6 +72,8 @@ export function parseMemberQuery(raw: Record<string, string | undefined>): Membe
     if (!(limit >= 1 && limit <= 500)) problems.push(`limit must be a whole number from 1 to 500 (got "${raw.limit.slice(0, 20)}")`);
   }
   if (raw.q !== undefined && raw.q.length > 100) problems.push('q is longer than 100 characters');
+  const department = profileName('department', raw.department, problems);
+  const location = profileName('location', raw.location, problems);
   if (problems.length > 0) throw new InputError(problems.join('; '));
   return {
     q: raw.q?.trim() || undefined,
@@ -68,6 +81,8 @@ export function parseMemberQuery(raw: Record<string, string | undefined>): Membe
     list: listName === 'inactive' ? 'inactive_synced' : listName,
     source,
     role,
+    department,
+    location,
     sort,
     order,
     limit,
@@ -83,12 +98,22 @@ export class MemberService {
     private readonly clock: Clock,
   ) {}
 
-  async list(accountId: string, list: string = 'staff'): Promise<MemberView[]> {
+  /** A member list; `profile` keeps only members with that department and/or location name (exactly). */
+  async list(accountId: string, list: string = 'staff', profile: { department?: string; location?: string } = {}): Promise<MemberView[]> {
     requireId('account', accountId);
     if (!(LISTS as readonly string[]).includes(list)) throw new InputError(`list must be one of ${LISTS.join(', ')} (got "${list}")`);
+    const problems: string[] = [];
+    const filter = { department: profileName('department', profile.department, problems), location: profileName('location', profile.location, problems) };
+    if (problems.length > 0) throw new InputError(problems.join('; '));
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return listMembers(em, accountId, list === 'inactive' ? 'inactive_synced' : (list as 'staff' | 'all'));
+    return listMembers(em, accountId, list === 'inactive' ? 'inactive_synced' : (list as 'staff' | 'all'), filter);
+  }
+
+  /** The departments and locations the account's members have (of `memberScope` alone, when narrowed), for the filters. */
+  async profileChoices(accountId: string, memberScope: readonly string[] | null = null): Promise<{ departments: string[]; locations: string[] }> {
+    requireId('account', accountId);
+    return profileChoices(this.orm.em.fork(), accountId, memberScope);
   }
 
   /**

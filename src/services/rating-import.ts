@@ -12,7 +12,7 @@ import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { NO_TICKET_PREFIX } from '../db/rating-repository.js';
 import { exec, inChunks } from '../db/sql.js';
-import { addedEntry, type MemberState, type PlanEntry } from '../domain/member.js';
+import { addedEntry, NO_PROFILE, type MemberState, type PlanEntry } from '../domain/member.js';
 import { csvRecords, ImportFormatError, MAX_IMPORT_ROWS, rowKeyText, validateRow, type ImportedRating } from '../domain/rating-rows.js';
 import type { RatingImportResult } from '../domain/ratings.js';
 import { Seats } from '../domain/seats.js';
@@ -111,6 +111,7 @@ class Matcher {
       psaActive: null,
       inactiveReason: active ? null : 'seat_limit',
       adminInactive: false,
+      ...NO_PROFILE,
     };
     this.added.push({ id, state });
     this.#index(id, state.externalId, state.email, state.name);

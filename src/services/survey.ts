@@ -12,7 +12,7 @@ import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { attachComment, countSurveyAddsSince, latestSkipped, listEvents, memberNames, memberNamesById, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SkippedRecord, type SurveyEventView } from '../db/survey-repository.js';
 import { parsePageRequest, unknownParams } from '../db/paging.js';
-import { addedEntry, type MemberState } from '../domain/member.js';
+import { addedEntry, NO_PROFILE, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import { normaliseName, signLink, validSignature, type SurveyInput } from './survey-input.js';
 import { requireId } from '../core/ids.js';
@@ -216,7 +216,7 @@ export class SurveyService {
     const active = account.seatLimit === null || new Seats(account.seatLimit, await countActive(tem, account.id)).take();
     return {
       id: randomUUID(),
-      state: { externalId: input.agentId, identifier: input.agentIdentifier, name, email: input.agentEmail, active, list: 'staff', psaActive: null, inactiveReason: active ? null : 'seat_limit', adminInactive: false },
+      state: { externalId: input.agentId, identifier: input.agentIdentifier, name, email: input.agentEmail, active, list: 'staff', psaActive: null, inactiveReason: active ? null : 'seat_limit', adminInactive: false, ...NO_PROFILE },
     };
   }
 

@@ -69,6 +69,14 @@ describe('a member change in words', () => {
     expect(fieldChangeWords('email', 'a@x.test', 'b@x.test')).toBe('Email: a@x.test → b@x.test');
   });
 
+  it('profile fields read with their own labels; a hire date stays a date', () => {
+    expect(fieldChangeWords('department', 'Service', 'Projects')).toBe('Department: Service → Projects');
+    expect(fieldChangeWords('workRole', null, 'Engineer')).toBe('Work role: — → Engineer');
+    expect(fieldChangeWords('location', 'Remote', null)).toBe('Location: Remote → —');
+    expect(fieldChangeWords('hireDate', null, '2020-01-02')).toBe('Hire date: — → 2020-01-02');
+    expect(fieldChangeWords('title', null, 'Technician', true)).toBe('Title: Technician');
+  });
+
   it('audit entries: what changed, without ids', () => {
     expect(auditFieldWords({ active: true, adminInactive: false }, { active: false, adminInactive: true })).toEqual(['Active: yes → no', 'Kept unchecked by an admin: no → yes']);
     expect(auditFieldWords(null, { personId: '3f2a9c1e-0000-4000-8000-000000000000', email: 'ada@acme.test', role: 'admin' })).toEqual(['Email: ada@acme.test', 'Role: admin']);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteMember } from '../../src/connector/contract.js';
 import { holdReason, planAuthoritative } from '../../src/reconcile/plan.js';
+import { NO_PROFILE } from '../../src/domain/member.js';
 import type { LocalMember, PlanInput } from '../../src/reconcile/types.js';
 
 let ids = 0;
@@ -26,8 +27,10 @@ const local = (id: number, over: Partial<LocalMember> = {}): LocalMember => ({
   psaActive: true,
   inactiveReason: null,
   adminInactive: false,
+  ...NO_PROFILE,
   ...over,
 });
+const profile = { department: 'Service', workRole: 'Engineer', location: 'Main Office', title: 'Technician', hireDate: '2020-02-03' };
 
 describe('planAuthoritative', () => {
   it('records unchanged members as a count only', () => {
@@ -58,6 +61,29 @@ describe('planAuthoritative', () => {
     const plan = planAuthoritative(input({ remote: [remote(2)], local: [local(1, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' }), local(2)] }));
     expect(plan.entries).toEqual([]);
     expect(plan.counts.unchanged).toBe(2);
+  });
+
+  it('records a profile-only change as an update with the changed fields', () => {
+    const plan = planAuthoritative(input({ remote: [remote(1, { profile: { ...profile, department: 'Projects' } })], local: [local(1, profile)] }));
+    expect(plan.entries).toHaveLength(1);
+    expect(plan.entries[0]).toMatchObject({ action: 'updated', reason: 'details_changed_in_psa', changes: [{ field: 'department', before: 'Service', after: 'Projects' }] });
+    expect(plan.entries[0]!.after).toMatchObject({ ...profile, department: 'Projects' });
+  });
+
+  it('counts a member with the same profile as unchanged, and keeps the stored profile when the PSA reports none', () => {
+    const same = planAuthoritative(input({ remote: [remote(1, { profile })], local: [local(1, profile)] }));
+    expect(same.entries).toEqual([]);
+    const none = planAuthoritative(input({ remote: [remote(1, { name: 'Renamed' })], local: [local(1, profile)] }));
+    expect(none.entries[0]!.changes.map((c) => c.field)).toEqual(['name']);
+    expect(none.entries[0]!.after).toMatchObject(profile);
+  });
+
+  it('adds a new member with its profile, and lists the profile among the new member\'s fields', () => {
+    const plan = planAuthoritative(input({ remote: [remote(1, { profile: { ...profile, title: null } })] }));
+    expect(plan.entries[0]!.after).toMatchObject({ ...profile, title: null });
+    const fields = plan.entries[0]!.changes.map((c) => c.field);
+    expect(fields).toEqual(expect.arrayContaining(['department', 'workRole', 'location', 'hireDate']));
+    expect(fields).not.toContain('title');
   });
 
   it('ignores members that are not from the PSA', () => {

@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SCOPE_DIMENSIONS, type Connector, type RemoteMember, type ScopeDimension } from '../../src/connector/contract.js';
 import { decideActive, refusalWords } from '../../src/domain/active-box.js';
 import { everyone, inScope, MAX_SCOPE_IDS, parseScope, scopeInWords, SYNC_SCOPE_DIMENSIONS, type SyncScopeDimension } from '../../src/domain/scope.js';
+import { NO_PROFILE } from '../../src/domain/member.js';
 import { Seats } from '../../src/domain/seats.js';
 import { planAuthoritative } from '../../src/reconcile/plan.js';
 import { effectiveScope, holdIfScopeMatchesNobody, remoteInScope, tallyScope } from '../../src/reconcile/plan-scope.js';
@@ -85,6 +86,7 @@ const local = (id: number, over: Partial<LocalMember> = {}): LocalMember => ({
   psaActive: true,
   inactiveReason: null,
   adminInactive: false,
+  ...NO_PROFILE,
   ...over,
 });
 const serviceDesk = remoteInScope({ ...everyone(), departments: ['1'] });

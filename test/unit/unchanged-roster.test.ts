@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteMember, RosterPage } from '../../src/connector/contract.js';
+import { NO_PROFILE } from '../../src/domain/member.js';
 import { planAuthoritative } from '../../src/reconcile/plan.js';
 import { RosterHasher } from '../../src/reconcile/roster-hash.js';
 import type { LocalMember, Plan } from '../../src/reconcile/types.js';
@@ -17,7 +18,15 @@ function scenario(seed: number) {
   const remote: RemoteMember[] = [];
   for (let i = 1; i <= 300; i++) {
     if (r() < 0.1) continue;
-    remote.push({ externalId: String(i), identifier: `u${i}${r() < 0.1 ? 'x' : ''}`, name: `User ${i}`, email: r() < 0.1 ? null : `u${i}@acme.test`, active: r() < 0.8 });
+    const department = r() < 0.1 ? null : r() < 0.5 ? 'Service' : 'Projects';
+    remote.push({
+      externalId: String(i),
+      identifier: `u${i}${r() < 0.1 ? 'x' : ''}`,
+      name: `User ${i}`,
+      email: r() < 0.1 ? null : `u${i}@acme.test`,
+      active: r() < 0.8,
+      profile: { department, workRole: null, location: r() < 0.5 ? 'Remote' : null, title: null, hireDate: r() < 0.2 ? null : '2020-01-02' },
+    });
   }
   const local: LocalMember[] = [];
   for (let i = 1; i <= 320; i += 1 + Math.floor(r() * 2)) {
@@ -35,6 +44,8 @@ function scenario(seed: number) {
       psaActive: staff ? true : false,
       inactiveReason: staff ? (admin ? 'admin' : null) : 'psa_inactive',
       adminInactive: admin,
+      ...NO_PROFILE,
+      department: r() < 0.5 ? 'Service' : null,
     });
   }
   return { remote, local };
@@ -89,7 +100,8 @@ describe('an unchanged roster (the resync shortcut)', () => {
       return h.digest();
     };
     expect(hash(page())).toBe(hash(page()));
-    for (const change of [{ identifier: 'b' }, { name: 'B' }, { email: 'a@x.test' }, { active: false }, { externalId: '2' }, { identifier: null }]) {
+    const profile = { department: 'Service', workRole: null, location: null, title: null, hireDate: null };
+    for (const change of [{ identifier: 'b' }, { name: 'B' }, { email: 'a@x.test' }, { active: false }, { externalId: '2' }, { identifier: null }, { profile }, { profile: { ...profile, hireDate: '2020-01-02' } }]) {
       expect(hash(page(change))).not.toBe(hash(page()));
     }
     expect(hash(page(), page({ externalId: '2' }))).not.toBe(hash(page({ externalId: '2' }), page()));

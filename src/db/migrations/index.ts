@@ -13,6 +13,7 @@ import { Migration20261130000006_notifications } from './Migration20261130000006
 import { Migration20261204000001_signin_admins } from './Migration20261204000001_signin_admins.js';
 import { Migration20261204000002_autotask } from './Migration20261204000002_autotask.js';
 import { Migration20261204000003_ratings } from './Migration20261204000003_ratings.js';
+import { Migration20261205000001_member_profile } from './Migration20261205000001_member_profile.js';
 import { Migration20261205000002_sync_scope } from './Migration20261205000002_sync_scope.js';
 
 /**
@@ -34,5 +35,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204000001_signin_admins', class: Migration20261204000001_signin_admins },
   { name: 'Migration20261204000002_autotask', class: Migration20261204000002_autotask },
   { name: 'Migration20261204000003_ratings', class: Migration20261204000003_ratings },
+  { name: 'Migration20261205000001_member_profile', class: Migration20261205000001_member_profile },
   { name: 'Migration20261205000002_sync_scope', class: Migration20261205000002_sync_scope },
 ];
