@@ -82,6 +82,7 @@ export class SyncScopeService {
     const { scope, choices } = await this.#checked(account, requested);
     const connector = this.registry.get(account.integration);
     const dimensions = scopeDimensionsOf(connector);
+    if (scopeKey(effectiveScope(connector, account.syncScope)) === scopeKey(scope)) return { scope, changed: false, message: 'The sync scope is unchanged.' };
     // Names make the audit trail readable; when the PSA is down they are left out, never waited for.
     const named = choices ?? (isNarrowed(scope) || isNarrowed(account.syncScope) ? await this.#choices(account).catch(() => null) : null);
     const now = this.clock.now();
@@ -159,7 +160,7 @@ function nameOf(choices: ScopeChoiceLists | null, d: SyncScopeDimension, id: str
 
 /** What saving did, and what the next sync will do, for the API, the CLI and the console. */
 function changeWords(account: AccountRecord, scope: SyncScope, words: string, changed: boolean): string {
-  if (!changed) return `The sync scope is unchanged: ${words}.`;
+  if (!changed) return 'The sync scope is unchanged.';
   if (!isNarrowed(scope)) {
     return 'Saved: every member of the PSA is in scope again. The next sync returns members that were outside the scope to All Staff, Active again unless an admin unchecked them, within the seat limit.';
   }
