@@ -124,5 +124,8 @@ describe('Settings → Sync scope', () => {
     expect(res.body).toContain(`href="/accounts/${accountId}/settings/scope"`);
     expect(res.body).not.toContain('Approve and apply');
     expect(res.body).toContain(`action="/runs/${run.id}/reject"`);
+    const overview = await get(`/accounts/${accountId}`, 'admin');
+    expect(overview.body).toContain('A run is held: the sync scope matches nobody.');
+    expect(overview.body).not.toContain('A run waits for approval.');
   });
 });
