@@ -34,6 +34,7 @@ import { PSA_HOSTS } from './net/address-policy.js';
 import { OutboundGuard, systemResolver, type Resolver } from './net/outbound-guard.js';
 import { webhookGuard } from './notify/address-guard.js';
 import { RatingsService } from './services/ratings.js';
+import { SyncScopeService } from './services/sync-scope.js';
 
 export interface AppOptions {
   env: Env;
@@ -85,6 +86,8 @@ export interface App {
   callbacks: CallbackService;
   /** Ratings reports, lists, CSV, the employee dashboard and the history import (product.md §12). */
   ratings: RatingsService;
+  /** The sync scope of ConnectWise and Autotask accounts: read with its choices, checked, stored (product.md §2). */
+  syncScope: SyncScopeService;
   /** The embedded PostgreSQL, when psa-sync runs its own (no DATABASE_URL). */
   embedded?: EmbeddedDatabase;
   migrate(): Promise<string[]>;
@@ -187,6 +190,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     callbacks: new CallbackService(orm, registry, secretBox, clock, logger, engine, httpPolicy),
     notifications: new NotificationWorker({ orm, clock, logger, mailer, secretBox, publicUrl: env.publicUrl, supportEmail: env.supportEmail, allowPrivateWebhooks: env.allowPrivateWebhooks, webhookGuard: hooksGuard }),
     ratings: new RatingsService(orm, registry, clock, logger),
+    syncScope: new SyncScopeService(orm, registry, engine, clock, logger),
     embedded,
     migrate: () => migrate(orm),
     async close() {

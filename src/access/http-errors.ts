@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  psa_unavailable: 502,
 };
 
 /** The API's error body. `errorId` (5xx only) marks the server log line that holds the detail. */

@@ -66,6 +66,9 @@ function formatChange(c: ChangeView): string {
 const NOTES: Record<string, string> = {
   disabled_in_psa: 'disabled in HaloPSA — deactivate by hand?',
   kept_inactive_by_admin: 'kept inactive by admin',
+  out_of_scope: 'outside the sync scope',
+  new_out_of_scope: 'new, outside the sync scope',
+  back_in_scope: 'inside the sync scope again',
 };
 
 export function formatRun(run: RunView, changes?: ChangeView[]): string {
@@ -78,7 +81,8 @@ export function formatRun(run: RunView, changes?: ChangeView[]): string {
     const c = run.counts;
     lines.push(
       `  fetched ${c.fetched}, added ${c.added}, updated ${c.updated}, deactivated ${c.deactivated}, moved to inactive ${c.movedToInactive}, reactivated ${c.reactivated}, unchanged ${c.unchanged}, kept inactive by admin ${c.keptInactiveByAdmin}, skipped ${c.skipped}` +
-        (c.flaggedDisabled ? `, disabled in the PSA (deactivate by hand?) ${c.flaggedDisabled}` : ''),
+        (c.flaggedDisabled ? `, disabled in the PSA (deactivate by hand?) ${c.flaggedDisabled}` : '') +
+        (c.outOfScope ? `, out of scope ${c.outOfScope}` : ''),
     );
   }
   if (run.holdReason) lines.push(`  ${run.dryRun ? 'would be held' : 'held'}: ${run.holdReason}`);

@@ -9,6 +9,7 @@ import { registerDeliveryCommands } from './delivery-commands.js';
 import { registerMemberCommands } from './member-commands.js';
 import { registerPeopleCommands } from './people-commands.js';
 import { registerRatingsCommands } from './ratings-commands.js';
+import { registerScopeCommands } from './scope-commands.js';
 
 /** Where command output goes; stdout only carries this. */
 export interface Output {
@@ -87,5 +88,6 @@ export function buildProgram(makeApp: AppFactory, out: Output, setExitCode: (cod
   registerPeopleCommands(program, cli);
   registerDeliveryCommands(program, cli);
   registerRatingsCommands(program, cli);
+  registerScopeCommands(program, cli);
   return program;
 }

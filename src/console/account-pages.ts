@@ -96,7 +96,7 @@ function heldNotice(v: Viewer, held: RunView | undefined): Html {
   const why = held.holdReason ? `${held.holdReason.charAt(0).toUpperCase()}${held.holdReason.slice(1).replace(/\.?$/, '.')}` : '';
   return alert(
     'info',
-    html`<strong>A run waits for approval.</strong> ${why}
+    html`<strong>${held.holdKind === 'scope_matches_nobody' ? 'A run is held: the sync scope matches nobody.' : 'A run waits for approval.'}</strong> ${why}
 <div><a href="/runs/${held.id!}">${canChange(v) ? 'Review' : 'Open'} the ${runLinkText(held, zoneOf(v)).replace(/^H/, 'h')}</a></div>`,
   );
 }

@@ -31,7 +31,7 @@ const FIELD_LABELS: Record<string, string> = {
 };
 
 const LIST_WORDS: Record<string, string> = { staff: 'All Staff', inactive_synced: 'Inactive Synced Members' };
-const INACTIVE_WORDS: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit' };
+const INACTIVE_WORDS: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit', out_of_scope: 'outside the sync scope' };
 const ROLE_WORDS: Record<string, string> = { admin: 'admin', account_manager: 'account manager', employee: 'employee', support: 'support' };
 
 const ACTION_WORDS: Record<string, string> = {
@@ -54,6 +54,9 @@ const REASON_WORDS: Record<string, string> = {
   inactive_in_psa: 'inactive in the PSA',
   vanished: 'no longer in the PSA',
   active_again_in_psa: 'active again in the PSA',
+  out_of_scope: 'outside the sync scope (Settings → Sync scope)',
+  new_out_of_scope: 'new, and outside the sync scope',
+  back_in_scope: 'inside the sync scope again',
   kept_inactive_by_admin: "an admin's choice, kept across syncs",
   api_member: 'an API member, not a person',
   unassigned_agent: "the PSA's placeholder agent",
@@ -124,7 +127,7 @@ export const makesActive = (c: ChangeLike): boolean => c.changes.some((f) => f.f
 function whatWords(c: ChangeLike): string {
   if (c.action === 'reactivated' && !makesActive(c)) return c.reason === 'seat_limit_reached' ? 'Back in All Staff, not Active (seat limit reached)' : 'Back in All Staff, kept unchecked by an admin';
   if (c.action === 'added' && c.reason === 'seat_limit_reached') return 'Added, not Active (seat limit reached)';
-  if (c.action === 'added' && c.reason === 'new_inactive_in_psa') return 'Added to Inactive Synced Members';
+  if (c.action === 'added' && (c.reason === 'new_inactive_in_psa' || c.reason === 'new_out_of_scope')) return 'Added to Inactive Synced Members';
   return capital(ACTION_WORDS[c.action] ?? codeWords(c.action));
 }
 

@@ -30,7 +30,7 @@ const COLUMNS: { key?: string; label: string }[] = [
   { key: 'active', label: 'Active' },
 ];
 
-const inactiveWhy: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit' };
+const inactiveWhy: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit', out_of_scope: 'outside the sync scope' };
 
 /** One member row; its Active box saves at once (htmx), or with its Save button without scripts. */
 export function memberRow(v: Viewer, accountId: string, m: Row, refusal?: string, selectable = true): Html {

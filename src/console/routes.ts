@@ -15,6 +15,7 @@ import { registerMePages } from './me-pages.js';
 import { REPORT_CSS } from './report-css.js';
 import { registerReportPages } from './report-pages.js';
 import { registerScopePages } from './scope-pages.js';
+import { registerSyncScopePages } from './sync-scope-pages.js';
 
 /**
  * The browser console of product.md §9: server-rendered HTML on the same services and access checks
@@ -41,4 +42,5 @@ export function registerConsole(server: FastifyInstance, app: App): void {
   registerPeoplePages(server, app);
   registerScopePages(server, app);
   registerSettingsPages(server, app);
+  registerSyncScopePages(server, app);
 }

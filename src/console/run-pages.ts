@@ -48,6 +48,15 @@ function runsPage(v: Viewer, q: Query, page: { runs: RunView[]; nextCursor: stri
  * run (`planned`, all pages), not only the page shown, and says so when the list goes on.
  */
 function decisionForms(v: Viewer, run: RunView, planned: number, nextPage: string | null): Html {
+  if (run.holdKind === 'scope_matches_nobody') {
+    // Never applied: approving is refused, so the page offers only what helps.
+    return html`<h2 id="decide">Decide this held run</h2>
+<p class="alert info">This run cannot be approved: the sync scope leaves none of the PSA's active members in. <a href="/accounts/${run.accountId}/settings/scope">Change the sync scope</a>, then reject this run.</p>
+<form class="card" method="post" action="/runs/${run.id!}/reject">${csrfField(v)}
+<p>Rejecting discards the plan; nothing changes. The next sync plans again from the PSA.</p>
+<label for="reject-reason">Reason (optional)</label><input type="text" id="reject-reason" name="reason" maxlength="500">
+<p><button type="submit" class="danger">Reject</button></p></form>`;
+  }
   return html`<h2 id="decide">Decide this held run</h2>
 ${nextPage ? html`<p class="alert info">The list of planned changes continues: <a href="${nextPage}">next page</a>. Approving applies all of them, on every page.</p>` : ''}
 <div class="decide">

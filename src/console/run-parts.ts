@@ -20,6 +20,8 @@ const COUNT_WORDS: [keyof NonNullable<RunView['counts']>, string][] = [
   ['keptInactiveByAdmin', 'kept inactive by an admin'],
   ['skipped', 'skipped'],
   ['flaggedDisabled', 'disabled in the PSA, left for an admin'],
+  // Every member the PSA reports active outside the sync scope, moved now or already on Inactive Synced.
+  ['outOfScope', 'outside the sync scope'],
 ];
 
 const TRIGGER_WORDS: Record<string, string> = { schedule: 'scheduled', manual: 'manual', setup: 'setup', retry: 'retried', callback: 'callback' };

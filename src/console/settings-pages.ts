@@ -13,6 +13,7 @@ import { alert, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
 import { accountViewer } from './viewer.js';
 import type { WebhookView } from '../services/webhooks.js';
+import { DIMENSION_WORDS } from '../domain/scope.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -67,7 +68,7 @@ ${newSecret ? alert('ok', html`Webhook added. Its signing secret, shown only now
 <p>${a.callback.registered ? html`Registered (${a.callback.url ?? ''}); last one received ${when(a.callback.lastReceivedAt)}.` : html`<span class="muted">Not registered. An operator registers them with <code>psa-sync callbacks register ${a.id} --url PUBLIC_URL</code>.</span>`}</p>`;
 }
 
-function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html, hooks: WebhookView[] = [], newSecret?: string): Html {
+function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html, hooks: WebhookView[] = [], newSecret?: string, scopeBy: string[] = []): Html {
   const num = (name: string, label: string, value: number | null, hint: string, min = 0, max?: number) =>
     html`<label for="${name}">${label}</label><input type="number" id="${name}" name="${name}" min="${min}" ${max !== undefined ? html`max="${max}"` : ''} value="${value ?? ''}" aria-describedby="${name}-hint"><div class="muted" id="${name}-hint">${hint}</div>`;
   const fields = CREDENTIAL_FIELDS[a.integration] ?? [];
@@ -90,6 +91,12 @@ ${fields.map(([name, label, secret]) => html`<label for="${name}">${label}</labe
 }
 <label for="reason">Reason for this change (optional)</label><input type="text" id="reason" name="reason" maxlength="500">
 <p><button type="submit">Save settings</button></p></form>
+${
+  scopeBy.length > 0
+    ? html`<h2 id="sync-scope">Sync scope</h2><div class="card"><p>Which of the PSA's members are staff for review tracking, by ${scopeBy.join(', ')}. Empty: everyone.</p>
+<p><a href="/accounts/${a.id}/settings/scope">Choose the sync scope</a></p></div>`
+    : ''
+}
 <h2>Survey snippet</h2>
 <div class="card"><p class="muted">Paste this into your ticket-closure email template.${snippet.note ? ` ${snippet.note}` : ''}</p>
 <pre class="snippet" id="snippet">${snippet.html}</pre>
@@ -126,7 +133,8 @@ export function registerSettingsPages(server: FastifyInstance, app: App): void {
     const { viewer, account } = await accountViewer(app, req, accountId, 'settings');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change settings');
     const [snippet, hooks] = await Promise.all([app.survey.snippet(account.id, app.env.publicUrl), app.webhooks.list(account.id)]);
-    return { body: settingsPage(viewer, account, snippet, notice, hooks, newSecret), status };
+    const scopeBy = (app.registry.get(account.integration as Integration).scopeDimensions ?? []).map((d) => DIMENSION_WORDS[d].one);
+    return { body: settingsPage(viewer, account, snippet, notice, hooks, newSecret, scopeBy), status };
   };
   /** A settings change: done, the page again with a message; refused, the page with why. */
   const change = async (req: Parameters<typeof accountViewer>[1], accountId: string, work: (actor: string) => Promise<{ message: string; secret?: string }>) => {

@@ -47,6 +47,20 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/**
+ * 502: the PSA could not answer a request made for the caller (such as reading the sync scope's
+ * choices). `kind` says how it failed (a SyncErrorKind); the message never carries a credential.
+ */
+export class PsaUnavailableError extends AppError {
+  constructor(
+    message: string,
+    readonly kind: string,
+    options?: { cause?: unknown },
+  ) {
+    super('psa_unavailable', message, options);
+  }
+}
+
 /** 429: too many requests from one caller or for one account; try again after `retryAfterS`. */
 export class RateLimitedError extends AppError {
   constructor(

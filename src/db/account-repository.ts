@@ -1,6 +1,7 @@
 import { exec, execPrepared } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Integration } from '../connector/contract.js';
+import { storedScope, type SyncScope } from '../domain/scope.js';
 
 type Row = Record<string, any>;
 
@@ -41,6 +42,10 @@ export interface AccountRecord {
   cwCallbackId: number | null;
   cwCallbackUrl: string | null;
   callbackLastAt: Date | null;
+  /** Which PSA members are staff (product.md §2 "Sync scope"); every dimension empty: everyone. */
+  syncScope: SyncScope;
+  /** The read version the last scope change moved to: a plan held at an older one was made for another scope. */
+  syncScopeReadVersion: number | null;
   createdAt: Date;
 }
 
@@ -74,13 +79,15 @@ function toRecord(r: Row): AccountRecord {
     surveyAutoAddCap: r.survey_auto_add_cap,
     rosterHash: r.roster_hash ?? null,
     rosterHashVersion: r.roster_hash_version == null ? null : Number(r.roster_hash_version),
+    syncScope: storedScope(r.sync_scope),
+    syncScopeReadVersion: r.sync_scope_read_version == null ? null : Number(r.sync_scope_read_version),
     createdAt: date(r.created_at)!,
   };
 }
 
 export type NewAccount = Omit<
   AccountRecord,
-  'membersVersion' | 'readVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion' | 'notifyEmails' | 'cwCallbackId' | 'cwCallbackUrl' | 'callbackLastAt'
+  'membersVersion' | 'readVersion' | 'lastFullReadAt' | 'createdAt' | 'consecutiveFailures' | 'backoffUntil' | 'blockedReason' | 'surveyAutoAddCap' | 'rosterHash' | 'rosterHashVersion' | 'notifyEmails' | 'cwCallbackId' | 'cwCallbackUrl' | 'callbackLastAt' | 'syncScope' | 'syncScopeReadVersion'
 >;
 
 export async function insertAccount(em: EntityManager, a: NewAccount, now: Date): Promise<AccountRecord> {
@@ -218,4 +225,20 @@ export async function accountHealthCounts(
     [opts.now, [...opts.scheduledIntegrations], opts.staleBefore],
   );
   return { total: row!.total, backingOff: row!.backing_off, waitingForConfiguration: row!.waiting, stale: row!.stale };
+}
+
+/**
+ * Stores a new sync scope, in the caller's transaction with the account row locked. It counts as a
+ * new read version, so a plan held under the old scope can no longer be approved, and forgets the
+ * remembered roster, so the next sync plans every member under the new scope (see roster-hash.ts).
+ */
+export async function setSyncScope(em: EntityManager, id: string, scope: SyncScope, now: Date): Promise<AccountRecord | undefined> {
+  const rows: Row[] = await exec(
+    em,
+    `update account set sync_scope = ?::jsonb, read_version = read_version + 1, sync_scope_read_version = read_version + 1,
+            roster_hash = null, roster_hash_version = null, updated_at = ?
+      where id = ? returning *`,
+    [JSON.stringify(scope), now, id],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
 }

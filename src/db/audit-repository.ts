@@ -9,6 +9,7 @@ export type AuditAction =
   | 'run.approved'
   | 'run.rejected'
   | 'account.updated'
+  | 'account.sync_scope'
   | 'token.created'
   | 'token.revoked'
   | 'person.invited'

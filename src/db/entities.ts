@@ -43,6 +43,10 @@ export const AccountSchema = defineEntity({
     cwCallbackId: p.integer().nullable(),
     cwCallbackUrl: p.text().nullable(),
     callbackLastAt: p.datetime().nullable(),
+    /** The sync scope's chosen PSA ids per dimension (product.md §2); null: everyone. */
+    syncScope: p.json<Record<string, string[]>>().nullable(),
+    /** The read version the last scope change moved to: plans held before it are stale. */
+    syncScopeReadVersion: p.bigint('number').nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
@@ -72,7 +76,7 @@ export const MemberSchema = defineEntity({
     active: p.boolean(),
     list: p.enum(['staff', 'inactive_synced']),
     psaActive: p.boolean().nullable(),
-    inactiveReason: p.enum(['psa_inactive', 'vanished', 'admin', 'seat_limit']).nullable(),
+    inactiveReason: p.enum(['psa_inactive', 'vanished', 'admin', 'seat_limit', 'out_of_scope']).nullable(),
     adminInactive: p.boolean().default(false),
     /** Profile fields as the PSA reports them (names, not ids); null when it has none. */
     department: p.text().nullable(),
@@ -109,6 +113,7 @@ export const SyncRunSchema = defineEntity({
     errorKind: p.text().nullable(),
     errorMessage: p.text().nullable(),
     holdReason: p.text().nullable(),
+    holdKind: p.enum(['breaker', 'empty_roster', 'scope_matches_nobody']).nullable(),
     planMembersVersion: p.bigint('number').nullable(),
     planReadVersion: p.bigint('number').nullable(),
     claimedBy: p.text().nullable(),

@@ -20,6 +20,7 @@ export function toRunView(r: Row): RunView {
     counts: r.counts ?? null,
     error: r.error_kind ? { kind: r.error_kind, message: r.error_message ?? '' } : null,
     holdReason: r.hold_reason,
+    holdKind: r.hold_kind ?? null,
     decidedBy: r.decided_by,
     decidedAt: iso(r.decided_at),
   };
@@ -112,6 +113,8 @@ export interface RunOutcome {
   errorKind?: string;
   errorMessage?: string;
   holdReason?: string;
+  /** Why the run is held (reconcile/types.ts `HoldKind`); a `scope_matches_nobody` plan is never approved. */
+  holdKind?: string;
   planMembersVersion?: number;
   /** The account's read version the held plan was read at. */
   planReadVersion?: number;
@@ -121,7 +124,7 @@ export interface RunOutcome {
 export async function finishRun(em: EntityManager, runId: string, claimant: string, outcome: RunOutcome, now: Date): Promise<RunView | undefined> {
   const rows: Row[] = await exec(em, 
     `update sync_run set status = ?, finished_at = ?, counts = ?::jsonb, error_kind = ?, error_message = ?,
-            hold_reason = ?, plan_members_version = ?, plan_read_version = ?, claimed_by = null, lease_expires_at = null
+            hold_reason = ?, hold_kind = ?, plan_members_version = ?, plan_read_version = ?, claimed_by = null, lease_expires_at = null
       where id = ? and claimed_by = ? and status = 'running' returning *`,
     [
       outcome.status,
@@ -130,6 +133,7 @@ export async function finishRun(em: EntityManager, runId: string, claimant: stri
       outcome.errorKind ?? null,
       outcome.errorMessage ?? null,
       outcome.holdReason ?? null,
+      outcome.holdReason ? (outcome.holdKind ?? null) : null,
       outcome.planMembersVersion ?? null,
       outcome.planReadVersion ?? null,
       runId,

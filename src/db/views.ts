@@ -43,6 +43,11 @@ export interface RunView {
   counts: RunCounts | null;
   error: { kind: string; message: string } | null;
   holdReason: string | null;
+  /**
+   * Why a held run is held: `breaker` (too many deactivations), `empty_roster`, or
+   * `scope_matches_nobody` (a sync scope that leaves nobody in; such a run is never approved).
+   */
+  holdKind: string | null;
   decidedBy: string | null;
   decidedAt: string | null;
 }

@@ -8,7 +8,7 @@ export type MemberList = 'staff' | 'inactive_synced';
 export type MemberSource = 'psa' | 'import' | 'survey' | 'manual';
 
 /** Why a member is not Active, when it is not. */
-export type InactiveReason = 'psa_inactive' | 'vanished' | 'admin' | 'seat_limit';
+export type InactiveReason = 'psa_inactive' | 'vanished' | 'admin' | 'seat_limit' | 'out_of_scope';
 
 /**
  * The PSA's profile fields (product.md §2 "Sync scope and profile fields"): names as the PSA shows
@@ -67,6 +67,12 @@ export type ChangeReason =
   | 'inactive_in_psa'
   | 'vanished'
   | 'active_again_in_psa'
+  /** Active in the PSA but outside the account's sync scope (product.md §2). */
+  | 'out_of_scope'
+  /** New, active in the PSA, and outside the sync scope: recorded straight onto Inactive Synced. */
+  | 'new_out_of_scope'
+  /** Inside the sync scope again (it was widened, or the member moved in the PSA): rule 7. */
+  | 'back_in_scope'
   | 'kept_inactive_by_admin'
   | 'api_member'
   | 'api_user'
@@ -114,6 +120,11 @@ export interface RunCounts {
   skipped: number;
   /** Members the PSA disabled that stay Active here until an admin decides (HaloPSA). */
   flaggedDisabled: number;
+  /**
+   * Members the PSA reports active that are outside the account's sync scope, whether this run
+   * moved them to Inactive Synced or they were there already (absent in runs from before scopes).
+   */
+  outOfScope?: number;
 }
 
 const STATE_FIELDS: (keyof MemberState)[] = [

@@ -1,6 +1,7 @@
 import { INTEGRATIONS } from '../connector/contract.js';
 import { peoplePaths } from './openapi-people.js';
 import { ratingsPaths } from './openapi-ratings.js';
+import { scopePaths } from './openapi-scope.js';
 
 /** The OpenAPI 3.1 document served at `/docs/openapi.json`: the contract the browser console will use. */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -90,7 +91,8 @@ export const openApiDocument = {
       },
       Counts: {
         type: 'object',
-        properties: Object.fromEntries(['fetched', 'added', 'updated', 'deactivated', 'movedToInactive', 'reactivated', 'unchanged', 'keptInactiveByAdmin', 'skipped'].map((k) => [k, { type: 'integer' }])),
+        properties: Object.fromEntries(['fetched', 'added', 'updated', 'deactivated', 'movedToInactive', 'reactivated', 'unchanged', 'keptInactiveByAdmin', 'skipped', 'flaggedDisabled', 'outOfScope'].map((k) => [k, { type: 'integer' }])),
+        description: 'outOfScope: members the PSA reports active that are outside the sync scope (moved now or already on Inactive Synced); ConnectWise and Autotask runs',
       },
       Run: {
         type: 'object',
@@ -113,6 +115,7 @@ export const openApiDocument = {
             ],
           },
           holdReason: { type: ['string', 'null'] },
+          holdKind: { enum: ['breaker', 'empty_roster', 'scope_matches_nobody', null], description: 'Why a held run is held; a scope_matches_nobody run is never approved' },
           decidedBy: { type: ['string', 'null'] },
           decidedAt: { type: ['string', 'null'], format: 'date-time' },
         },
@@ -185,7 +188,7 @@ export const openApiDocument = {
           active: { type: 'boolean' },
           list: { enum: ['staff', 'inactive_synced'] },
           psaActive: { type: ['boolean', 'null'] },
-          inactiveReason: { type: ['string', 'null'] },
+          inactiveReason: { enum: ['psa_inactive', 'vanished', 'admin', 'seat_limit', 'out_of_scope', null], description: 'out_of_scope: active in the PSA but outside the sync scope' },
           adminInactive: { type: 'boolean' },
           department: { type: ['string', 'null'], description: "the PSA's department name (ConnectWise: default department; Autotask: default department)" },
           workRole: { type: ['string', 'null'], description: "the PSA's work role (position); ConnectWise only" },
@@ -202,6 +205,7 @@ export const openApiDocument = {
   paths: {
     ...peoplePaths,
     ...ratingsPaths,
+    ...scopePaths,
     '/api/v1/accounts/{id}/sync': {
       post: {
         summary: 'Sync Members: queue a run, or join the one already queued or running (admin)',
@@ -287,7 +291,7 @@ export const openApiDocument = {
         responses: {
           '200': {
             description: 'What changed and what was refused',
-            ...json({ type: 'object', properties: { changed: { type: 'integer' }, refused: { type: 'array', items: { type: 'object', properties: { memberId: { type: 'string' }, code: { enum: ['seat_limit', 'psa_inactive', 'vanished', 'not_found'] }, reason: { type: 'string' } } } } } }),
+            ...json({ type: 'object', properties: { changed: { type: 'integer' }, refused: { type: 'array', items: { type: 'object', properties: { memberId: { type: 'string' }, code: { enum: ['seat_limit', 'psa_inactive', 'out_of_scope', 'vanished', 'last_admin', 'not_found'] }, reason: { type: 'string' } } } } } }),
           },
           ...errors,
         },

@@ -41,7 +41,7 @@ export async function finishClaimed(deps: EngineDeps, tem: EntityManager, runId:
  * or the claim moved on; the general path then decides.
  */
 export async function finishUnchanged(deps: EngineDeps, em: EntityManager, account: AccountRecord, runId: string, read: RosterRead, unchanged: UnchangedRosterState, rosterHash: string): Promise<RunView | undefined> {
-  const plan = planUnchangedRoster(account, read, unchanged);
+  const plan = planUnchangedRoster(deps.registry.get(account.integration), account, read, unchanged);
   if (plan.hold || plan.entries.some((e) => e.isNew === true || e.changes.length > 0)) return undefined;
   return finishUnchangedRun(em, {
     runId,
@@ -79,7 +79,7 @@ export async function applyLocked(
     if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
       const state = unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, account.id);
       if (state !== unchanged) stats.membersLoaded += state.kept.length;
-      plan = planUnchangedRoster(locked, read, state);
+      plan = planUnchangedRoster(deps.registry.get(locked.integration), locked, read, state);
     } else {
       // Members changed while we read the PSA (an admin, another run), or were not loaded: plan against the current state.
       const members = local !== null && unmoved ? local : await loadLocalMembers(tem, account.id);
@@ -93,7 +93,7 @@ export async function applyLocked(
       await insertChanges(tem, account.id, runId, plan.entries, 'planned', `run:${runId}`, now);
       // A held read is still a complete read: it makes any older held plan stale.
       const planReadVersion = await bumpReadVersion(tem, account.id);
-      return finishClaimed(deps, tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion, planReadVersion }, now);
+      return finishClaimed(deps, tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, holdKind: plan.holdKind, planMembersVersion: locked.membersVersion, planReadVersion }, now);
     }
     await applyMemberStates(tem, account.id, 'psa', plan.entries, now);
     await insertChanges(tem, account.id, runId, plan.entries, 'applied', `run:${runId}`, now);

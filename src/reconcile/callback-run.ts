@@ -42,12 +42,12 @@ export async function syncCallbackMembers(deps: EngineDeps, accountId: string, e
       const locked = await lockAccount(tem, accountId);
       if (!locked) throw new NotFoundError(`account ${accountId} not found`);
       const local = await loadLocalMembersByExternalId(tem, accountId, readable);
-      const plan = planCallbackRead(locked, remote, skipped, local, await countActive(tem, accountId));
+      const plan = planCallbackRead(connector, locked, remote, skipped, local, await countActive(tem, accountId));
       const now = clock.now();
       if (plan.hold) {
         await raiseEvent(tem, { accountId, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, counts: plan.counts } }, now);
         await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
-        return finishClaimed(deps, tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, planMembersVersion: locked.membersVersion, planReadVersion: locked.readVersion }, now);
+        return finishClaimed(deps, tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, holdKind: plan.holdKind, planMembersVersion: locked.membersVersion, planReadVersion: locked.readVersion }, now);
       }
       const changed = plan.entries.filter((e) => e.isNew || e.changes.length > 0);
       await applyMemberStates(tem, accountId, 'psa', changed, now);

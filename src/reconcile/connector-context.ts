@@ -1,4 +1,4 @@
-import type { ConnectorContext, Integration } from '../connector/contract.js';
+import type { Connector, ConnectorContext, Integration, ScopeChoices } from '../connector/contract.js';
 import { ThrottleBudget } from '../connector/throttle.js';
 import { SyncError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -11,17 +11,33 @@ export function connectorContext(deps: EngineDeps, logger: Logger): ConnectorCon
   return { logger, policy: deps.httpPolicy, observer: deps.observer, throttle: new ThrottleBudget(deps.httpPolicy.rateLimitBudgetMs) };
 }
 
-/** A reader for the account's PSA, from its sealed settings. */
-export function readerFor(deps: EngineDeps, account: AccountRecord, logger: Logger): ConnectorReader {
-  const connector = deps.registry.get(account.integration);
-  let settings: unknown;
+/** The account's connector settings, opened; a `config` SyncError when they are unusable. */
+function openSettings(deps: EngineDeps, connector: Connector, account: AccountRecord): unknown {
   try {
-    settings = connector.parseSettings(JSON.parse(deps.secretBox().open(account.settingsSealed)));
+    return connector.parseSettings(JSON.parse(deps.secretBox().open(account.settingsSealed)));
   } catch (err) {
     throw new SyncError('config', `the account's ${connector.displayName} settings are unusable: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** A reader for the account's PSA, from its sealed settings. */
+export function readerFor(deps: EngineDeps, account: AccountRecord, logger: Logger): ConnectorReader {
+  const connector = deps.registry.get(account.integration);
+  const settings = openSettings(deps, connector, account);
   const context = connectorContext(deps, logger);
   return { psa: connector.displayName, reader: connector.createReader(settings, context) };
+}
+
+/**
+ * The sync scope's choices (names and ids), read live from the account's PSA with the same
+ * context as a sync: its HTTP policy, throttle budget and, for Autotask, its requests-in-flight
+ * gate. Empty for a PSA without a scope. Throws the SyncError a sync would.
+ */
+export async function readScopeChoices(deps: EngineDeps, account: AccountRecord, signal?: AbortSignal): Promise<ScopeChoices> {
+  const connector = deps.registry.get(account.integration);
+  if (!connector.scopeChoices) return {};
+  const settings = openSettings(deps, connector, account);
+  return connector.scopeChoices(settings, connectorContext(deps, deps.logger.child({ accountId: account.id })), signal);
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Orm } from '../db/orm.js';
 import type { ChangeView, RunTrigger, RunView } from '../db/views.js';
+import type { SyncScope } from '../domain/scope.js';
 
 /** What the sync engine's parts share: the database, the connectors, the clock, and who this process is. */
 export interface EngineDeps {
@@ -33,6 +34,8 @@ export interface SyncRequest {
   signal?: AbortSignal;
   /** Load the run's change entries into the result (default true); the scheduler does not need them. */
   withChanges?: boolean;
+  /** A dry run only: plan with this sync scope instead of the account's (what a scope change would do). */
+  scope?: SyncScope;
 }
 
 /** A finished (or previewed, or joined) run with the change entries that belong to it. */

@@ -1,9 +1,10 @@
-import type { Integration } from '../connector/contract.js';
+import type { Integration, ScopeChoices } from '../connector/contract.js';
+import { NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
 import { getAccount, type AccountRecord } from '../db/account-repository.js';
 import type { RunTrigger, RunView } from '../db/views.js';
 import { syncCallbackMembers } from './callback-run.js';
-import { testConnection } from './connector-context.js';
+import { readScopeChoices, testConnection } from './connector-context.js';
 import type { EngineDeps, SyncRequest, SyncResult } from './engine-deps.js';
 import { approveHeld, expireHeld, rejectHeld } from './held-runs.js';
 import { preview } from './preview.js';
@@ -86,6 +87,17 @@ export class SyncEngine {
    */
   testConnection(integration: Integration, rawSettings: unknown): Promise<{ members: number | null }> {
     return testConnection(this.#deps, integration, rawSettings);
+  }
+
+  /**
+   * The sync scope's choices (names and ids), read live from the account's PSA with a sync's
+   * connector context; empty for a PSA without a scope. Throws the SyncError a sync would.
+   */
+  async scopeChoices(accountId: string, signal?: AbortSignal): Promise<ScopeChoices> {
+    requireId('account', accountId);
+    const account = await getAccount(this.#deps.orm.em.fork(), accountId);
+    if (!account) throw new NotFoundError(`account ${accountId} not found`);
+    return readScopeChoices(this.#deps, account, signal);
   }
 
   /**

@@ -25,6 +25,14 @@ export async function approveHeld(deps: EngineDeps, runId: string, actor: string
     const account = await lockAccount(tem, held.accountId);
     if (!account) throw new NotFoundError(`account ${held.accountId} not found`);
     const plan = await getPlanVersions(tem, runId);
+    if (held.holdKind === 'scope_matches_nobody') {
+      throw new ConflictError(
+        `run ${runId} was held because the sync scope matches none of the members active in the PSA; it is never applied. Change the scope (Settings → Sync scope, or psa-sync accounts scope), then reject this run`,
+      );
+    }
+    if (plan.read !== null && account.syncScopeReadVersion !== null && plan.read < account.syncScopeReadVersion) {
+      throw new ConflictError(`the sync scope of this account changed after run ${runId} was held, so its plan was made for the old scope; reject it and sync again`);
+    }
     if (plan.read === null || account.readVersion !== plan.read) {
       throw new ConflictError(
         `a later sync read this account's PSA after run ${runId} was held, so the held plan may no longer match the PSA; reject it, and look at the later run (or run Sync Members) for the current state`,

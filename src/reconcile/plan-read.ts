@@ -6,6 +6,7 @@ import { SyncError } from '../core/errors.js';
 import type { AccountRecord } from '../db/account-repository.js';
 import { planAuthoritative } from './plan.js';
 import { planDirectory } from './plan-directory.js';
+import { effectiveScope, holdIfScopeMatchesNobody, remoteInScope, tallyScope } from './plan-scope.js';
 import type { RosterRead } from './read-roster.js';
 import type { LocalMember, Plan } from './types.js';
 
@@ -30,14 +31,18 @@ export function planRead(connector: Connector, account: AccountRecord, read: Ros
     }
     return planDirectory({ remote: read.remote, skipped: read.skipped, local, seatLimit: account.seatLimit, setup, newId: randomUUID });
   }
-  return planAuthoritative({
+  const scope = effectiveScope(connector, account.syncScope);
+  const inScope = remoteInScope(scope);
+  const plan = planAuthoritative({
     remote: read.remote,
     skipped: read.skipped,
     local,
     seatLimit: account.seatLimit,
     breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
     newId: randomUUID,
+    inScope,
   });
+  return holdIfScopeMatchesNobody(plan, scope, tallyScope(read.remote, inScope), connector);
 }
 
 /**
@@ -45,21 +50,30 @@ export function planRead(connector: Connector, account: AccountRecord, read: Ros
  * since: every member is unchanged except those an admin unchecked, which each run reports. Only
  * those are loaded (`unchanged`); the planner gets the roster's totals for its counts and safety checks.
  */
-export function planUnchangedRoster(account: AccountRecord, read: RosterRead, { kept, summary }: UnchangedRosterState): Plan {
+export function planUnchangedRoster(connector: Connector, account: AccountRecord, read: RosterRead, { kept, summary }: UnchangedRosterState): Plan {
   const keptIds = new Set(kept.map((m) => m.externalId));
-  return planAuthoritative({
+  const scope = effectiveScope(connector, account.syncScope);
+  const inScope = remoteInScope(scope);
+  const tally = tallyScope(read.remote, inScope);
+  const plan = planAuthoritative({
     remote: read.remote.filter((r) => keptIds.has(r.externalId)),
     skipped: read.skipped,
     local: kept,
     seatLimit: account.seatLimit,
     breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
     newId: randomUUID,
-    setAside: { remoteTotal: read.remote.length, unchanged: summary.withPsaId - kept.length, activeBefore: summary.active },
+    inScope,
+    setAside: { remoteTotal: read.remote.length, unchanged: summary.withPsaId - kept.length, activeBefore: summary.active, outOfScope: tally.outOfScope },
   });
+  return holdIfScopeMatchesNobody(plan, scope, tally, connector);
 }
 
-/** The plan of a callback run: the named members alone, with the whole account's seat count and breaker. */
-export function planCallbackRead(account: AccountRecord, remote: RemoteMember[], skipped: SkippedRemote[], local: LocalMember[], activeBefore: number): Plan {
+/**
+ * The plan of a callback run: the named members alone, with the whole account's seat count,
+ * breaker and sync scope (a member outside it moves to Inactive Synced as in a full sync).
+ */
+export function planCallbackRead(connector: Connector, account: AccountRecord, remote: RemoteMember[], skipped: SkippedRemote[], local: LocalMember[], activeBefore: number): Plan {
+  const inScope = remoteInScope(effectiveScope(connector, account.syncScope));
   return planAuthoritative({
     remote,
     skipped,
@@ -67,6 +81,7 @@ export function planCallbackRead(account: AccountRecord, remote: RemoteMember[],
     seatLimit: account.seatLimit,
     breaker: { percent: account.breakerPercent, minMembers: account.breakerMinMembers },
     newId: randomUUID,
-    setAside: { remoteTotal: remote.length, unchanged: 0, activeBefore },
+    inScope,
+    setAside: { remoteTotal: remote.length, unchanged: 0, activeBefore, outOfScope: tallyScope(remote, inScope).outOfScope },
   });
 }

@@ -45,20 +45,24 @@ function entry(memberId: string, after: MemberState, action: ChangeAction, reaso
   };
 }
 
-/** True when a sync changes nothing for this member and records nothing about it. */
-export function isUnchanged(l: MemberState, r: RemoteMember): boolean {
+/**
+ * True when a sync changes nothing for this member and records nothing about it. `outOfScope`:
+ * the member is active in the PSA but outside the account's sync scope.
+ */
+export function isUnchanged(l: MemberState, r: RemoteMember, outOfScope = false): boolean {
   if (l.identifier !== r.identifier || l.name !== r.name || l.email !== r.email) return false;
   const p = r.profile;
   if (p !== undefined && (l.department !== p.department || l.workRole !== p.workRole || l.location !== p.location || l.title !== p.title || l.hireDate !== p.hireDate)) return false;
-  return r.active
-    ? l.list === 'staff' && l.psaActive === true && !l.adminInactive
-    : l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive';
+  if (!r.active) return l.list === 'inactive_synced' && l.psaActive === false && l.inactiveReason === 'psa_inactive';
+  if (outOfScope) return l.list === 'inactive_synced' && l.psaActive === true && l.inactiveReason === 'out_of_scope';
+  return l.list === 'staff' && l.psaActive === true && !l.adminInactive;
 }
 
 /**
  * Plans a sync of an authoritative roster (ConnectWise, product.md §2) against our members.
  * Pure: no I/O, no clock. The caller guarantees `remote` is a complete read; members missing
- * from it are treated as vanished.
+ * from it are treated as vanished. Members active in the PSA but outside the sync scope
+ * (`input.inScope`) are treated like inactive ones, with reason `out_of_scope`.
  */
 export function planAuthoritative(input: PlanInput): Plan {
   const { remote, local, seatLimit } = input;
@@ -69,6 +73,7 @@ export function planAuthoritative(input: PlanInput): Plan {
   const seats = new Seats(seatLimit, activeBefore);
   const entries: PlanEntry[] = [];
   let unchanged = input.setAside?.unchanged ?? 0;
+  let outOfScope = 0;
 
   // Deactivations first, so seats they free count toward activations in the same run.
   const seen = new Set<string>();
@@ -77,9 +82,14 @@ export function planAuthoritative(input: PlanInput): Plan {
   for (const r of remote) {
     seen.add(r.externalId);
     const l = byExternal.get(r.externalId);
+    const out = r.active && input.inScope !== undefined && !input.inScope(r);
+    if (out) outOfScope++;
 
     if (!l) {
-      if (r.active) {
+      if (out) {
+        const after = makeState(null, r, { active: false, list: 'inactive_synced', psaActive: true, inactiveReason: 'out_of_scope', adminInactive: false });
+        entries.push(addedEntry(input.newId(), after, 'new_out_of_scope'));
+      } else if (r.active) {
         pendingActivation.push({ local: null, remote: r });
       } else {
         const after = makeState(null, r, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive', adminInactive: false });
@@ -89,11 +99,25 @@ export function planAuthoritative(input: PlanInput): Plan {
     }
 
     // Fast path for the common case; avoids building states for most members.
-    if (isUnchanged(l, r)) {
+    if (isUnchanged(l, r, out)) {
       unchanged++;
       continue;
     }
     const before = stateOf(l);
+    if (out) {
+      // Active in the PSA, outside the scope: like an inactive member, under the same breaker.
+      if (l.list === 'staff') {
+        const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive: true, inactiveReason: 'out_of_scope' });
+        if (l.active) seats.release();
+        entries.push(entry(l.id, after, 'moved_to_inactive', 'out_of_scope', diffState(before, after)));
+      } else {
+        const after = makeState(before, r, { psaActive: true, inactiveReason: 'out_of_scope' });
+        const changes = diffState(before, after);
+        if (changes.length > 0) entries.push(entry(l.id, after, 'updated', l.inactiveReason === 'out_of_scope' ? 'details_changed_in_psa' : 'out_of_scope', changes));
+        else unchanged++;
+      }
+      continue;
+    }
     if (r.active) {
       if (l.list === 'inactive_synced') {
         pendingActivation.push({ local: l, remote: r });
@@ -142,7 +166,8 @@ export function planAuthoritative(input: PlanInput): Plan {
     const active = !adminInactive && seats.take();
     const after = makeState(null, r, { active, list: 'staff', psaActive: true, inactiveReason: active ? null : adminInactive ? 'admin' : 'seat_limit', adminInactive });
     if (l) {
-      entries.push(entry(l.id, after, 'reactivated', !active && !adminInactive ? 'seat_limit_reached' : 'active_again_in_psa', diffState(stateOf(l), after)));
+      const back = l.inactiveReason === 'out_of_scope' ? 'back_in_scope' : 'active_again_in_psa';
+      entries.push(entry(l.id, after, 'reactivated', !active && !adminInactive ? 'seat_limit_reached' : back, diffState(stateOf(l), after)));
     } else {
       entries.push(addedEntry(input.newId(), after, active ? 'new_in_psa' : 'seat_limit_reached'));
     }
@@ -155,7 +180,9 @@ export function planAuthoritative(input: PlanInput): Plan {
   const counts = deriveCounts(entries, unchanged);
   const remoteTotal = input.setAside?.remoteTotal ?? remote.length;
   counts.fetched = remoteTotal + input.skipped.length;
-  return { entries, counts, hold: holdReason(counts.deactivated, activeBefore, remoteTotal, input.breaker) };
+  counts.outOfScope = input.setAside?.outOfScope ?? outOfScope;
+  const hold = holdReason(counts.deactivated, activeBefore, remoteTotal, input.breaker);
+  return { entries, counts, hold, ...(hold ? { holdKind: remoteTotal === 0 ? 'empty_roster' : 'breaker' } : {}) };
 }
 
 /** The circuit breaker of product.md §4: too many deactivations, or an empty roster, waits for an admin. */

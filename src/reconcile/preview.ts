@@ -46,14 +46,15 @@ export async function preview(deps: EngineDeps, em: EntityManager, account: Acco
     counts: null,
     error: null,
     holdReason: null,
+    holdKind: null,
     decidedBy: null,
     decidedAt: null,
   };
   try {
     const [read, local] = await Promise.all([readRoster(readerFor(deps, account, deps.logger), req.signal), loadLocalMembers(em, account.id)]);
-    const plan = planRead(deps.registry.get(account.integration), account, read, local);
+    const plan = planRead(deps.registry.get(account.integration), req.scope ? { ...account, syncScope: req.scope } : account, read, local);
     return {
-      run: { ...run, counts: plan.counts, holdReason: plan.hold, finishedAt: clock.now().toISOString() },
+      run: { ...run, counts: plan.counts, holdReason: plan.hold, holdKind: plan.holdKind ?? null, finishedAt: clock.now().toISOString() },
       changes: previewChanges(plan.entries, req.requestedBy, startedAt),
       joined: false,
     };

@@ -18,6 +18,11 @@ export interface PlanInput {
   breaker: BreakerSettings;
   newId: () => string;
   /**
+   * The account's sync scope as a test of a remote member (product.md §2); absent: everyone.
+   * Members the PSA reports active that fail it are planned like inactive ones (`out_of_scope`).
+   */
+  inScope?: (r: RemoteMember) => boolean;
+  /**
    * Set when the caller already knows which members need no change (an unchanged roster, see
    * `roster-hash.ts`): `remote` and `local` then hold only the rest, and these are the whole
    * roster's figures. Without it, `remote` and `local` are complete.
@@ -29,6 +34,8 @@ export interface PlanInput {
     unchanged: number;
     /** Members Active before the run, across the account. */
     activeBefore: number;
+    /** Remote members active in the PSA and outside the sync scope, in the whole read. */
+    outOfScope?: number;
   };
 }
 
@@ -43,9 +50,17 @@ export interface DirectoryPlanInput {
   newId: () => string;
 }
 
+/**
+ * Why a plan is held: the circuit breaker (too many deactivations), an empty roster while members
+ * are Active, or a sync scope that matches none of the PSA's active members, which is never applied.
+ */
+export type HoldKind = 'breaker' | 'empty_roster' | 'scope_matches_nobody';
+
 export interface Plan {
   entries: PlanEntry[];
   counts: RunCounts;
   /** When set, the plan must not be applied without an admin's approval. */
   hold: string | null;
+  /** Set with `hold`. */
+  holdKind?: HoldKind;
 }

@@ -16,6 +16,7 @@ import fastifyCookie from '@fastify/cookie';
 import { registerPeopleRoutes } from '../http/people-routes.js';
 import { registerNotifyRoutes } from '../http/notify-routes.js';
 import { registerRatingsRoutes } from '../http/ratings-routes.js';
+import { registerScopeRoutes } from '../http/scope-routes.js';
 import { registerCallbackRoutes } from '../http/callback-routes.js';
 import { logRequest } from '../access/request-log.js';
 import { registerConsole } from '../console/routes.js';
@@ -200,6 +201,7 @@ export async function buildServer(app: App, options: { surveyLimits?: Partial<Su
   registerNotifyRoutes(server, app);
   registerCallbackRoutes(server, app);
   registerRatingsRoutes(server, app);
+  registerScopeRoutes(server, app);
   registerConsole(server, app);
   registerSurveyRoutes(server, app, { ...DEFAULT_SURVEY_LIMITS, ...app.env.survey, ...options.surveyLimits });
   await server.ready();

@@ -460,6 +460,7 @@ describe('runs (product.md §5)', () => {
       keptInactiveByAdmin: byAction.kept_inactive_by_admin ?? 0,
       skipped: byAction.skipped ?? 0,
       flaggedDisabled: byAction.flagged ?? 0,
+      outOfScope: 0,
     });
     expect(byAction).toEqual({ added: 1, updated: 1, moved_to_inactive: 2, kept_inactive_by_admin: 1, skipped: 1 });
   });

@@ -66,9 +66,10 @@ afterAll(async () => {
 });
 
 /** How a route is reached, and what it reads (or that it changes something). */
-type Access = 'change' | 'account' | 'members' | 'member' | 'runs' | 'audit' | 'survey' | 'people' | 'tokens' | 'any';
+/** `settings`: the account's own settings (the sync scope): everyone who reads the account record, never an employee. */
+type Access = 'change' | 'account' | 'settings' | 'members' | 'member' | 'runs' | 'audit' | 'survey' | 'people' | 'tokens' | 'any';
 interface RouteCase {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   url: string;
   path: () => string | Promise<string>;
   access: Access;
@@ -124,6 +125,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/api/v1/accounts/:id/ratings', path: () => `/api/v1/accounts/${ids.account}/ratings`, access: 'survey' },
   { method: 'GET', url: '/api/v1/accounts/:id/ratings.csv', path: () => `/api/v1/accounts/${ids.account}/ratings.csv`, access: 'survey' },
   { method: 'POST', url: '/api/v1/accounts/:id/ratings/import', path: () => `/api/v1/accounts/${ids.account}/ratings/import`, access: 'change', payload: { rows: [{ at: '2026-01-05', rating: 9, ticket: 'R-1', agentEmail: 'someone@acme.test' }] } },
+  // The sync scope (issue 17): read with its choices by whoever reads the account record; set by an admin.
+  { method: 'GET', url: '/api/v1/accounts/:id/scope', path: () => `/api/v1/accounts/${ids.account}/scope`, access: 'settings' },
+  { method: 'PUT', url: '/api/v1/accounts/:id/scope', path: () => `/api/v1/accounts/${ids.account}/scope`, access: 'change', payload: { departments: [], locations: [] } },
   // Sign-out ends a console session; a token has none to end (it is revoked instead).
   { method: 'POST', url: '/api/v1/auth/logout', path: () => '/api/v1/auth/logout', access: 'any', accountless: true, except: { admin: 400, otherAdmin: 400, manager: 400, support: 400 } },
 ];
@@ -148,7 +152,7 @@ function expected(caller: Caller, route: RouteCase): 'allowed' | 400 | 401 | 403
   if (role === 'admin' || role === 'support') return 'allowed';
   if (route.access === 'tokens') return 403;
   if (role === 'account_manager') return 'allowed';
-  const narrowedReads: Access[] = ['account', 'members', 'member', 'runs', 'survey'];
+  const narrowedReads: Access[] = ['account', 'settings', 'members', 'member', 'runs', 'survey'];
   const employeeReads: Access[] = ['account', 'members', 'member', 'survey'];
   return (role === 'narrowed' ? narrowedReads : employeeReads).includes(route.access) ? 'allowed' : 403;
 }
