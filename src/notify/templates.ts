@@ -84,7 +84,10 @@ export function eventMail(input: { event: string; accountName: string | null; ac
   const accountUrl = input.accountId ? `${publicUrl}/accounts/${input.accountId}` : `${publicUrl}/`;
   const runUrl = p.runId ? `${publicUrl}/runs/${p.runId}` : accountUrl;
   const words: Record<string, [string, string[], string, string]> = {
-    'run.held': [`${account}: a sync is waiting for your approval`, [`A sync was held before applying: ${p.holdReason ?? ''}`, 'Nothing has changed yet. Read the planned changes, then approve or reject the run.'], runUrl, 'Review the held run'],
+    'run.held':
+      p.holdKind === 'scope_matches_nobody'
+        ? [`${account}: the sync scope matches nobody`, [`A sync was held before applying: ${p.holdReason ?? ''}`, 'Nothing has changed, and this run can never be approved. Widen the sync scope in Settings, then reject the held run.'], `${accountUrl}/settings/scope`, 'Open the sync scope']
+        : [`${account}: a sync is waiting for your approval`, [`A sync was held before applying: ${p.holdReason ?? ''}`, 'Nothing has changed yet. Read the planned changes, then approve or reject the run.'], runUrl, 'Review the held run'],
     'run.failed': [`${account}: Sync Members is failing`, [`The last sync failed: ${p.error?.message ?? 'unknown error'}`, 'Nothing was changed. psa-sync retries on its own; this is the only email for this run of failures.'], runUrl, 'Open the run'],
     'account.auth_blocked': [`${account}: the PSA refused psa-sync's credentials`, [`${p.blockedReason ?? 'The PSA rejected the credentials.'}`, 'Syncing waits until an admin enters new credentials in Settings.'], `${accountUrl}/settings`, 'Open Settings'],
     'account.stale': [`${account}: no complete sync for 48 hours`, [`The last complete read of the PSA was ${p.lastCompleteSyncAt ?? 'never'}. The staff lists may be out of date.`], accountUrl, 'Open the account'],

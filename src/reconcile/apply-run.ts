@@ -89,7 +89,7 @@ export async function applyLocked(
     const now = deps.clock.now();
     await clearFailureStreak(tem, locked);
     if (plan.hold) {
-      await raiseEvent(tem, { accountId: account.id, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, counts: plan.counts } }, now);
+      await raiseEvent(tem, { accountId: account.id, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, holdKind: plan.holdKind ?? null, counts: plan.counts } }, now);
       await insertChanges(tem, account.id, runId, plan.entries, 'planned', `run:${runId}`, now);
       // A held read is still a complete read: it makes any older held plan stale.
       const planReadVersion = await bumpReadVersion(tem, account.id);

@@ -45,7 +45,7 @@ export async function syncCallbackMembers(deps: EngineDeps, accountId: string, e
       const plan = planCallbackRead(connector, locked, remote, skipped, local, await countActive(tem, accountId));
       const now = clock.now();
       if (plan.hold) {
-        await raiseEvent(tem, { accountId, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, counts: plan.counts } }, now);
+        await raiseEvent(tem, { accountId, event: 'run.held', dedupeKey: `run.held:${runId}`, payload: { runId, holdReason: plan.hold, holdKind: plan.holdKind ?? null, counts: plan.counts } }, now);
         await insertChanges(tem, accountId, runId, plan.entries, 'planned', `run:${runId}`, now);
         return finishClaimed(deps, tem, runId, { status: 'held', counts: plan.counts, holdReason: plan.hold, holdKind: plan.holdKind, planMembersVersion: locked.membersVersion, planReadVersion: locked.readVersion }, now);
       }

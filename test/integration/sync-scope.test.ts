@@ -3,6 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/core/errors.js';
 import type { MemberView } from '../../src/db/views.js';
+import { eventMail } from '../../src/notify/templates.js';
 import { buildServer } from '../../src/web/server.js';
 import { AT_CREDENTIALS, atResource, atResources, AutotaskFake } from '../fakes/autotask-fake.js';
 import { fakeHandlers } from '../fakes/msw.js';
@@ -131,6 +132,13 @@ describe('sync scope on an Autotask account', () => {
     await setScope(account.id, { departments: ['3'] });
     const { run } = await sync(account.id);
     expect(run).toMatchObject({ status: 'held', holdKind: 'scope_matches_nobody', holdReason: expect.stringContaining('matches none of the 9 members active in Autotask') });
+    // The admins' email and the webhook event say it is never applied, and send them to the scope, not to an approval.
+    const [raised] = await query(t.url, `select payload from notification where account_id = $1 and event = 'run.held'`, [account.id]);
+    expect(raised!.payload).toMatchObject({ runId: run.id, holdKind: 'scope_matches_nobody' });
+    const mail = eventMail({ event: 'run.held', accountName: 'Acme', accountId: account.id, payload: raised!.payload, publicUrl: 'https://reviews.example.test' });
+    expect(mail.subject).toBe('Acme: the sync scope matches nobody');
+    expect(mail.text).toContain('can never be approved');
+    expect(mail.text).toContain(`https://reviews.example.test/accounts/${account.id}/settings/scope`);
     await expect(t.app.engine.approve(run.id!, 'admin:test')).rejects.toBeInstanceOf(ConflictError);
     const token = (await t.app.tokens.create({ role: 'admin', accountId: account.id })).token;
     const res = await server.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/approve`, headers: { authorization: `Bearer ${token}` } });
