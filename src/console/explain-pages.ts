@@ -81,7 +81,7 @@ function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary
 ${
   canChange(v)
     ? html`<div class="table-wrap"><table><caption>Active box</caption><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Source</th><th scope="col">List</th><th scope="col">First seen</th><th scope="col">Active</th></tr></thead>
-<tbody>${memberRow(v, m.accountId, { ...m, role: null }, undefined, false)}</tbody></table></div>
+<tbody>${memberRow(v, m.accountId, { ...m, role: null })}</tbody></table></div>
 <p><a href="${href(`/accounts/${m.accountId}/people`, { member: m.id })}">Give ${m.name} a sign-in</a></p>`
     : ''
 }

@@ -112,6 +112,40 @@ describe('the console in a browser', () => {
     expect(await admin.locator(`#member-${m.user7} input[name="active"]`).isChecked()).toBe(true);
   });
 
+  it('keyboard: Space on one Active box saves it, the focus stays on the box, the row stays ticked, the badges follow; without scripts Save returns to the list (UX review, item 1)', async () => {
+    const id = m.user12!;
+    await admin.goto(`${base}/accounts/${accountId}/members?q=user1&sort=email`);
+    const counts = admin.locator('#member-counts');
+    const activeOf = async () => Number(/(\d+) Active \//.exec((await counts.textContent()) ?? '')![1]);
+    const before = await activeOf();
+    await admin.locator(`#member-${id} input[name="memberIds"]`).check();
+    await admin.locator(`#active-${id}`).focus();
+    for (const [active, words] of [
+      [false, 'unchecked by an admin'],
+      [true, ''],
+    ] as const) {
+      await admin.keyboard.press('Space');
+      await expect.poll(async () => (await t.app.members.explain(accountId, id)).member.active).toBe(active);
+      await expect.poll(activeOf).toBe(active ? before : before - 1);
+      expect(await admin.locator(`#member-${id}`).textContent()).toContain(words);
+      expect(await admin.evaluate(() => document.activeElement?.id)).toBe(`active-${id}`);
+      expect(await admin.locator(`#member-${id} input[name="memberIds"]`).isChecked()).toBe(true);
+    }
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    await noScript.addCookies(await admin.context().cookies());
+    const page = await noScript.newPage();
+    await page.goto(`${base}/accounts/${accountId}/members?q=user1&sort=email`);
+    await page.locator(`#active-${id}`).uncheck();
+    await page.locator(`#member-${id} button:has-text("Save")`).click();
+    await page.waitForURL(/saved=/);
+    const url = new URL(page.url());
+    expect([url.pathname, url.searchParams.get('q'), url.searchParams.get('sort')]).toEqual([`/accounts/${accountId}/members`, 'user1', 'email']);
+    expect(await page.locator('main [role="status"]').textContent()).toContain('is not Active');
+    await page.screenshot({ path: path.join(SHOTS, 'members-saved-noscript.png'), fullPage: true });
+    await noScript.close();
+    await t.app.members.setActive(accountId, id, true, 'test');
+  });
+
   it('ticks three rows, presses Uncheck and reads that three members were unchecked; checks them back the same way', async () => {
     const rows = [m.user4!, m.user5!, m.user6!];
     await admin.goto(`${base}/accounts/${accountId}/members?q=user`);

@@ -216,7 +216,7 @@ describe('changes from the console', () => {
     expect(noToken.statusCode).toBe(403);
     const off = await post(url, 'admin', {}, { 'hx-request': 'true' });
     expect(off.statusCode, off.body).toBe(200);
-    expect(off.body).toMatch(/^<tr id="member-/);
+    expect(off.body).toMatch(/^<form method="post"/); // the Active cell alone (console UX review, item 1)
     expect(off.body).toContain('unchecked by an admin');
     // The seat limit is 9 and 9 were Active: user5's seat went to nobody, so re-checking works…
     expect((await post(url, 'admin', { active: 'true' }, { 'hx-request': 'true' })).statusCode).toBe(200);
@@ -230,8 +230,8 @@ describe('changes from the console', () => {
     expect(refused.body).toContain('role="alert"');
   });
 
-  it('without scripts, the Save button posts and the browser returns to the member', async () => {
-    const res = await post(`/accounts/${accountId}/members/${m.user7}/active`, 'admin', {});
+  it("without scripts, the Save button posts and the browser returns to the member's page it was on", async () => {
+    const res = await post(`/accounts/${accountId}/members/${m.user7}/active?back=member`, 'admin', {});
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/accounts/${accountId}/members/${m.user7}?saved=1`);
   });
