@@ -56,10 +56,11 @@ input.reason { max-width: 20rem; }
 textarea { min-height: 6rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
 button, .button { font: inherit; padding: .45rem 1rem; border-radius: 5px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
-button.danger { background: var(--bad); border-color: var(--bad); }
-button.small { padding: .2rem .6rem; font-size: .85rem; }
+button.danger, .button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+button.small, .button.small { padding: .2rem .6rem; font-size: .85rem; }
 select.small { padding: .2rem .4rem; font-size: .85rem; }
 .nowrap { white-space: nowrap; }
+form .row.actions { margin-top: .75rem; }
 .small { font-size: .85rem; }
 .decide { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 20rem), 1fr)); gap: 1rem; align-items: stretch; }
 .decide > form.card { margin: 0; }

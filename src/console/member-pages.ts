@@ -13,6 +13,7 @@ import { alert, canChange, csrfField, layout, when, type Viewer } from './layout
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { accountViewer, accountViewerWith } from './viewer.js';
 import { sentence } from './words.js';
+import { confirmBulkPage } from './member-bulk.js';
 
 type Query = Record<string, string | undefined>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -208,6 +209,11 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     if (body.scope !== 'matching' && ids.length === 0) throw new InputError('select some rows first, or choose "all members matching this view"');
     const { sort: _sort, order: _order, ...filter } = view;
     const input = body.scope === 'matching' ? { active, filter: Object.fromEntries(Object.entries(filter).filter(([, val]) => val !== undefined)) as Record<string, string>, reason: body.reason } : { active, memberIds: ids, reason: body.reason };
+    // Unchecking every member a view matches is asked first: who and how many, then the same form, confirmed.
+    if (body.scope === 'matching' && !active && body.confirm !== 'yes') {
+      const found = await app.members.page(account.id, { ...filter, limit: '20' }, viewer.principal.memberScope);
+      return sendHtml(reply, confirmBulkPage(viewer, body, view, { total: found.total, activeCount: found.activeCount, names: found.members.map((m) => m.name) }, back));
+    }
     const result = await app.members.bulkSetActive(account.id, input, actorOf(viewer.principal));
     const names = new Map<string, string>();
     if (result.refused.length > 0) {

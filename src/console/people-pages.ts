@@ -6,6 +6,7 @@ import type { MailOutcome } from '../services/people.js';
 import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, seeOther, sendHtml, viewerOf } from './reply.js';
+import { assertCanChange } from '../access/policy.js';
 import { scopeShort } from './scope-words.js';
 import { accountViewer } from './viewer.js';
 
@@ -33,7 +34,7 @@ function row(v: Viewer, accountId: string, p: PersonView): Html {
 <select id="role-${p.id}" name="role" class="small">${ROLES.map(([r, l]) => html`<option value="${r}" ${p.role === r ? 'selected' : ''}>${l}</option>`)}</select> <button type="submit" class="small secondary">Change role</button></form>
 ${p.role === 'account_manager' ? html`<a class="button secondary small" href="/accounts/${accountId}/people/${p.id}/scope">What they see</a>` : ''}
 ${p.state === 'invited' ? action('resend', 'Resend invitation') : ''}
-${action('remove', 'Remove', '', 'danger')}</div>`
+<a class="button danger small" href="/accounts/${accountId}/people/${p.id}/remove">Remove…</a></div>`
       : ''
   }</td></tr>`;
 }
@@ -60,6 +61,21 @@ ${prefill.member ? html`<input type="hidden" name="memberId" value="${prefill.me
 <p class="muted">They receive an activation email; its link works once, for 7 days.</p><button type="submit">Invite</button></form>`
     : ''
 }`,
+  );
+}
+
+/** The step before a sign-in is taken away: who, what it does, and an optional reason for the audit trail. */
+function confirmRemovePage(v: Viewer, p: PersonView): Html {
+  const accountId = v.account!.id;
+  const role = ROLES.find(([r]) => r === p.role)?.[1] ?? p.role;
+  return layout(
+    v,
+    `Remove the sign-in of ${p.name}?`,
+    html`<div class="card"><dl class="facts"><dt>Person</dt><dd>${p.name} <span class="muted">${p.email}</span></dd><dt>Role</dt><dd>${role}</dd><dt>State</dt><dd>${stateBadge(p)}</dd></dl>
+<p>${p.state === 'invited' ? 'Their activation link stops working.' : 'They can no longer sign in, and their open sessions end.'} Their member stays on the members lists, with its history; you can invite them again later.</p></div>
+<form class="card" method="post" action="/accounts/${accountId}/people/${p.id}/remove">${csrfField(v)}<input type="hidden" name="confirm" value="yes">
+<label for="remove-reason">Reason (optional, kept in the audit trail)</label><input type="text" id="remove-reason" name="reason" maxlength="500">
+<div class="row actions"><button type="submit" class="danger">Remove the sign-in</button> <a href="/accounts/${accountId}/people">Cancel, back to People</a></div></form>`,
   );
 }
 
@@ -108,9 +124,18 @@ export function registerPeoplePages(server: FastifyInstance, app: App): void {
     return sendHtml(reply, await show(req, req.params.id, mailWords(mail, person.email)));
   });
 
-  server.post<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/remove', CONSOLE, async (req, reply) => {
+  // Remove asks first (a page, so it works without scripts); only the confirmed form takes the sign-in away.
+  const confirmRemove = async (req: Parameters<typeof accountViewer>[1], accountId: string, personId: string) => {
+    const { viewer, account } = await accountViewer(app, req, accountId, 'people', 'audit');
+    assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'remove people');
+    return confirmRemovePage(viewer, await app.people.get(account.id, personId, viewer.principal));
+  };
+  server.get<{ Params: { id: string; personId: string } }>('/accounts/:id/people/:personId/remove', CONSOLE, async (req, reply) => sendHtml(reply, await confirmRemove(req, req.params.id, req.params.personId)));
+
+  server.post<{ Params: { id: string; personId: string }; Body: Form }>('/accounts/:id/people/:personId/remove', CONSOLE, async (req, reply) => {
+    if (req.body?.confirm !== 'yes') return sendHtml(reply, await confirmRemove(req, req.params.id, req.params.personId));
     const p = viewerOf(req);
-    await app.people.remove(req.params.id, req.params.personId, actorOf(p), p);
+    await app.people.remove(req.params.id, req.params.personId, actorOf(p), p, req.body.reason);
     return seeOther(reply, href(`/accounts/${req.params.id}/people`, { done: 'removed' }));
   });
 }

@@ -170,6 +170,12 @@ describe('the console in a browser', () => {
     await admin.check('input[name="scope"][value="matching"]');
     await admin.click('#bulk button[value="false"]');
     await admin.waitForURL(/\/members\/bulk$/);
+    // Asked first: how many, and who (UX review, item 2).
+    expect(await admin.locator('h1').textContent()).toBe('Uncheck 11 members?');
+    expect(await admin.locator('main ul.names li').count()).toBe(11);
+    await check(admin, 'bulk-confirm');
+    await admin.click('button:has-text("Uncheck 11 members")');
+    await admin.waitForURL(/\/members\/bulk$/);
     await expect(admin.locator('main').textContent()).resolves.toContain('11 members unchecked; 0 refused');
     await check(admin, 'bulk-summary');
     await admin.click('text=Back to the members');
@@ -293,6 +299,14 @@ describe('the console in a browser', () => {
       await admin.goto(base + url);
       await check(admin, name);
     }
+    // People: Remove asks first, on a page of its own (UX review, item 2).
+    await admin.goto(`${base}/accounts/${accountId}/people`);
+    await admin.click('a:has-text("Remove…")');
+    await admin.waitForURL(/\/people\/[0-9a-f-]+\/remove$/);
+    expect(await admin.locator('h1').textContent()).toMatch(/^Remove the sign-in of .+\?$/);
+    await check(admin, 'people-remove-confirm');
+    await admin.click('a:has-text("Cancel, back to People")');
+    await admin.waitForURL(/\/people$/);
     await admin.goto(`${base}/accounts/${accountId}`);
     await admin.click('button:has-text("Preview")');
     await admin.waitForURL(/\/preview$/);

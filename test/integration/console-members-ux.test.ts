@@ -105,3 +105,59 @@ describe('one Active box (item 1)', () => {
     expect(cell.body).not.toContain('member-counts');
   });
 });
+
+describe('a confirmation step before a broad or final change (item 2)', () => {
+  it('bulk "all matching → Uncheck" first says how many and who, changes nothing, then the confirmed form does it', async () => {
+    const fields = { scope: 'matching', active: 'false', view_list: 'staff', view_q: 'user', view_source: 'psa', reason: 'end of contract' };
+    const asked = await form(`/accounts/${accountId}/members/bulk`, fields);
+    expect(asked.statusCode).toBe(200);
+    const words = text(asked.body);
+    expect(asked.body).toContain('<h1>Uncheck 6 members?</h1>');
+    expect(words).toContain('every member matching All Staff · name or email contains “user” · source psa : 6 members now, 6 of them Active.');
+    for (const n of [1, 2, 3, 4, 5, 6]) expect(asked.body).toContain(`<li>First${n} Last${n}</li>`);
+    expect(asked.body).toContain('<input type="hidden" name="confirm" value="yes">');
+    expect(asked.body).toContain('<input type="hidden" name="view_q" value="user">');
+    expect(asked.body).toContain('value="end of contract"');
+    expect(decode(asked.body)).toContain(`<a href="/accounts/${accountId}/members?list=staff&q=user&source=psa">Cancel, back to the members</a>`);
+    expect((await t.app.members.page(accountId, { list: 'staff' })).activeCount).toBe(6);
+    // Confirmed: the real action.
+    const done = await form(`/accounts/${accountId}/members/bulk`, { ...fields, view_q: 'user5', confirm: 'yes' });
+    expect(done.statusCode).toBe(200);
+    expect(text(done.body)).toContain('1 member unchecked; 0 refused.');
+    expect((await t.app.members.explain(accountId, m.user5!)).member.active).toBe(false);
+    const audit = (await t.app.members.audit(accountId, {})).entries.find((e) => e.action === 'members.bulk_active');
+    expect(audit?.reason).toBe('end of contract');
+    await t.app.members.setActive(accountId, m.user5!, true, 'test');
+  });
+
+  it('checking all matching, or unchecking ticked rows, needs no extra step', async () => {
+    const on = await form(`/accounts/${accountId}/members/bulk`, { scope: 'matching', active: 'true', view_list: 'staff', view_q: 'user6@' });
+    expect(text(on.body)).toContain('made Active');
+    const rows = await form(`/accounts/${accountId}/members/bulk`, { scope: 'selected', active: 'false', memberIds: m.user6!, view_list: 'staff' });
+    expect(text(rows.body)).toContain('1 member unchecked');
+    await t.app.members.setActive(accountId, m.user6!, true, 'test');
+  });
+
+  it('People "Remove" opens a page naming the person; only its confirmed form removes, with the reason in the audit trail', async () => {
+    const { person } = await t.app.people.invite(accountId, { memberId: m.user2!, role: 'employee' }, 'cli');
+    const people = (await get(`/accounts/${accountId}/people`)).body;
+    expect(people).toContain(`<a class="button danger small" href="/accounts/${accountId}/people/${person.id}/remove">Remove…</a>`);
+    expect(people).not.toContain(`action="/accounts/${accountId}/people/${person.id}/remove"`);
+    const asked = await get(`/accounts/${accountId}/people/${person.id}/remove`);
+    expect(asked.statusCode).toBe(200);
+    expect(asked.body).toContain('<h1>Remove the sign-in of First2 Last2?</h1>');
+    expect(text(asked.body)).toContain('user2@acme.test');
+    expect(text(asked.body)).toContain('Their activation link stops working.');
+    expect(asked.body).toContain('<label for="remove-reason">Reason (optional, kept in the audit trail)</label>');
+    // A post without the confirmation (an old form, a script) is asked too, and removes nothing.
+    const unconfirmed = await form(`/accounts/${accountId}/people/${person.id}/remove`, {});
+    expect(unconfirmed.statusCode).toBe(200);
+    expect(unconfirmed.body).toContain('Remove the sign-in of First2 Last2?');
+    expect((await t.app.people.list(accountId)).some((p) => p.id === person.id)).toBe(true);
+    const done = await form(`/accounts/${accountId}/people/${person.id}/remove`, { confirm: 'yes', reason: 'left the team' });
+    expect(done.statusCode).toBe(303);
+    expect((await t.app.people.list(accountId)).some((p) => p.id === person.id)).toBe(false);
+    const audit = (await t.app.members.audit(accountId, {})).entries.find((e) => e.action === 'person.removed');
+    expect(audit?.reason).toBe('left the team');
+  });
+});
