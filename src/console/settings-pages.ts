@@ -67,6 +67,19 @@ ${newSecret ? alert('ok', html`Webhook added. Its signing secret, shown only now
 <p>${a.callback.registered ? html`Registered (${a.callback.url ?? ''}); last one received ${when(a.callback.lastReceivedAt)}.` : html`<span class="muted">Not registered. An operator registers them with <code>psa-sync callbacks register ${a.id} --url PUBLIC_URL</code>.</span>`}</p>`;
 }
 
+/**
+ * A seat limit below the members Active now (an admin lowered it): what that does, so nobody
+ * expects members to be unchecked. Nobody is; the limit holds new ones back.
+ */
+function seatsOverLimit(a: AccountView): Html {
+  if (!a.seats || a.seats.limit === null || a.seats.active <= a.seats.limit) return html``;
+  const { active, limit } = a.seats;
+  return alert(
+    'info',
+    html`<strong>The seat limit (${limit}) is below the ${active} members Active now.</strong> Nobody is unchecked: all ${active} stay Active. New members are added unchecked, members returning from Inactive Synced come back unchecked, and nobody can be made Active until fewer than ${limit} are.`,
+  );
+}
+
 function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html, hooks: WebhookView[] = [], newSecret?: string): Html {
   const num = (name: string, label: string, value: number | null, hint: string, min = 0, max?: number) =>
     html`<label for="${name}">${label}</label><input type="number" id="${name}" name="${name}" min="${min}" ${max !== undefined ? html`max="${max}"` : ''} value="${value ?? ''}" aria-describedby="${name}-hint"><div class="muted" id="${name}-hint">${hint}</div>`;
@@ -74,9 +87,9 @@ function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: 
   return layout(
     v,
     'Settings',
-    html`${notice ?? ''}<form class="card" method="post" action="/accounts/${a.id}/settings">${csrfField(v)}
+    html`${notice ?? ''}${seatsOverLimit(a)}<form class="card" method="post" action="/accounts/${a.id}/settings">${csrfField(v)}
 <h2>Seats and schedule</h2>
-${num('seatLimit', 'Seat limit', a.seatLimit, 'Most members that may be Active at once; empty for no limit.')}
+${num('seatLimit', 'Seat limit', a.seatLimit, `Most members that may be Active at once; empty for no limit.${a.seats ? ` ${a.seats.active === 1 ? '1 member is' : `${a.seats.active} members are`} Active now; a lower limit unchecks nobody.` : ''}`)}
 <label for="syncAt">Daily sync time</label><input type="time" id="syncAt" name="syncAt" value="${a.syncAt ?? ''}" aria-describedby="syncAt-hint"><div class="muted" id="syncAt-hint">Empty: psa-sync spreads accounts over the night.</div>
 <label for="timezone">Time zone</label><input type="text" id="timezone" name="timezone" value="${a.timezone}" aria-describedby="timezone-hint"><div class="muted" id="timezone-hint">An IANA name, such as Europe/London or America/Chicago.</div>
 <h2>Safety brake</h2>
