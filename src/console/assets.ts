@@ -79,6 +79,8 @@ legend { font-weight: 600; padding: 0 .3rem; }
 .alert.error { background: #fde7e5; border-color: #f3b4ad; color: #7a1a12; }
 .alert.ok { background: #e3f4ea; border-color: #a9dcbc; color: #14532d; }
 .alert.info { background: #e8effb; border-color: #b5c9ef; color: #1b3b73; }
+.field-error { color: var(--bad); font-size: .85rem; font-weight: 600; margin-top: .2rem; }
+[aria-invalid="true"] { border-color: var(--bad) !important; box-shadow: 0 0 0 1px var(--bad); }
 .refusal { color: var(--bad); font-size: .85rem; display: block; margin-top: .2rem; }
 .pager { display: flex; gap: .75rem; align-items: center; margin: .75rem 0; }
 ul.rules { list-style: none; padding: 0; margin: .4rem 0; font-size: .9rem; }

@@ -66,3 +66,85 @@ describe('a seat limit lowered below the Active count (item 3)', () => {
     expect(text((await get(`/accounts/${accountId}/settings`)).body)).not.toContain('is below the');
   });
 });
+
+describe('a refused change is shown on the same page, with what was typed (item 4)', () => {
+  it('Settings: the page again (not a bare error page), the field marked with why, every typed value kept, nothing saved', async () => {
+    const before = await t.app.accounts.get(accountId);
+    for (const [change, field, words] of [
+      [{ syncAt: '25:00' }, 'syncAt', 'sync time must be HH:MM on a 24-hour clock (got "25:00")'],
+      [{ seatLimit: '-3' }, 'seatLimit', 'the seat limit must be a whole number (got "-3")'],
+      [{ timezone: 'Mars/Olympus' }, 'timezone', 'unknown IANA time zone "Mars/Olympus"'],
+    ] as const) {
+      const typed = await settingsForm({ seatLimit: '7', breakerPercent: '35', reason: 'new plan', ...change });
+      const res = await form(`/accounts/${accountId}/settings`, typed);
+      expect(res.statusCode, field).toBe(400);
+      expect(res.body, field).toContain('<h1>Settings</h1>');
+      expect(res.body, field).toContain('<nav aria-label="Main">');
+      expect(res.body, field).toContain(`aria-invalid="true" aria-describedby="${field}-hint ${field}-error"`);
+      expect(res.body, field).toContain(`<div class="field-error" id="${field}-error">${words.replace(/"/g, '&quot;')}</div>`);
+      for (const name of ['seatLimit', 'syncAt', 'timezone', 'breakerPercent'] as const) expect(res.body, `${field}: ${name}`).toMatch(new RegExp(`id="${name}" name="${name}"[^>]* value="${typed[name]}"`));
+      expect(res.body, field).toContain('name="reason" maxlength="500" value="new plan"');
+    }
+    const after = await t.app.accounts.get(accountId);
+    expect([after.seatLimit, after.breaker.percent, after.timezone]).toEqual([before.seatLimit, before.breaker.percent, before.timezone]);
+  });
+
+  it('Settings: refused credentials keep what was typed, and the recipients and webhook forms keep theirs', async () => {
+    const typed = await settingsForm({ cw_site: cw.url, cw_companyId: 'acme', cw_publicKey: 'pub', cw_privateKey: 'wrong-private', cw_clientId: 'client' });
+    const res = await form(`/accounts/${accountId}/settings`, typed);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('<div class="field-error" id="credentials-error">the connection test failed');
+    expect(res.body).toContain(`id="cw_site" name="cw_site" autocomplete="off" value="${cw.url}" aria-invalid="true"`);
+    expect(res.body).toContain('id="cw_companyId" name="cw_companyId" autocomplete="off" value="acme"');
+    const recipients = await form(`/accounts/${accountId}/settings/notifications`, { emails: 'boss@acme.test, not-an-email' });
+    expect(recipients.statusCode).toBe(400);
+    expect(recipients.body).toContain('<input type="text" id="notify" name="emails" value="boss@acme.test, not-an-email" aria-invalid="true" aria-describedby="notify-hint notify-error">');
+    expect(recipients.body).toContain('<div class="field-error" id="notify-error">&quot;not-an-email&quot; is not an email address</div>');
+    const hook = await form(`/accounts/${accountId}/settings/webhooks`, { url: 'ftp://hooks.example.com/x' });
+    expect(hook.statusCode).toBe(400);
+    expect(hook.body).toContain('value="ftp://hooks.example.com/x" aria-invalid="true" aria-describedby="hook-hint hook-error"');
+    // The other forms of the page show what is saved, not the refused values.
+    expect(hook.body).toContain('id="notify" name="emails" value=""');
+  });
+
+  it('People: a refused invitation keeps the email and role typed, the email marked with why', async () => {
+    const res = await form(`/accounts/${accountId}/people`, { email: 'nobody-here@acme.test', role: 'account_manager' });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.body).toContain('<h1>People</h1>');
+    expect(res.body).toContain('<input type="email" id="invite-email" name="email" value="nobody-here@acme.test" required aria-invalid="true" aria-describedby="invite-error">');
+    expect(res.body).toContain('<option value="account_manager" selected>');
+    expect(res.body).toMatch(/<div class="field-error" id="invite-error">[^<]+<\/div>/);
+  });
+
+  it('People: demoting or removing the last admin is refused on the page it was asked from', async () => {
+    const me = (await t.app.people.list(accountId)).find((p) => p.email === admin.email)!;
+    const demote = await form(`/accounts/${accountId}/people/${me.id}/role`, { role: 'employee' });
+    expect(demote.statusCode).toBe(409);
+    expect(demote.body).toContain('<h1>People</h1>');
+    expect(demote.body).toMatch(/<div class="alert error" role="alert">[^<]*last admin/);
+    const remove = await form(`/accounts/${accountId}/people/${me.id}/remove`, { confirm: 'yes', reason: 'testing' });
+    expect(remove.statusCode).toBe(409);
+    expect(remove.body).toContain(`<h1>Remove the sign-in of ${me.name}?</h1>`);
+    expect(remove.body).toMatch(/<div class="alert error" role="alert">[^<]*last admin/);
+    expect(remove.body).toContain('name="reason" maxlength="500" value="testing"');
+    expect((await t.app.people.list(accountId)).find((p) => p.id === me.id)?.role).toBe('admin');
+  });
+});
+
+describe("times on People and Settings in the account's time zone (item 4)", () => {
+  it('an invitation link’s expiry and the account’s creation, never in UTC', async () => {
+    await t.app.accounts.update(accountId, { timezone: ZONE }, 'test');
+    const { person } = await t.app.people.invite(accountId, { memberId: m.user3!, role: 'employee' }, 'cli');
+    const a = await t.app.accounts.get(accountId);
+    const local = (iso: string) => new Date(iso).toLocaleString('sv-SE', { timeZone: ZONE }).slice(0, 16);
+    const people = (await get(`/accounts/${accountId}/people`)).body;
+    expect(people).toContain(`link valid until ${local(person.invitationExpiresAt!)}`);
+    const settings = (await get(`/accounts/${accountId}/settings`)).body;
+    expect(settings).toContain(`Created ${local(a.createdAt)}.`);
+    for (const [name, body] of [['people', people], ['settings', settings]]) {
+      expect(body, name).toContain(`Times are in ${ZONE}`);
+      expect(body, name).not.toMatch(/\d{2}:\d{2} UTC/);
+    }
+    await t.app.accounts.update(accountId, { timezone: 'UTC' }, 'test');
+  });
+});
