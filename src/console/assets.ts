@@ -93,6 +93,13 @@ ol.timeline li::before { content: ""; position: absolute; left: -1.45rem; top: .
 pre.snippet { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; word-break: break-all; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .js .nojs { display: none; }
+/* htmx's request indicator (its own styles are off under the CSP): shown while a request runs. */
+.htmx-indicator { display: none; }
+.htmx-request .htmx-indicator, .htmx-request.htmx-indicator { display: inline-flex; }
+.progress { align-items: center; gap: .5rem; color: var(--muted); }
+.progress::before { content: ""; width: 1rem; height: 1rem; border: 2px solid var(--line); border-top-color: var(--accent); border-radius: 50%; animation: spin .8s linear infinite; }
+@keyframes spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .progress::before { animation: none; } }
 /* Buttons that need the script (copy to the clipboard) are not offered without it. */
 html:not(.js) [data-copy] { display: none; }
 @media (max-width: 48rem) { dl.facts { grid-template-columns: 1fr; } header.top .who { margin-left: 0; } }
@@ -119,6 +126,21 @@ export const CONSOLE_JS = `document.documentElement.classList.add('js');
       items[i].setAttribute('aria-label', items[i].textContent.trim() + (ok ? ': met' : ': not met yet'));
     }
   }
+  // The add-account form shows only the chosen integration's settings (without scripts, all of them).
+  function showFieldsets(select) {
+    var parts = select.form ? select.form.querySelectorAll('[data-integration]') : [];
+    for (var i = 0; i < parts.length; i++) {
+      var mine = parts[i].getAttribute('data-integration') === select.value;
+      parts[i].hidden = !mine;
+      if (parts[i].tagName === 'FIELDSET') parts[i].disabled = !mine;
+    }
+  }
+  var selects = document.querySelectorAll('select[data-shows-fieldsets]');
+  for (var s = 0; s < selects.length; s++) showFieldsets(selects[s]);
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (t && t.matches && t.matches('select[data-shows-fieldsets]')) showFieldsets(t);
+  });
   document.addEventListener('input', function (e) {
     var t = e.target;
     if (t && t.matches && t.matches('input[data-rules]')) checkRules(t);

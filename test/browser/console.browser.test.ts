@@ -366,6 +366,55 @@ describe('the console in a browser', () => {
     expect(axeFindings).toEqual([]);
   });
 
+  it("add an account: only the chosen PSA's fields, progress while testing, the button disabled, and what was typed kept after a refusal (UX review, item 5)", async () => {
+    // A slow PSA, so the test is seen running.
+    const slow = await serveFake(new ConnectWiseFake(cwMembers(2, 700)), { delayMs: () => 600 });
+    try {
+      await t.app.people.addSupport({ email: 'adder@psa-sync.test', name: 'Ada Adder' }, 'cli');
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(linkIn(await smtp.next('adder@psa-sync.test'), `${base}/activate/`).url);
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/accounts$/);
+      const shown = () => page.locator('fieldset[data-integration]:visible').evaluateAll((sets) => sets.map((s) => s.getAttribute('data-integration')));
+      await page.selectOption('#integration', 'autotask');
+      expect(await shown()).toEqual(['autotask']);
+      await page.selectOption('#integration', 'snippet');
+      expect(await shown()).toEqual([]);
+      await page.selectOption('#integration', 'connectwise');
+      expect(await shown()).toEqual(['connectwise']);
+      await page.fill('#name', 'Slow MSP');
+      await page.fill('#cw_site', slow.url);
+      await page.fill('#cw_companyId', 'acme');
+      await page.fill('#cw_publicKey', 'pubKEY123');
+      await page.fill('#cw_privateKey', 'not-the-private-key');
+      await page.fill('#cw_clientId', '5b3a0c0e-1111-4222-8333-944455556666');
+      const button = page.locator('button:has-text("Test connection and add")');
+      await button.click();
+      await expect.poll(() => page.locator('#add-progress').isVisible()).toBe(true);
+      expect(await button.isDisabled()).toBe(true);
+      await page.screenshot({ path: path.join(SHOTS, 'account-add-testing.png'), fullPage: true });
+      await expect.poll(() => page.locator('#add-result [role="alert"]').textContent(), { timeout: 15_000 }).toContain('the connection test failed');
+      expect(await page.locator('#add-progress').isVisible()).toBe(false);
+      expect(await button.isDisabled()).toBe(false);
+      expect(await Promise.all(['#name', '#cw_site', '#cw_privateKey'].map((id) => page.inputValue(id)))).toEqual(['Slow MSP', slow.url, 'not-the-private-key']);
+      await check(page, 'account-add-refused');
+      // Without scripts every PSA's fields show, each under its legend.
+      const noScript = await browser.newContext({ javaScriptEnabled: false });
+      await noScript.addCookies(await page.context().cookies());
+      const plain = await noScript.newPage();
+      await plain.goto(`${base}/accounts`);
+      expect(await plain.locator('fieldset[data-integration]:visible legend').allTextContents()).toEqual([
+        'ConnectWise PSA (if the integration is ConnectWise)',
+        'Autotask PSA (if the integration is Autotask)',
+        'HaloPSA (if the integration is HaloPSA)',
+      ]);
+      await noScript.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a newcomer adds a ConnectWise account in the browser, names its first admin, syncs it and manages its members', async () => {
     const psa = await serveFake(new ConnectWiseFake(cwMembers(12, 500)));
     try {
