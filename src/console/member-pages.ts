@@ -56,15 +56,16 @@ function activeCell(v: Viewer, accountId: string, m: Row, view: Query | undefine
 /** One member row; `view` as for its Active cell (a member's own page passes none, and has no bulk tick). */
 export function memberRow(v: Viewer, accountId: string, m: Row, refusal?: string, view?: Query): Html {
   const admin = canChange(v);
+  // data-label: a phone shows each row as a card, every value under its column's name (the stylesheet).
   return html`<tr id="member-${m.id}">
-${admin && view ? html`<td><input type="checkbox" name="memberIds" value="${m.id}" form="bulk" aria-label="Select ${m.name}"></td>` : ''}
-<td><a href="/accounts/${accountId}/members/${m.id}">${m.name}</a>${m.identifier ? html`<div class="muted">${m.identifier}</div>` : ''}</td>
-<td>${m.email ?? html`<span class="muted">—</span>`}</td>
-<td>${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : ''}</td>
-<td>${m.source}</td>
-<td>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
-<td>${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
-<td>${activeCell(v, accountId, m, view, refusal)}</td>
+${admin && view ? html`<td class="select"><input type="checkbox" name="memberIds" value="${m.id}" form="bulk" aria-label="Select ${m.name}"></td>` : ''}
+<td data-label="Name"><a href="/accounts/${accountId}/members/${m.id}">${m.name}</a>${m.identifier ? html`<div class="muted">${m.identifier}</div>` : ''}</td>
+<td data-label="Email">${m.email ?? html`<span class="muted">—</span>`}</td>
+<td data-label="Role">${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : html`<span class="muted">—</span>`}</td>
+<td data-label="Source">${m.source}</td>
+<td data-label="List">${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
+<td data-label="First seen">${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
+<td data-label="Active">${activeCell(v, accountId, m, view, refusal)}</td>
 </tr>`;
 }
 
@@ -116,7 +117,7 @@ ${VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => html`<input type="hidden" n
     html`${notice ?? ''}<nav class="tabs" aria-label="Lists">${tab('staff', 'All Staff')}${tab('inactive', 'Inactive Synced Members')}${tab('all', 'Both')}</nav>
 <div class="row spread">${countBadges(page, seats)}</div>
 ${filters}${bulk}
-<div class="table-wrap"><table><caption class="visually-hidden">Members, ${list === 'staff' ? 'All Staff' : list === 'inactive' ? 'Inactive Synced Members' : 'both lists'}</caption>
+<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Members, ${list === 'staff' ? 'All Staff' : list === 'inactive' ? 'Inactive Synced Members' : 'both lists'}</caption>
 <thead><tr>${admin ? html`<th scope="col"><input type="checkbox" data-select-all aria-label="Select every row on this page"></th>` : ''}${COLUMNS.map((c) => sortHeader(accountId, q, c))}</tr></thead>
 <tbody>${page.members.length === 0 ? html`<tr><td colspan="8" class="muted">No members match this view.</td></tr>` : page.members.map((m) => memberRow(v, accountId, m, refused?.memberId === m.id ? refused.message : undefined, viewQuery(q, { list })))}</tbody></table></div>
 <nav class="pager" aria-label="Pages">${q.cursor ? html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { cursor: undefined }))}">First page</a>` : ''}

@@ -146,6 +146,40 @@ describe('the console in a browser', () => {
     await t.app.members.setActive(accountId, id, true, 'test');
   });
 
+  it('on a phone (390 pixels): no page is wider than the screen, each member is a card with its Active box in reach, the header wraps without overlap (UX review, item 7)', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.addCookies(await admin.context().cookies());
+    const page = await phone.newPage();
+    for (const [name, url] of [
+      ['members-phone', `/accounts/${accountId}/members`],
+      ['overview-phone', `/accounts/${accountId}`],
+      ['people-phone', `/accounts/${accountId}/people`],
+      ['settings-phone', `/accounts/${accountId}/settings`],
+      ['runs-phone', `/accounts/${accountId}/runs`],
+    ] as const) {
+      await page.goto(base + url);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), name).toBeLessThanOrEqual(390);
+      // The header's parts (brand, each navigation link, who is signed in) each on screen, none over another.
+      const parts = await page.locator('header.top .brand, header.top nav a, header.top .who > *').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+      for (const [i, a] of parts.entries()) {
+        expect(a.left, `${name}: header part ${i}`).toBeGreaterThanOrEqual(0);
+        expect(a.right, `${name}: header part ${i}`).toBeLessThanOrEqual(390);
+        for (const b of parts.slice(i + 1)) expect(a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom, `${name}: header parts overlap`).toBe(false);
+      }
+      await check(page, name);
+    }
+    // Members: each row a card; the Active box and the row's tick are on screen without scrolling sideways.
+    await page.goto(`${base}/accounts/${accountId}/members?q=user1`);
+    const row = page.locator(`#member-${m.user10}`);
+    for (const target of [row.locator(`#active-${m.user10}`), row.locator('input[name="memberIds"]')]) {
+      const box = (await target.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    expect(await row.locator('td[data-label="Email"]').evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Email"');
+    await phone.close();
+  });
+
   it('ticks three rows, presses Uncheck and reads that three members were unchecked; checks them back the same way', async () => {
     const rows = [m.user4!, m.user5!, m.user6!];
     await admin.goto(`${base}/accounts/${accountId}/members?q=user`);
