@@ -29,12 +29,15 @@ const seatsText = (a: AccountView) => (a.seats ? (a.seats.limit === null ? `${a.
 /**
  * The connector fields of the add-account form, one fieldset per integration. Without scripts every
  * fieldset shows, each under its legend; with them, only the chosen integration's (console.js).
- * After a refusal every value comes back as typed, secrets too: the form posts its body, which is
- * never logged and never in a URL, and the answer is not stored (no-store).
+ * After a refusal the values come back as typed, but a secret is never sent back to the browser:
+ * its field asks for it again (with htmx the form is not replaced, so nothing needs retyping).
  */
 function connectorFields(values: Form): Html {
-  const field = (name: string, label: string, type = 'text', hint = '') =>
-    html`<label for="${name}">${label}</label><input type="${type}" id="${name}" name="${name}" value="${values[name] ?? ''}" autocomplete="off" ${hint ? html`aria-describedby="${name}-hint"` : ''}>${hint ? html`<div class="muted" id="${name}-hint">${hint}</div>` : ''}`;
+  const field = (name: string, label: string, type = 'text', hint = '') => {
+    const again = type === 'password' && Boolean(values[name]);
+    const words = again ? `Type it again: a secret is never sent back to the browser.${hint ? ` ${hint}` : ''}` : hint;
+    return html`<label for="${name}">${label}</label><input type="${type}" id="${name}" name="${name}" value="${type === 'password' ? '' : (values[name] ?? '')}" autocomplete="off" ${words ? html`aria-describedby="${name}-hint"` : ''}>${words ? html`<div class="muted" id="${name}-hint">${words}</div>` : ''}`;
+  };
   return html`<fieldset data-integration="connectwise"><legend>ConnectWise PSA (if the integration is ConnectWise)</legend>
 ${field('cw_site', 'Site', 'text', 'e.g. https://api-na.myconnectwise.net')}${field('cw_companyId', 'Company id')}${field('cw_publicKey', 'Public key')}${field('cw_privateKey', 'Private key', 'password')}${field('cw_clientId', 'Client id')}
 </fieldset>
@@ -216,7 +219,7 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
       if (isHtmx(req)) return reply.code(200).header('hx-redirect', `/accounts/${account.id}?added=1`).send();
       return seeOther(reply, `/accounts/${account.id}?added=1`);
     } catch (err) {
-      // The form stays as typed: htmx swaps in only why; without scripts the page comes back with every value.
+      // The form stays as typed: htmx swaps in only why; without scripts the page comes back with the values, secrets asked again.
       if (isHtmx(req)) return sendHtml(reply, refusal(err), 400);
       return sendHtml(reply, accountsPage({ principal: p, section: 'accounts' }, await app.accounts.list(), '', form, refusal(err)), 400);
     }

@@ -129,8 +129,8 @@ ${num('breakerMinMembers', '…and more than this many members', a.breaker.minMe
 ${
   fields.length > 0
     ? html`<h2>Credentials</h2><p class="muted">Stored encrypted and never shown again. To replace them, fill in every field; they are tested against the PSA before saving. Leave all empty to keep the current ones.</p>
-${fields.map(([name, label, secret]) => html`<label for="${name}">${label}</label><input type="${secret ? 'password' : 'text'}" id="${name}" name="${name}" autocomplete="off" value="${mine ? (typed.form?.[name] ?? '') : ''}" ${typed.field === 'credentials' ? html`aria-invalid="true" aria-describedby="credentials-error"` : ''}>`)}
-${fieldError(typed, 'credentials')}`
+${fields.map(([name, label, secret]) => html`<label for="${name}">${label}</label><input type="${secret ? 'password' : 'text'}" id="${name}" name="${name}" autocomplete="off" value="${mine && !secret ? (typed.form?.[name] ?? '') : ''}" ${typed.field === 'credentials' ? html`aria-invalid="true" aria-describedby="credentials-error"` : ''}>`)}
+${fieldError(typed, 'credentials')}${typed.field === 'credentials' ? html`<div class="muted">The secret fields are empty again: type them once more (a secret is never sent back to the browser).</div>` : ''}`
     : ''
 }
 <label for="reason">Reason for this change (optional)</label><input type="text" id="reason" name="reason" maxlength="500" value="${mine ? (typed.form?.reason ?? '') : ''}">

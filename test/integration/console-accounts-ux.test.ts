@@ -59,14 +59,20 @@ describe('the add-account form (item 5)', () => {
     expect(added.headers['hx-redirect']).toMatch(/^\/accounts\/[0-9a-f-]{36}\?added=1$/);
   });
 
-  it('without scripts, a refusal shows the page again with every value typed, secrets too, and no secret reaches the log', async () => {
+  it('without scripts, a refusal shows the page again with what was typed, a secret asked again (never sent back), and no secret in the log', async () => {
     const secret = 'typed-SECRET-never-logged-42';
     const res = await add(at({ at_secret: secret, at_integrationCode: 'WRONG-CODE-123' }));
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('<div class="alert error">The account was not added. <a href="#add-result">Read why, beside the form</a>.</div>');
     expect(res.body).toMatch(/<div id="add-result"><div class="alert error" role="alert">the connection test failed: /);
-    for (const [name, value] of Object.entries({ name: 'Autotask MSP', at_userName: AT_CREDENTIALS.userName, at_secret: secret, at_integrationCode: 'WRONG-CODE-123', at_zoneUrl: `${atUrl}/atservicesrest/` })) expect(res.body, name).toMatch(new RegExp(`name="${name}" (?:required )?value="${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`));
+    for (const [name, value] of Object.entries({ name: 'Autotask MSP', at_userName: AT_CREDENTIALS.userName, at_zoneUrl: `${atUrl}/atservicesrest/` })) expect(res.body, name).toMatch(new RegExp(`name="${name}" (?:required )?value="${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`));
     expect(res.body).toContain('<option value="autotask" selected>');
+    // Secrets are never sent back: their fields are empty and say why.
+    for (const name of ['at_secret', 'at_integrationCode']) {
+      expect(res.body).toContain(`<input type="password" id="${name}" name="${name}" value="" autocomplete="off" aria-describedby="${name}-hint"><div class="muted" id="${name}-hint">Type it again: a secret is never sent back to the browser.</div>`);
+    }
+    expect(res.body).not.toContain(secret);
+    expect(res.body).not.toContain('WRONG-CODE-123');
     const logged = JSON.stringify(log.lines());
     expect(logged).not.toContain(secret);
     expect(logged).not.toContain('WRONG-CODE-123');

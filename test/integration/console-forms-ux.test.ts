@@ -96,6 +96,8 @@ describe('a refused change is shown on the same page, with what was typed (item 
     expect(res.body).toContain('<div class="field-error" id="credentials-error">the connection test failed');
     expect(res.body).toContain(`id="cw_site" name="cw_site" autocomplete="off" value="${cw.url}" aria-invalid="true"`);
     expect(res.body).toContain('id="cw_companyId" name="cw_companyId" autocomplete="off" value="acme"');
+    expect(res.body).not.toContain('wrong-private'); // a secret is never sent back
+    expect(res.body).toContain('The secret fields are empty again');
     const recipients = await form(`/accounts/${accountId}/settings/notifications`, { emails: 'boss@acme.test, not-an-email' });
     expect(recipients.statusCode).toBe(400);
     expect(recipients.body).toContain('<input type="text" id="notify" name="emails" value="boss@acme.test, not-an-email" aria-invalid="true" aria-describedby="notify-hint notify-error">');

@@ -290,7 +290,7 @@ describe('changes from the console', () => {
       const form = { name: 'Console Autotask', integration: 'autotask', at_userName: AT_CREDENTIALS.userName, at_secret: 'wrong-secret-1', at_integrationCode: AT_CREDENTIALS.integrationCode, at_zoneUrl: `${at.url}/atservicesrest/` };
       const refused = await post('/accounts', 'support', form);
       expect(refused.statusCode).toBe(400);
-      expect(refused.body, /role="alert"[\s\S]{0,400}/.exec(refused.body)?.[0]).toContain('check secret');
+      expect(refused.body, /role="alert"[\s\S]{0,400}/.exec(refused.body)?.[0]).toContain('check Secret'); // the form's label (UX review, item 5)
       expect(refused.body).not.toContain('wrong-secret-1');
       expect((await t.app.accounts.list()).some((a) => a.name === 'Console Autotask')).toBe(false);
       const added = await post('/accounts', 'support', { ...form, at_secret: AT_CREDENTIALS.secret });
