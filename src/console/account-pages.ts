@@ -185,9 +185,12 @@ async function invitedWords(app: App, v: Viewer, accountId: string, personId: st
   });
   if (!person || person.state !== 'invited' || !person.invitationExpiresAt) return undefined;
   const until = `until ${when(person.invitationExpiresAt, zoneOf(v))}`;
-  if (mail === 'failed') return alert('error', `${person.email} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
-  if (mail === 'outbox') return alert('ok', `${person.email} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.`);
-  return alert('ok', `Invitation sent to ${person.email}, the first admin. Their activation link works once, ${until}.`);
+  // Named as a person: their member's name, or, invited by email before any member has it, the email and what happens then.
+  const who = person.memberId ? `${person.name} (${person.email})` : person.email;
+  const later = person.memberId ? '' : ' No member has this email yet: they are linked to theirs when a sync brings it.';
+  if (mail === 'failed') return alert('error', `${who} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
+  if (mail === 'outbox') return alert('ok', `${who} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.${later}`);
+  return alert('ok', `Invitation sent to ${who}, the first admin. Their activation link works once, ${until}.${later}`);
 }
 
 const refusal = (err: unknown): Html => {

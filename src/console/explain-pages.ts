@@ -69,7 +69,8 @@ function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary
   const own = v.principal.role === 'employee';
   return layout(
     v,
-    own ? 'My record' : m.name,
+    // An employee's own member page; "My record" is their dashboard (/me), one page of that name.
+    own ? 'My member record' : m.name,
     html`${notice ?? ''}<div class="card"><dl class="facts">
 <dt>Name</dt><dd>${m.name}</dd><dt>Email</dt><dd>${m.email ?? '—'}</dd><dt>Identifier</dt><dd>${m.identifier ?? '—'}</dd>
 <dt>List</dt><dd>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced Members'}</dd>

@@ -13,6 +13,7 @@ import { alert, csrfField, layout, when, zoneOf, type Viewer } from './layout.js
 import { CONSOLE, seeOther, sendHtml } from './reply.js';
 import { accountViewer } from './viewer.js';
 import type { WebhookView } from '../services/webhooks.js';
+import { defaultSyncAt } from '../schedule/daily.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -109,6 +110,13 @@ function seatsOverLimit(a: AccountView): Html {
   );
 }
 
+/** What an empty sync time means for this account: its default time, named (or that it is never scheduled). */
+function syncAtHint(a: AccountView): string {
+  if (a.schedule.state === 'not_scheduled') return 'A survey snippet account is never synced on a schedule.';
+  const fallback = `the default for this account, ${defaultSyncAt(a.id)} (psa-sync spreads accounts between 01:00 and 05:00 so they do not all sync at once)`;
+  return a.syncAt ? `Empty: ${fallback}.` : `Empty, so it syncs daily at ${fallback}.`;
+}
+
 function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: string | null }, notice?: Html, hooks: WebhookView[] = [], newSecret?: string, typed: Typed = {}): Html {
   const mine = typed.form === undefined || typed.section === 'settings';
   const shown = (name: string, value: string) => (mine ? (typed.form?.[name] ?? value) : value);
@@ -121,7 +129,7 @@ function settingsPage(v: Viewer, a: AccountView, snippet: { html: string; note: 
     html`${notice ?? ''}${seatsOverLimit(a)}<form class="card" method="post" action="/accounts/${a.id}/settings">${csrfField(v)}
 <h2>Seats and schedule</h2>
 ${num('seatLimit', 'Seat limit', a.seatLimit, `Most members that may be Active at once; empty for no limit.${a.seats ? ` ${a.seats.active === 1 ? '1 member is' : `${a.seats.active} members are`} Active now; a lower limit unchecks nobody.` : ''}`)}
-<label for="syncAt">Daily sync time</label><input type="time" id="syncAt" name="syncAt" value="${shown('syncAt', a.syncAt ?? '')}" ${invalid(typed, 'syncAt')}><div class="muted" id="syncAt-hint">Empty: psa-sync spreads accounts over the night.</div>${fieldError(typed, 'syncAt')}
+<label for="syncAt">Daily sync time</label><input type="time" id="syncAt" name="syncAt" value="${shown('syncAt', a.syncAt ?? '')}" ${invalid(typed, 'syncAt')}><div class="muted" id="syncAt-hint">${syncAtHint(a)}</div>${fieldError(typed, 'syncAt')}
 <label for="timezone">Time zone</label><input type="text" id="timezone" name="timezone" value="${shown('timezone', a.timezone)}" ${invalid(typed, 'timezone')}><div class="muted" id="timezone-hint">An IANA name, such as Europe/London or America/Chicago.</div>${fieldError(typed, 'timezone')}
 <h2>Safety brake</h2>
 ${num('breakerPercent', 'Hold a sync that deactivates more than this percentage of Active members', a.breaker.percent, 'The run waits for an admin to approve it.', 0, 100)}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultSyncAt } from '../../src/schedule/daily.js';
 import { buildServer } from '../../src/web/server.js';
 import { ConnectWiseFake, cwMembers, serveFake } from '../fakes/connectwise-fake.js';
 import { addCwAccount } from '../helpers/accounts.js';
@@ -148,5 +149,41 @@ describe("times on People and Settings in the account's time zone (item 4)", () 
       expect(body, name).not.toMatch(/\d{2}:\d{2} UTC/);
     }
     await t.app.accounts.update(accountId, { timezone: 'UTC' }, 'test');
+  });
+});
+
+describe('wording (item 8)', () => {
+  it("naming a first admin: the confirmation names the person (their member's name and email), or says their member is to come", async () => {
+    const support = await signIn(t.app, server, { support: true });
+    const fresh = await addCwAccount(t.app, cw.url);
+    await t.app.engine.sync(fresh.id, { trigger: 'manual', requestedBy: 'test' });
+    const named = await form(`/accounts/${fresh.id}/people`, { role: 'admin', email: 'user4@acme.test' }, support);
+    expect(named.statusCode).toBe(303);
+    const words = text((await get(named.headers.location as string, support)).body);
+    expect(words).toMatch(/First4 Last4 \(user4@acme\.test\) is invited as the first admin\.|Invitation sent to First4 Last4 \(user4@acme\.test\), the first admin\./);
+    expect(words).not.toContain('No member has this email yet');
+    const empty = await addCwAccount(t.app, cw.url);
+    const early = await form(`/accounts/${empty.id}/people`, { role: 'admin', email: 'boss@acme.test' }, support);
+    const earlyWords = text((await get(early.headers.location as string, support)).body);
+    expect(earlyWords).toContain('boss@acme.test is invited as the first admin.');
+    expect(earlyWords).toContain('No member has this email yet: they are linked to theirs when a sync brings it.');
+  });
+
+  it('an empty sync time says the time it stands for', async () => {
+    const zoneless = await get(`/accounts/${accountId}/settings`);
+    expect(text(zoneless.body)).toContain(`Empty, so it syncs daily at the default for this account, ${defaultSyncAt(accountId)} (psa-sync spreads accounts between 01:00 and 05:00 so they do not all sync at once).`);
+    await t.app.accounts.update(accountId, { syncAt: '06:30' }, 'test');
+    const set = text((await get(`/accounts/${accountId}/settings`)).body);
+    expect(set).toContain(`Empty: the default for this account, ${defaultSyncAt(accountId)}`);
+    await t.app.accounts.update(accountId, { syncAt: null }, 'test');
+  });
+
+  it('"My record" is one heading, of /me; the member page it links to has its own', async () => {
+    const employee = await signIn(t.app, server, { accountId, memberId: m.user5!, role: 'employee' });
+    const me = (await get('/me', employee)).body;
+    expect(me.match(/<h[1-6][^>]*>My record<\/h[1-6]>/g)).toHaveLength(1);
+    const own = (await get(`/accounts/${accountId}/members/${m.user5}`, employee)).body;
+    expect(own).toContain('<h1>My member record</h1>');
+    expect(own).not.toMatch(/<h[1-6][^>]*>My record<\/h[1-6]>/);
   });
 });

@@ -429,7 +429,7 @@ describe('the console as a person finds it (issue 16, item 8)', () => {
       expect(invited.headers.location).toBe(`/accounts/${fresh.id}?invited=${person.id}&mail=outbox`);
       const page = await get(invited.headers.location as string, 'support');
       const until = `${person.invitationExpiresAt!.replace('T', ' ').slice(0, 16)}`;
-      expect(page.body).toContain(`user300@acme.test is invited as the first admin`);
+      expect(page.body).toContain(`First300 Last300 (user300@acme.test) is invited as the first admin`); // named as a person (UX review, item 8)
       expect(page.body).toContain(`it works once, until ${until}`);
       // Nothing to confirm for someone who is no pending invitation, or for a made-up id.
       expect((await get(`/accounts/${fresh.id}?invited=3f2a9c1e-0000-4000-8000-000000000000&mail=smtp`, 'support')).body).not.toContain('invited as the first admin');
