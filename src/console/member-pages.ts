@@ -63,8 +63,8 @@ ${admin && view ? html`<td class="select"><input type="checkbox" name="memberIds
 <td data-label="Email">${m.email ?? html`<span class="muted">—</span>`}</td>
 <td data-label="Role">${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : html`<span class="muted">—</span>`}</td>
 <td data-label="Source">${m.source}</td>
-<td data-label="List">${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
-<td data-label="First seen">${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
+<td data-label="List" class="nowrap">${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
+<td data-label="First seen" class="nowrap">${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
 <td data-label="Active">${activeCell(v, accountId, m, view, refusal)}</td>
 </tr>`;
 }
