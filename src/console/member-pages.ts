@@ -143,11 +143,11 @@ ${
 /** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
 export function registerMemberPages(server: FastifyInstance, app: App): void {
   /** The members list of a view, with a notice (a box saved or refused without scripts). */
-  const listPage = async (req: FastifyRequest, q: Query, notice?: (members: Row[]) => Promise<Html | undefined>, refused?: { memberId: string; message: string }) => {
+  const listPage = async (req: FastifyRequest, q: Query, notice?: (members: Row[], viewer: Viewer) => Promise<Html | undefined>, refused?: { memberId: string; message: string }) => {
     const { viewer, account, data: page } = await accountViewerWith(app, req, (req.params as { id: string }).id, 'members', 'members', (accountId) =>
       app.members.page(accountId, { ...viewQuery(q), list: listOf(q), limit: '50' }, viewerOf(req).memberScope),
     );
-    return membersPage(viewer, q, page, account.seats, await notice?.(page.members), refused);
+    return membersPage(viewer, q, page, account.seats, await notice?.(page.members, viewer), refused);
   };
 
   server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
@@ -155,9 +155,10 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
     const saved = req.query.saved;
     const notice = saved
-      ? async (members: Row[]) => {
-          if (!UUID.test(saved)) return undefined;
-          const m = members.find((x) => x.id === saved) ?? (await app.members.page(req.params.id, { list: 'all' }, [saved])).members[0];
+      ? async (members: Row[], viewer: Viewer) => {
+          // Only an admin saves a box (and sees every member): anyone else reads no notice, so no name leaks.
+          if (!UUID.test(saved) || !canChange(viewer)) return undefined;
+          const m = members.find((x) => x.id === saved) ?? (await app.members.page(viewer.account!.id, { list: 'all' }, [saved])).members[0];
           return m ? alert('ok', `Saved: ${m.name} is ${m.active ? 'Active' : 'not Active'}.`) : undefined;
         }
       : undefined;

@@ -95,6 +95,14 @@ describe('one Active box (item 1)', () => {
     expect(res.body).toMatch(new RegExp(`<tr id="member-${m.user7}">[\\s\\S]*?<span class="refusal" role="alert">`));
   });
 
+  it('the saved notice names a member only for an admin: a narrowed manager learns no name from the URL', async () => {
+    const manager = await signIn(t.app, server, { accountId, memberId: m.user6!, role: 'account_manager', memberScope: [m.user2!] });
+    const res = await get(`/accounts/${accountId}/members?saved=${m.user3}`, manager);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('First3 Last3');
+    expect(res.body).not.toContain('Saved:');
+  });
+
   it("on a member's own page, the box returns to that page", async () => {
     const page = (await get(`/accounts/${accountId}/members/${m.user5}`)).body;
     expect(page).toContain(`action="/accounts/${accountId}/members/${m.user5}/active?back=member"`);
