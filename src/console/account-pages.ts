@@ -12,6 +12,7 @@ import { alert, canChange, csrfField, layout, when, zoneOf, type Viewer } from '
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { changesTable, runLinkText, runStatusPanel, statusBadge } from './run-parts.js';
 import { plural } from './words.js';
+import { connectionWords } from './connection-words.js';
 import { accountViewer } from './viewer.js';
 
 type Form = Record<string, string | undefined>;
@@ -25,19 +26,28 @@ ${a.noAdmin ? html` <span class="badge bad">no admin</span>` : ''}`;
 
 const seatsText = (a: AccountView) => (a.seats ? (a.seats.limit === null ? `${a.seats.active} Active (no seat limit)` : `${a.seats.active} of ${a.seats.limit} seats`) : '—');
 
-/** The connector fields of the add-account form, one fieldset per integration (no script needed). */
+/**
+ * The connector fields of the add-account form, one fieldset per integration. Without scripts every
+ * fieldset shows, each under its legend; with them, only the chosen integration's (console.js).
+ * After a refusal the values come back as typed, but a secret is never sent back to the browser:
+ * its field asks for it again (with htmx the form is not replaced, so nothing needs retyping).
+ */
 function connectorFields(values: Form): Html {
-  const field = (name: string, label: string, type = 'text', hint = '') =>
-    html`<label for="${name}">${label}</label><input type="${type}" id="${name}" name="${name}" value="${type === 'password' ? '' : (values[name] ?? '')}" autocomplete="off" ${hint ? html`aria-describedby="${name}-hint"` : ''}>${hint ? html`<div class="muted" id="${name}-hint">${hint}</div>` : ''}`;
-  return html`<fieldset><legend>ConnectWise PSA (if the integration is ConnectWise)</legend>
+  const field = (name: string, label: string, type = 'text', hint = '') => {
+    const again = type === 'password' && Boolean(values[name]);
+    const words = again ? `Type it again: a secret is never sent back to the browser.${hint ? ` ${hint}` : ''}` : hint;
+    return html`<label for="${name}">${label}</label><input type="${type}" id="${name}" name="${name}" value="${type === 'password' ? '' : (values[name] ?? '')}" autocomplete="off" ${words ? html`aria-describedby="${name}-hint"` : ''}>${words ? html`<div class="muted" id="${name}-hint">${words}</div>` : ''}`;
+  };
+  return html`<fieldset data-integration="connectwise"><legend>ConnectWise PSA (if the integration is ConnectWise)</legend>
 ${field('cw_site', 'Site', 'text', 'e.g. https://api-na.myconnectwise.net')}${field('cw_companyId', 'Company id')}${field('cw_publicKey', 'Public key')}${field('cw_privateKey', 'Private key', 'password')}${field('cw_clientId', 'Client id')}
 </fieldset>
-<fieldset><legend>Autotask PSA (if the integration is Autotask)</legend>
+<fieldset data-integration="autotask"><legend>Autotask PSA (if the integration is Autotask)</legend>
 ${field('at_userName', 'API user name', 'text', 'the API-only user, e.g. psa-sync@acme.com')}${field('at_secret', 'Secret', 'password')}${field('at_integrationCode', 'Integration code (API tracking identifier)', 'password')}${field('at_zoneUrl', 'Zone URL (optional)', 'text', 'e.g. https://webservices5.autotask.net/atservicesrest/; empty: discovered from the user name')}
 </fieldset>
-<fieldset><legend>HaloPSA (if the integration is HaloPSA)</legend>
+<fieldset data-integration="halopsa"><legend>HaloPSA (if the integration is HaloPSA)</legend>
 ${field('halo_baseUrl', 'Base URL', 'text', 'e.g. https://acme.halopsa.com')}${field('halo_clientId', 'Client id')}${field('halo_clientSecret', 'Client secret', 'password')}${field('halo_tenant', 'Tenant (optional)')}
-</fieldset>`;
+</fieldset>
+<p class="muted" data-integration="snippet">A survey snippet account needs no connection settings: its members come from a file import and from survey activity.</p>`;
 }
 
 /** The form fields of each integration's settings: `cw_site` is ConnectWise's `site`. */
@@ -52,7 +62,7 @@ export async function testSettings(app: App, integration: Integration, settings:
   try {
     await app.engine.testConnection(integration, settings);
   } catch (err) {
-    if (err instanceof SyncError && err.kind !== 'internal') throw new InputError(`the connection test failed: ${err.message}`, { cause: err });
+    if (err instanceof SyncError && err.kind !== 'internal') throw new InputError(`the connection test failed: ${connectionWords(integration, settings, err.message)}`, { cause: err });
     throw err;
   }
 }
@@ -71,7 +81,7 @@ function accountsPage(v: Viewer, accounts: AccountView[], q: string, form: Form 
   return layout(
     v,
     'Accounts',
-    html`${message ?? ''}<form class="filters" method="get" action="/accounts" role="search"><div><label for="q">Search accounts</label><input type="search" id="q" name="q" value="${q}"></div><button type="submit" class="secondary">Search</button></form>
+    html`${message ? html`<div class="alert error">The account was not added. <a href="#add-result">Read why, beside the form</a>.</div>` : ''}<form class="filters" method="get" action="/accounts" role="search"><div><label for="q">Search accounts</label><input type="search" id="q" name="q" value="${q}"></div><button type="submit" class="secondary">Search</button></form>
 <div class="table-wrap"><table><caption class="visually-hidden">Accounts</caption>
 <thead><tr><th scope="col">Account</th><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Last run</th><th scope="col">Next run</th><th scope="col">Seats</th></tr></thead>
 <tbody>${shown.map(
@@ -81,12 +91,13 @@ function accountsPage(v: Viewer, accounts: AccountView[], q: string, form: Form 
     )}</tbody></table></div>
 <p class="muted">${shown.length} of ${accounts.length} accounts.</p>
 <h2 id="add">Add an account</h2>
-<form class="card" method="post" action="/accounts">${csrfField(v)}
+<form class="card" method="post" action="/accounts" hx-post="/accounts" hx-target="#add-result" hx-swap="innerHTML" hx-indicator="#add-progress" hx-disabled-elt="find button[type=submit]">${csrfField(v)}
 <label for="name">Name</label><input type="text" id="name" name="name" required value="${form.name ?? ''}">
-<label for="integration">Integration</label><select id="integration" name="integration">${INTEGRATIONS.map((i) => html`<option value="${i}" ${form.integration === i ? 'selected' : ''}>${i}</option>`)}</select>
+<label for="integration">Integration</label><select id="integration" name="integration" data-shows-fieldsets>${INTEGRATIONS.map((i) => html`<option value="${i}" ${form.integration === i ? 'selected' : ''}>${i}</option>`)}</select>
 ${connectorFields(form)}
 <p class="muted">The credentials are checked against the PSA before the account is saved. They are stored encrypted and never shown again.</p>
-<button type="submit">Test connection and add</button></form>`,
+<div id="add-result">${message ?? ''}</div>
+<div class="row"><button type="submit">Test connection and add</button><span id="add-progress" class="htmx-indicator progress">Testing the connection…</span></div></form>`,
   );
 }
 
@@ -174,9 +185,12 @@ async function invitedWords(app: App, v: Viewer, accountId: string, personId: st
   });
   if (!person || person.state !== 'invited' || !person.invitationExpiresAt) return undefined;
   const until = `until ${when(person.invitationExpiresAt, zoneOf(v))}`;
-  if (mail === 'failed') return alert('error', `${person.email} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
-  if (mail === 'outbox') return alert('ok', `${person.email} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.`);
-  return alert('ok', `Invitation sent to ${person.email}, the first admin. Their activation link works once, ${until}.`);
+  // Named as a person: their member's name, or, invited by email before any member has it, the email and what happens then.
+  const who = person.memberId ? `${person.name} (${person.email})` : person.email;
+  const later = person.memberId ? '' : ' No member has this email yet: they are linked to theirs when a sync brings it.';
+  if (mail === 'failed') return alert('error', `${who} is invited as the first admin, but the activation email could not be sent (the server log says why). Once mail works, invite them again below: a new link replaces this one.`);
+  if (mail === 'outbox') return alert('ok', `${who} is invited as the first admin. No mail server is set up, so the activation link waits in the outbox (psa-sync mail outbox --to ${person.email}); it works once, ${until}.${later}`);
+  return alert('ok', `Invitation sent to ${who}, the first admin. Their activation link works once, ${until}.${later}`);
 }
 
 const refusal = (err: unknown): Html => {
@@ -204,8 +218,12 @@ export function registerAccountPages(server: FastifyInstance, app: App): void {
       const settings = settingsFromForm(integration, form);
       if ((INTEGRATIONS as readonly string[]).includes(integration)) await testSettings(app, integration as Integration, settings);
       const account = await app.accounts.add({ name: form.name ?? '', integration, settings });
+      // htmx follows HX-Redirect (a 303 would be swapped into the form); a plain form follows the 303.
+      if (isHtmx(req)) return reply.code(200).header('hx-redirect', `/accounts/${account.id}?added=1`).send();
       return seeOther(reply, `/accounts/${account.id}?added=1`);
     } catch (err) {
+      // The form stays as typed: htmx swaps in only why; without scripts the page comes back with the values, secrets asked again.
+      if (isHtmx(req)) return sendHtml(reply, refusal(err), 400);
       return sendHtml(reply, accountsPage({ principal: p, section: 'accounts' }, await app.accounts.list(), '', form, refusal(err)), 400);
     }
   });

@@ -42,7 +42,8 @@ th { font-size: .85rem; color: var(--muted); font-weight: 600; white-space: nowr
 th a { color: inherit; text-decoration: none; }
 th a:hover { text-decoration: underline; }
 tbody tr:hover { background: #f8fafc; }
-.table-wrap { border: 1px solid var(--line); border-radius: 8px; overflow-x: auto; background: var(--card); }
+/* position: relative keeps what is absolutely placed inside (visually hidden labels) within the scroll box, not widening the page. */
+.table-wrap { border: 1px solid var(--line); border-radius: 8px; overflow-x: auto; background: var(--card); position: relative; }
 .badge { display: inline-block; padding: .1rem .55rem; border-radius: 999px; font-size: .8rem; font-weight: 600; background: #e8edf5; color: #243b63; white-space: nowrap; }
 .badge.ok { background: #e3f4ea; color: var(--ok); }
 .badge.warn { background: #fdf1dc; color: var(--warn); }
@@ -56,10 +57,11 @@ input.reason { max-width: 20rem; }
 textarea { min-height: 6rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
 button, .button { font: inherit; padding: .45rem 1rem; border-radius: 5px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
-button.danger { background: var(--bad); border-color: var(--bad); }
-button.small { padding: .2rem .6rem; font-size: .85rem; }
+button.danger, .button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+button.small, .button.small { padding: .2rem .6rem; font-size: .85rem; }
 select.small { padding: .2rem .4rem; font-size: .85rem; }
 .nowrap { white-space: nowrap; }
+form .row.actions { margin-top: .75rem; }
 .small { font-size: .85rem; }
 .decide { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 20rem), 1fr)); gap: 1rem; align-items: stretch; }
 .decide > form.card { margin: 0; }
@@ -67,7 +69,7 @@ ul.ways { padding-left: 1.2rem; }
 footer.page-foot { max-width: 76rem; margin: 0 auto; padding: 0 1.25rem 1.25rem; font-size: .85rem; }
 button:disabled { opacity: .55; cursor: not-allowed; }
 form.inline { display: inline; }
-fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; padding: .5rem 1rem 1rem; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; padding: .5rem 1rem 1rem; min-width: 0; }
 legend { font-weight: 600; padding: 0 .3rem; }
 .filters { display: flex; gap: .75rem; align-items: flex-end; flex-wrap: wrap; margin-bottom: .75rem; }
 .filters label { margin: 0 0 .2rem; font-size: .85rem; }
@@ -78,6 +80,8 @@ legend { font-weight: 600; padding: 0 .3rem; }
 .alert.error { background: #fde7e5; border-color: #f3b4ad; color: #7a1a12; }
 .alert.ok { background: #e3f4ea; border-color: #a9dcbc; color: #14532d; }
 .alert.info { background: #e8effb; border-color: #b5c9ef; color: #1b3b73; }
+.field-error { color: var(--bad); font-size: .85rem; font-weight: 600; margin-top: .2rem; }
+[aria-invalid="true"] { border-color: var(--bad) !important; box-shadow: 0 0 0 1px var(--bad); }
 .refusal { color: var(--bad); font-size: .85rem; display: block; margin-top: .2rem; }
 .pager { display: flex; gap: .75rem; align-items: center; margin: .75rem 0; }
 ul.rules { list-style: none; padding: 0; margin: .4rem 0; font-size: .9rem; }
@@ -90,9 +94,45 @@ ol.timeline li::before { content: ""; position: absolute; left: -1.45rem; top: .
 pre.snippet { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; word-break: break-all; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .js .nojs { display: none; }
+/* htmx's request indicator (its own styles are off under the CSP): shown while a request runs. */
+.htmx-indicator { display: none; }
+.htmx-request .htmx-indicator, .htmx-request.htmx-indicator { display: inline-flex; }
+.progress { align-items: center; gap: .5rem; color: var(--muted); }
+.progress::before { content: ""; width: 1rem; height: 1rem; border: 2px solid var(--line); border-top-color: var(--accent); border-radius: 50%; animation: spin .8s linear infinite; }
+@keyframes spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .progress::before { animation: none; } }
 /* Buttons that need the script (copy to the clipboard) are not offered without it. */
 html:not(.js) [data-copy] { display: none; }
-@media (max-width: 48rem) { dl.facts { grid-template-columns: 1fr; } header.top .who { margin-left: 0; } }
+#member-counts { margin-bottom: .75rem; }
+.tabs a { white-space: nowrap; }
+.tabs { flex-wrap: wrap; }
+header.top .who button { white-space: nowrap; }
+header.top .who span { overflow-wrap: anywhere; }
+.muted { overflow-wrap: break-word; }
+@media (max-width: 48rem) {
+  dl.facts { grid-template-columns: 1fr; }
+  header.top .bar { gap: .35rem 1rem; padding: .5rem .75rem; }
+  header.top nav a { padding: .3rem .5rem; }
+  header.top nav ul { margin-left: -.5rem; }
+  header.top .who { margin-left: 0; }
+  main { padding: 1rem .75rem; }
+  footer.page-foot { padding: 0 .75rem 1rem; }
+}
+/* On a phone the members table is a list of cards: each value under its column's name, the Active box
+   within reach without scrolling sideways; the column heads stay as a row of sort links. */
+@media (max-width: 40rem) {
+  table.stack, table.stack thead { display: block; }
+  table.stack thead tr { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center; padding: .4rem .6rem; border-bottom: 1px solid var(--line); }
+  table.stack thead th { border: none; padding: .15rem 0; }
+  table.stack tbody, table.stack tbody tr, table.stack tbody td { display: block; }
+  table.stack tbody tr { border-bottom: 1px solid var(--line); padding: .5rem .6rem; position: relative; }
+  table.stack tbody td { border: none; padding: .1rem 2rem .1rem 6.5rem; position: relative; overflow-wrap: anywhere; min-height: 1.6rem; }
+  table.stack tbody td::before { content: attr(data-label); position: absolute; left: 0; top: .15rem; width: 6rem; color: var(--muted); font-size: .85rem; font-weight: 600; }
+  table.stack tbody td.select { position: absolute; right: .6rem; top: .5rem; display: block; padding: 0; }
+  table.stack tbody td.select::before { content: none; }
+  table.stack tbody td[colspan] { padding-left: 0; }
+  table.stack tbody td[colspan]::before { content: none; }
+}
 `;
 
 /** Small, dependency-free behaviour: live password rules, copy buttons, select-all; everything else is htmx or plain forms. */
@@ -116,6 +156,21 @@ export const CONSOLE_JS = `document.documentElement.classList.add('js');
       items[i].setAttribute('aria-label', items[i].textContent.trim() + (ok ? ': met' : ': not met yet'));
     }
   }
+  // The add-account form shows only the chosen integration's settings (without scripts, all of them).
+  function showFieldsets(select) {
+    var parts = select.form ? select.form.querySelectorAll('[data-integration]') : [];
+    for (var i = 0; i < parts.length; i++) {
+      var mine = parts[i].getAttribute('data-integration') === select.value;
+      parts[i].hidden = !mine;
+      if (parts[i].tagName === 'FIELDSET') parts[i].disabled = !mine;
+    }
+  }
+  var selects = document.querySelectorAll('select[data-shows-fieldsets]');
+  for (var s = 0; s < selects.length; s++) showFieldsets(selects[s]);
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (t && t.matches && t.matches('select[data-shows-fieldsets]')) showFieldsets(t);
+  });
   document.addEventListener('input', function (e) {
     var t = e.target;
     if (t && t.matches && t.matches('input[data-rules]')) checkRules(t);

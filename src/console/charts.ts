@@ -76,11 +76,27 @@ const empty = (id: string): Html => html`<p class="chart-empty" id="${id}">${NO_
 
 // ---- Trend: average per period (line) above the number of ratings per period (columns) ----
 
-export const TREND = { width: 640, height: 312, left: 44, right: 24, avgTop: 34, avgBottom: 196, countTop: 230, countBottom: 282 } as const;
+/** Where a trend's parts sit, in SVG units; `maxTicks`: most labels under the time axis. */
+export interface TrendLayout {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  avgTop: number;
+  avgBottom: number;
+  countTop: number;
+  countBottom: number;
+  maxTicks: number;
+}
+
+/** The trend as drawn beside its table on a wide screen. */
+export const TREND: TrendLayout = { width: 640, height: 312, left: 44, right: 24, avgTop: 34, avgBottom: 196, countTop: 230, countBottom: 282, maxTicks: 10 };
+/** The trend on a phone: drawn for its width (about 360 CSS pixels), so its words keep their size. */
+export const TREND_NARROW: TrendLayout = { width: 360, height: 300, left: 30, right: 12, avgTop: 30, avgBottom: 180, countTop: 218, countBottom: 268, maxTicks: 4 };
 
 /** Where each period of a trend is drawn: the geometry of `trendChart`, for the chart and its tests. */
-export function trendGeometry(input: TrendInput) {
-  const t = TREND;
+export function trendGeometry(input: TrendInput, layout: TrendLayout = TREND) {
+  const t = layout;
   const days = input.interval === 'week' ? 7 : 1;
   const first = dayMs(input.points[0]?.start ?? '1970-01-01');
   const end = dayMs(input.points[input.points.length - 1]?.start ?? '1970-01-01') + days * DAY_MS;
@@ -97,7 +113,7 @@ export function trendGeometry(input: TrendInput) {
   // Whole days inside the range only, thinned so that labels never crowd. A day's label sits under
   // its middle when days are drawn (as its dot and column do); a week's under the day it names.
   let ticks = x.ticks(8).filter((d) => d.getTime() % DAY_MS === 0 && d.getTime() < end);
-  while (ticks.length > 10) ticks = ticks.filter((_, i) => i % 2 === 0);
+  while (ticks.length > t.maxTicks) ticks = ticks.filter((_, i) => i % 2 === 0);
   const shift = days === 1 ? DAY_MS / 2 : 0;
   const tickLabels = ticks.map((d, i) => ({ x: r1(x(new Date(d.getTime() + shift))), label: i === 0 || d.getUTCFullYear() !== ticks[i - 1]!.getUTCFullYear() ? longDay.format(d) : shortDay.format(d) }));
   return { x, y, yCount, points, ticks: tickLabels, countTicks: [0, yCount.domain()[1]!] };
@@ -115,15 +131,18 @@ function trendDescription(input: TrendInput): string {
   return (
     `Average rating (0 to 10) and number of ratings per ${per}, from ${first.label} to ${last.label}: ${plural(total, 'rating')} in ${plural(rated.length, per)} with ratings. ` +
     `Highest average ${avg(high.average!)} (${high.label}), lowest ${avg(low.average!)} (${low.label}); most ratings in ${busiest.label} (${busiest.count}). ` +
-    `The same figures are in the table beside the chart.`
+    `The dashed line marks 7, where positive ratings start. The same figures are in the table beside the chart.`
   );
 }
 
-/** A trend: the average per day or week as a line with a dot per period, and the count per period as columns below. */
-export function trendChart(input: TrendInput): Html {
+/**
+ * A trend: the average per day or week as a line with a dot per period, and the count per period
+ * as columns below. Its legend is the page's (`chartLegend`), so it can wrap on a narrow screen.
+ */
+export function trendChart(input: TrendInput, layout: TrendLayout = TREND): Html {
   if (!input.points.some((p) => p.count > 0)) return empty(input.id);
-  const t = TREND;
-  const g = trendGeometry(input);
+  const t = layout;
+  const g = trendGeometry(input, layout);
   const per = input.interval === 'week' ? 'week' : 'day';
   const rated = g.points.filter((p) => p.y !== null);
   const path = line<(typeof rated)[number]>()
@@ -134,7 +153,6 @@ export function trendChart(input: TrendInput): Html {
 <g class="axis y-axis">${[0, 2, 4, 6, 8, 10].map((v) => html`<text x="${t.left - 8}" y="${r1(g.y(v)) + 4}" text-anchor="end">${v}</text>`)}</g>
 <text class="chart-label" x="${t.left}" y="${t.avgTop - 14}">Average rating (0–10) per ${per}</text>
 <line class="threshold" x1="${t.left}" x2="${t.width - t.right}" y1="${yPositive}" y2="${yPositive}"></line>
-<g class="legend"><line class="threshold" x1="${t.width - t.right - 132}" x2="${t.width - t.right - 106}" y1="${t.avgTop - 18}" y2="${t.avgTop - 18}"></line><text class="threshold-label" x="${t.width - t.right}" y="${t.avgTop - 14}" text-anchor="end">positive from 7</text></g>
 ${path ? html`<path class="trend-line" d="${path}"></path>` : ''}
 <g class="trend-points">${rated.map((p) => html`<circle cx="${p.x}" cy="${p.y!}" r="3.5"><title>${p.label}: average ${avg(p.average!)} from ${plural(p.count, 'rating')}</title></circle>`)}</g>
 <text class="chart-label" x="${t.left}" y="${t.countTop - 10}">Ratings per ${per}</text>
@@ -148,12 +166,29 @@ ${path ? html`<path class="trend-line" d="${path}"></path>` : ''}
 
 // ---- Bars: one per engineer (or client), its average on a 0–10 scale ----
 
-export const BARS = { width: 640, left: 170, right: 136, top: 46, row: 30, bottom: 34, labelChars: 22 } as const;
-const LEGEND_X = [300, 405, 510] as const;
+/**
+ * Where a bar chart's parts sit, in SVG units. `stacked`: each name on its own line above its bar
+ * (a phone), else beside it in a column `left` wide; `labelChars`: longest name drawn whole.
+ */
+export interface BarLayout {
+  width: number;
+  left: number;
+  right: number;
+  top: number;
+  row: number;
+  bottom: number;
+  labelChars: number;
+  stacked: boolean;
+}
+
+/** The bars as drawn beside their table on a wide screen. */
+export const BARS: BarLayout = { width: 640, left: 170, right: 136, top: 34, row: 30, bottom: 34, labelChars: 22, stacked: false };
+/** The bars on a phone: names above the bars, drawn for its width so the words keep their size. */
+export const BARS_NARROW: BarLayout = { width: 360, left: 8, right: 122, top: 30, row: 44, bottom: 34, labelChars: 42, stacked: true };
 
 /** Where each bar is drawn: the geometry of `barChart`, for the chart and its tests. */
-export function barGeometry(input: BarInput) {
-  const b = BARS;
+export function barGeometry(input: BarInput, layout: BarLayout = BARS) {
+  const b = layout;
   const items = input.items.filter((i) => i.average !== null && i.count > 0);
   const height = b.top + items.length * b.row + b.bottom;
   const x = scaleLinear().domain([0, 10]).range([b.left, b.width - b.right]);
@@ -162,13 +197,15 @@ export function barGeometry(input: BarInput) {
     .range([b.top, b.top + items.length * b.row])
     .paddingInner(0.3)
     .paddingOuter(0.15);
+  // Stacked, the name takes the top of a row and the bar the rest.
+  const nameLine = b.stacked ? 16 : 0;
   const bars = items.map((i) => ({
     ...i,
     band: band(i.average!),
     x: b.left,
-    y: r1(y(i.key)!),
+    y: r1(y(i.key)! + nameLine),
     width: r1(x(i.average!) - b.left),
-    height: r1(y.bandwidth()),
+    height: r1(y.bandwidth() - nameLine),
     name: [...i.label].length > b.labelChars ? `${[...i.label].slice(0, b.labelChars - 1).join('')}…` : i.label,
   }));
   return { x, y, height, bars };
@@ -180,33 +217,45 @@ function barDescription(input: BarInput, bars: ReturnType<typeof barGeometry>['b
   const more = input.omitted ? ` The chart shows the ${plural(bars.length, input.noun)} with the most ratings; the table lists ${input.omitted} more.` : '';
   return (
     `Average rating (0 to 10) of ${plural(bars.length, input.noun)}. Highest ${high.label}: ${avg(high.average!)} from ${plural(high.count, 'rating')}; ` +
-    `lowest ${low.label}: ${avg(low.average!)} from ${plural(low.count, 'rating')}.${more} The same figures are in the table beside the chart.`
+    `lowest ${low.label}: ${avg(low.average!)} from ${plural(low.count, 'rating')}.${more} Bars of 7 or more are positive, 4 to under 7 neutral, under 4 negative; the dashed line marks 7. The same figures are in the table beside the chart.`
   );
 }
 
-/** Horizontal bars: one per item, its length the average rating, coloured by band, labelled with average and count. */
-export function barChart(input: BarInput): Html {
-  const b = BARS;
-  const g = barGeometry(input);
+/**
+ * Horizontal bars: one per item, its length the average rating, coloured by band, labelled with
+ * average and count. The colours' legend is the page's (`chartLegend`), so it wraps instead of
+ * overlapping whatever the font.
+ */
+export function barChart(input: BarInput, layout: BarLayout = BARS): Html {
+  const b = layout;
+  const g = barGeometry(input, layout);
   if (g.bars.length === 0) return empty(input.id);
   const bottom = g.height - b.bottom;
   const xPositive = r1(g.x(POSITIVE_FROM));
-  const legend = [
-    ['positive', 'positive (7+)'],
-    ['neutral', 'neutral (4–7)'],
-    ['negative', 'negative (<4)'],
-  ] as const;
-  const body = html`<text class="chart-label" x="8" y="16">Average rating (0–10)</text>
-<g class="legend">${legend.map(([k, words], i) => html`<rect class="bar-${k}" x="${LEGEND_X[i]!}" y="6" width="12" height="12"></rect><text x="${LEGEND_X[i]! + 17}" y="16">${words}</text>`)}</g>
+  const body = html`<text class="chart-label" x="${b.stacked ? b.left : 8}" y="16">Average rating (0–10)</text>
 <g class="grid">${g.x.ticks(5).map((v) => html`<line x1="${r1(g.x(v))}" x2="${r1(g.x(v))}" y1="${b.top - 6}" y2="${bottom}"></line>`)}</g>
 <line class="threshold" x1="${xPositive}" x2="${xPositive}" y1="${b.top - 6}" y2="${bottom}"></line>
 ${g.bars.map(
   (c) => html`<g class="bar"><title>${c.label}: average ${avg(c.average!)} from ${plural(c.count, 'rating')}</title>
-<text class="bar-name" x="${b.left - 10}" y="${r1(c.y + c.height / 2 + 4)}" text-anchor="end">${c.name}</text>
+${b.stacked ? html`<text class="bar-name" x="${b.left}" y="${r1(c.y - 5)}">${c.name}</text>` : html`<text class="bar-name" x="${b.left - 10}" y="${r1(c.y + c.height / 2 + 4)}" text-anchor="end">${c.name}</text>`}
 <rect class="bar-${c.band}" x="${c.x}" y="${c.y}" width="${Math.max(c.width, 1)}" height="${c.height}"></rect>
 <text class="bar-value" x="${r1(c.x + c.width + 6)}" y="${r1(c.y + c.height / 2 + 4)}">${avg(c.average!)} · ${plural(c.count, 'rating')}</text></g>`,
 )}
 <line class="axis-line" x1="${b.left}" x2="${b.left}" y1="${b.top - 6}" y2="${bottom}"></line>
 <g class="axis x-axis">${g.x.ticks(5).map((v) => html`<text x="${r1(g.x(v))}" y="${bottom + 18}" text-anchor="middle">${v}</text>`)}</g>`;
   return svg(input.id, b.width, g.height, input.title, barDescription(input, g.bars), body);
+}
+
+/**
+ * What a chart's colours and dashed line mean, as the page's own list: it wraps on a narrow screen
+ * and never overlaps, whatever the font. Bars: their bands (an average of 7 or more is positive, as
+ * one rating is); both charts: the line at 7.
+ */
+export function chartLegend(kind: 'bars' | 'trend'): Html {
+  const bands = [
+    ['positive', 'positive: average 7 or more'],
+    ['neutral', 'neutral: 4 to under 7'],
+    ['negative', 'negative: under 4'],
+  ] as const;
+  return html`<ul class="chart-legend">${kind === 'bars' ? bands.map(([k, words]) => html`<li><span class="swatch bar-${k}"></span>${words}</li>`) : ''}<li><span class="swatch threshold-line"></span>${kind === 'bars' ? 'dashed line: 7, where positive starts' : 'dashed line: 7, positive from here'}</li></ul>`;
 }

@@ -76,7 +76,8 @@ function explainPage(v: Viewer, e: Explained, events: SurveyEventView[], summary
   const own = v.principal.role === 'employee';
   return layout(
     v,
-    own ? 'My record' : m.name,
+    // An employee's own member page; "My record" is their dashboard (/me), one page of that name.
+    own ? 'My member record' : m.name,
     html`${notice ?? ''}<div class="card"><dl class="facts">
 <dt>Name</dt><dd>${m.name}</dd><dt>Email</dt><dd>${m.email ?? '—'}</dd><dt>Identifier</dt><dd>${m.identifier ?? '—'}</dd>
 ${profileFacts(m)}
@@ -89,7 +90,7 @@ ${profileFacts(m)}
 ${
   canChange(v)
     ? html`<div class="table-wrap"><table><caption>Active box</caption><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Source</th><th scope="col">List</th><th scope="col">First seen</th><th scope="col">Active</th></tr></thead>
-<tbody>${memberRow(v, m.accountId, { ...m, role: null }, undefined, false)}</tbody></table></div>
+<tbody>${memberRow(v, m.accountId, { ...m, role: null })}</tbody></table></div>
 <p><a href="${href(`/accounts/${m.accountId}/people`, { member: m.id })}">Give ${m.name} a sign-in</a></p>`
     : ''
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
 import { AppError, InputError } from '../core/errors.js';
@@ -12,13 +12,19 @@ import { href, html, type Html } from './html.js';
 import { alert, canChange, csrfField, layout, when, type Viewer } from './layout.js';
 import { CONSOLE, isHtmx, seeOther, sendHtml, viewerOf } from './reply.js';
 import { accountViewer, accountViewerWith } from './viewer.js';
+import { sentence } from './words.js';
+import { confirmBulkPage } from './member-bulk.js';
 
 type Query = Record<string, string | undefined>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Row = MemberView & { role: string | null };
 
 /** The query keys a members view keeps in its URL (so a view is a link, and survives reload). */
 const VIEW_KEYS = ['list', 'q', 'active', 'source', 'role', 'department', 'location', 'sort', 'order', 'cursor'] as const;
 const viewQuery = (q: Query, overrides: Query = {}): Query => Object.fromEntries(VIEW_KEYS.map((k) => [k, k in overrides ? overrides[k] : q[k]]));
+
+/** The list a view shows (`inactive_synced` is the API's spelling of the Inactive Synced tab). */
+const listOf = (q: Query): string => (q.list === 'inactive' || q.list === 'inactive_synced' ? 'inactive' : q.list === 'all' ? 'all' : 'staff');
 
 const COLUMNS: { key?: string; label: string }[] = [
   { key: 'name', label: 'Name' },
@@ -32,24 +38,43 @@ const COLUMNS: { key?: string; label: string }[] = [
 
 const inactiveWhy: Record<string, string> = { psa_inactive: 'inactive in the PSA', vanished: 'no longer in the PSA', admin: 'unchecked by an admin', seat_limit: 'over the seat limit', out_of_scope: 'outside the sync scope' };
 
-/** One member row; its Active box saves at once (htmx), or with its Save button without scripts. */
-export function memberRow(v: Viewer, accountId: string, m: Row, refusal?: string, selectable = true): Html {
-  const admin = canChange(v);
-  const box = admin
-    ? html`<form method="post" action="/accounts/${accountId}/members/${m.id}/active" hx-post="/accounts/${accountId}/members/${m.id}/active" hx-trigger="change" hx-target="closest tr" hx-swap="outerHTML">${csrfField(v)}${selectable ? '' : html`<input type="hidden" name="row" value="plain">`}
-<label class="inline"><input type="checkbox" name="active" value="true" ${m.active ? 'checked' : ''} aria-describedby="why-${m.id}"><span class="visually-hidden">Active: ${m.name}</span></label>
+/**
+ * The Active cell of a member row: its box saves at once (htmx swaps this cell alone, so the box keeps
+ * the keyboard focus by its id and the row's bulk tick stays), or with its Save button without
+ * scripts. `view` is the members list the box is on (its URL query), so the answer returns there;
+ * on a member's own page (`view` undefined) it returns to that page.
+ */
+function activeCell(v: Viewer, accountId: string, m: Row, view: Query | undefined, refusal?: string): Html {
+  const box = canChange(v)
+    ? html`<form method="post" action="${href(`/accounts/${accountId}/members/${m.id}/active`, view ?? { back: 'member' })}" hx-post="${href(`/accounts/${accountId}/members/${m.id}/active`, view ?? { back: 'member' })}" hx-trigger="change" hx-target="closest td" hx-swap="innerHTML">${csrfField(v)}
+<label class="inline"><input type="checkbox" id="active-${m.id}" name="active" value="true" ${m.active ? 'checked' : ''} aria-describedby="why-${m.id}"><span class="visually-hidden">Active: ${m.name}</span></label>
 <button type="submit" class="small secondary nojs">Save</button></form>`
     : html`<span>${m.active ? 'Active' : 'Not active'}</span>`;
+  return html`${box}<span id="why-${m.id}" class="muted">${!m.active && m.inactiveReason ? inactiveWhy[m.inactiveReason] ?? m.inactiveReason : ''}</span>${refusal ? html`<span class="refusal" role="alert">${refusal}</span>` : ''}`;
+}
+
+/** One member row; `view` as for its Active cell (a member's own page passes none, and has no bulk tick). */
+export function memberRow(v: Viewer, accountId: string, m: Row, refusal?: string, view?: Query): Html {
+  const admin = canChange(v);
+  // data-label: a phone shows each row as a card, every value under its column's name (the stylesheet).
   return html`<tr id="member-${m.id}">
-${admin && selectable ? html`<td><input type="checkbox" name="memberIds" value="${m.id}" form="bulk" aria-label="Select ${m.name}"></td>` : ''}
-<td><a href="/accounts/${accountId}/members/${m.id}">${m.name}</a>${m.identifier ? html`<div class="muted">${m.identifier}</div>` : ''}</td>
-<td>${m.email ?? html`<span class="muted">—</span>`}</td>
-<td>${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : ''}</td>
-<td>${m.source}</td>
-<td>${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
-<td>${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
-<td>${box}<span id="why-${m.id}" class="muted">${!m.active && m.inactiveReason ? inactiveWhy[m.inactiveReason] ?? m.inactiveReason : ''}</span>${refusal ? html`<span class="refusal" role="alert">${refusal}</span>` : ''}</td>
+${admin && view ? html`<td class="select"><input type="checkbox" name="memberIds" value="${m.id}" form="bulk" aria-label="Select ${m.name}"></td>` : ''}
+<td data-label="Name"><a href="/accounts/${accountId}/members/${m.id}">${m.name}</a>${m.identifier ? html`<div class="muted">${m.identifier}</div>` : ''}</td>
+<td data-label="Email">${m.email ?? html`<span class="muted">—</span>`}</td>
+<td data-label="Role">${m.role ? html`<span class="badge">${m.role.replace('_', ' ')}</span>` : html`<span class="muted">—</span>`}</td>
+<td data-label="Source">${m.source}</td>
+<td data-label="List" class="nowrap">${m.list === 'staff' ? 'All Staff' : 'Inactive Synced'}</td>
+<td data-label="First seen" class="nowrap">${when(m.firstSeenAt, v.account?.timeZone).slice(0, 10)}</td>
+<td data-label="Active">${activeCell(v, accountId, m, view, refusal)}</td>
 </tr>`;
+}
+
+type Seats = { active: number; limit: number | null } | null;
+
+/** "N Active / N Total" of the view and the account's seats; `oob` when a box's answer carries them. */
+function countBadges(page: { activeCount: number; total: number }, seats: Seats, oob = false): Html {
+  return html`<div class="row" id="member-counts" ${oob ? html`hx-swap-oob="true"` : ''}><span class="badge">${page.activeCount} Active / ${page.total} Total</span>
+${seats ? html`<span class="badge ${seats.limit !== null && seats.active >= seats.limit ? 'warn' : ''}">${seats.limit === null ? `${seats.active} Active, no seat limit` : `${seats.active} of ${seats.limit} seats`}</span>` : ''}</div>`;
 }
 
 function sortHeader(accountId: string, q: Query, col: { key?: string; label: string }): Html {
@@ -77,9 +102,9 @@ function profileSelect(name: string, label: string, value: string | undefined, v
   return select(name, label, value, [['', 'Any'], ...options.map((o): [string, string] => [o, o])]);
 }
 
-export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['members']['page']>>, seats: { active: number; limit: number | null } | null, choices: ProfileChoices, notice?: Html): Html {
+export function membersPage(v: Viewer, q: Query, page: Awaited<ReturnType<App['members']['page']>>, seats: Seats, choices: ProfileChoices, notice?: Html, refused?: { memberId: string; message: string }): Html {
   const accountId = v.account!.id;
-  const list = q.list === 'inactive' || q.list === 'inactive_synced' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
+  const list = listOf(q);
   const admin = canChange(v);
   const tab = (key: string, label: string) => html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { list: key, cursor: undefined }))}" ${list === key ? html`aria-current="page"` : ''}>${label}</a>`;
   const filters = html`<form class="filters" method="get" action="/accounts/${accountId}/members" role="search" aria-label="Filter members">
@@ -105,12 +130,11 @@ ${VIEW_KEYS.filter((k) => k !== 'cursor').map((k) => html`<input type="hidden" n
     v,
     'Members',
     html`${notice ?? ''}<nav class="tabs" aria-label="Lists">${tab('staff', 'All Staff')}${tab('inactive', 'Inactive Synced Members')}${tab('all', 'Both')}</nav>
-<div class="row spread"><div class="row"><span class="badge">${page.activeCount} Active / ${page.total} Total</span>
-${seats ? html`<span class="badge ${seats.limit !== null && seats.active >= seats.limit ? 'warn' : ''}">${seats.limit === null ? `${seats.active} Active, no seat limit` : `${seats.active} of ${seats.limit} seats`}</span>` : ''}</div></div>
+<div class="row spread">${countBadges(page, seats)}</div>
 ${filters}${bulk}
-<div class="table-wrap"><table><caption class="visually-hidden">Members, ${list === 'staff' ? 'All Staff' : list === 'inactive' ? 'Inactive Synced Members' : 'both lists'}</caption>
+<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Members, ${list === 'staff' ? 'All Staff' : list === 'inactive' ? 'Inactive Synced Members' : 'both lists'}</caption>
 <thead><tr>${admin ? html`<th scope="col"><input type="checkbox" data-select-all aria-label="Select every row on this page"></th>` : ''}${COLUMNS.map((c) => sortHeader(accountId, q, c))}</tr></thead>
-<tbody>${page.members.length === 0 ? html`<tr><td colspan="8" class="muted">No members match this view.</td></tr>` : page.members.map((m) => memberRow(v, accountId, m))}</tbody></table></div>
+<tbody>${page.members.length === 0 ? html`<tr><td colspan="8" class="muted">No members match this view.</td></tr>` : page.members.map((m) => memberRow(v, accountId, m, refused?.memberId === m.id ? refused.message : undefined, viewQuery(q, { list })))}</tbody></table></div>
 <nav class="pager" aria-label="Pages">${q.cursor ? html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { cursor: undefined }))}">First page</a>` : ''}
 ${page.nextCursor ? html`<a href="${href(`/accounts/${accountId}/members`, viewQuery(q, { cursor: page.nextCursor }))}">Next page</a>` : html`<span class="muted">Last page</span>`}</nav>`,
   );
@@ -133,35 +157,62 @@ ${
 
 /** The members table (tabs, search, filters, sort, pages, badges), the Active box, and bulk changes. */
 export function registerMemberPages(server: FastifyInstance, app: App): void {
+  /** The members list of a view, with a notice (a box saved or refused without scripts). */
+  const listPage = async (req: FastifyRequest, q: Query, notice?: (members: Row[], viewer: Viewer) => Promise<Html | undefined>, refused?: { memberId: string; message: string }) => {
+    const scope = viewerOf(req).memberScope;
+    const { viewer, account, data } = await accountViewerWith(app, req, (req.params as { id: string }).id, 'members', 'members', (accountId) =>
+      Promise.all([app.members.page(accountId, { ...viewQuery(q), list: listOf(q), limit: '50' }, scope), app.members.profileChoices(accountId, scope)]),
+    );
+    const [page, choices] = data;
+    return membersPage(viewer, q, page, account.seats, choices, await notice?.(page.members, viewer), refused);
+  };
+
   server.get<{ Params: { id: string }; Querystring: Query }>('/accounts/:id/members', CONSOLE, async (req, reply) => {
     // An employee's view of the members is their own record.
     if (viewerOf(req).role === 'employee') return seeOther(reply, '/me');
-    const q = req.query;
-    const list = q.list === 'inactive' ? 'inactive' : q.list === 'all' ? 'all' : 'staff';
-    const scope = viewerOf(req).memberScope;
-    const { viewer, account, data } = await accountViewerWith(app, req, req.params.id, 'members', 'members', (accountId) =>
-      Promise.all([app.members.page(accountId, { ...viewQuery(q), list, limit: '50' }, scope), app.members.profileChoices(accountId, scope)]),
-    );
-    return sendHtml(reply, membersPage(viewer, q, data[0], account.seats, data[1]));
+    const saved = req.query.saved;
+    const notice = saved
+      ? async (members: Row[], viewer: Viewer) => {
+          // Only an admin saves a box (and sees every member): anyone else reads no notice, so no name leaks.
+          if (!UUID.test(saved) || !canChange(viewer)) return undefined;
+          const m = members.find((x) => x.id === saved) ?? (await app.members.page(viewer.account!.id, { list: 'all' }, [saved])).members[0];
+          return m ? alert('ok', `Saved: ${m.name} is ${m.active ? 'Active' : 'not Active'}.`) : undefined;
+        }
+      : undefined;
+    return sendHtml(reply, await listPage(req, req.query, notice));
   });
 
-  server.post<{ Params: { id: string; memberId: string }; Body: Query }>('/accounts/:id/members/:memberId/active', CONSOLE, async (req, reply) => {
+  // The box's form carries its list's view in its URL (or back=member on a member's own page).
+  server.post<{ Params: { id: string; memberId: string }; Querystring: Query; Body: Query }>('/accounts/:id/members/:memberId/active', CONSOLE, async (req, reply) => {
     const { viewer, account } = await accountViewer(app, req, req.params.id, 'members', 'members');
     assertCanChange(viewer.principal, account.id, `account ${account.id}`, 'change members');
     const memberId = requireId('member', req.params.memberId);
     const active = req.body?.active === 'true';
+    const onList = req.query.back !== 'member';
+    const view = onList ? viewQuery(req.query, { list: listOf(req.query) }) : undefined;
     let refusal: string | undefined;
     let status = 200;
     try {
       await app.members.setActive(account.id, memberId, active, actorOf(viewer.principal), req.body?.reason);
     } catch (err) {
-      if (!(err instanceof AppError) || !isHtmx(req)) throw err;
+      if (!(err instanceof AppError) || (!isHtmx(req) && !onList)) throw err;
       ({ status } = httpError(err));
       refusal = err.message;
     }
-    if (!isHtmx(req)) return reply.code(303).header('location', `/accounts/${account.id}/members/${memberId}?saved=1`).send();
+    if (!isHtmx(req) && !onList) return seeOther(reply, `/accounts/${account.id}/members/${memberId}?saved=1`);
+    // Without scripts: back to the same list (filters, sort, page), saying what was saved.
+    if (!isHtmx(req) && refusal === undefined) return seeOther(reply, `${href(`/accounts/${account.id}/members`, { ...view, saved: memberId })}#member-${memberId}`);
     const [row] = (await app.members.page(account.id, { list: 'all', q: undefined }, [memberId])).members;
-    return sendHtml(reply, memberRow(viewer, account.id, row!, refusal, req.body?.row !== 'plain'), status);
+    if (!isHtmx(req)) {
+      // A refusal without scripts: the same list again, with why at the top and in the member's row.
+      const words = sentence(`${row!.name} was not ${active ? 'made Active' : 'unchecked'}: ${refusal!}`);
+      return sendHtml(reply, await listPage(req, view!, async () => alert('error', words), { memberId, message: refusal! }), status);
+    }
+    const cell = activeCell(viewer, account.id, row!, view, refusal);
+    if (!view) return sendHtml(reply, cell, status);
+    // The list's badges follow the change, out of band: the view's counts and the account's seats.
+    const [counts, after] = await Promise.all([app.members.page(account.id, { ...view, cursor: undefined, limit: '1' }, viewer.principal.memberScope), app.accounts.get(account.id)]);
+    return sendHtml(reply, html`${cell}${countBadges(counts, after.seats, true)}`, status);
   });
 
   // The ticked rows arrive as one memberIds field per row.
@@ -177,6 +228,11 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     if (body.scope !== 'matching' && ids.length === 0) throw new InputError('select some rows first, or choose "all members matching this view"');
     const { sort: _sort, order: _order, ...filter } = view;
     const input = body.scope === 'matching' ? { active, filter: Object.fromEntries(Object.entries(filter).filter(([, val]) => val !== undefined)) as Record<string, string>, reason: body.reason } : { active, memberIds: ids, reason: body.reason };
+    // Unchecking every member a view matches is asked first: who and how many, then the same form, confirmed.
+    if (body.scope === 'matching' && !active && body.confirm !== 'yes') {
+      const found = await app.members.page(account.id, { ...filter, limit: '20' }, viewer.principal.memberScope);
+      return sendHtml(reply, confirmBulkPage(viewer, body, view, { total: found.total, activeCount: found.activeCount, names: found.members.map((m) => m.name) }, back));
+    }
     const result = await app.members.bulkSetActive(account.id, input, actorOf(viewer.principal));
     const names = new Map<string, string>();
     if (result.refused.length > 0) {

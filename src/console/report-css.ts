@@ -35,6 +35,16 @@ svg.chart .bar-value, svg.chart .threshold-label { paint-order: stroke; stroke: 
 svg.chart .grid line { stroke: #e3e7ed; stroke-width: 1; }
 svg.chart .axis-line, svg.chart .x-axis line { stroke: #8a94a3; stroke-width: 1; }
 svg.chart .threshold { stroke: #1e7a46; stroke-width: 1.25; stroke-dasharray: 5 4; }
+.chart-legend { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: .4rem .25rem .1rem; padding: 0; font-size: .85rem; color: var(--ink); }
+.chart-legend li { display: inline-flex; align-items: center; gap: .4rem; }
+.chart-legend .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; }
+.chart-legend .swatch.bar-positive { background: #1e7a46; }
+.chart-legend .swatch.bar-neutral { background: #b26a00; }
+.chart-legend .swatch.bar-negative { background: #b42318; }
+.chart-legend .swatch.threshold-line { height: 0; width: 1.4rem; border-radius: 0; border-top: 2px dashed #1e7a46; }
+.chart-note { font-size: .85rem; color: var(--muted); margin: .3rem .25rem 0; }
+.chart-narrow { display: none; }
+.chart-narrow svg.chart { max-width: 30rem; }
 svg.chart .threshold-label { fill: #1e7a46; font-size: 12.5px; }
 svg.chart .trend-line { fill: none; stroke: #1a5fd0; stroke-width: 2.5; stroke-linejoin: round; stroke-linecap: round; }
 svg.chart .trend-points circle { fill: #1a5fd0; stroke: #fff; stroke-width: 1.5; }
@@ -49,4 +59,5 @@ td.comment { max-width: 28rem; overflow-wrap: anywhere; }
 .scope-words { margin: .25rem 0 0; }
 label .muted { font-weight: 400; }
 @media (max-width: 60rem) { .chart-row, .report-filters { grid-template-columns: 1fr; } }
+@media (max-width: 40rem) { .chart-wide { display: none; } .chart-narrow { display: block; } }
 `;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../access/principal.js';
 import type { App } from '../app.js';
 import { ForbiddenError, InputError } from '../core/errors.js';
-import { addDays, localDay, MAX_RANGE_DAYS } from '../domain/rating-query.js';
+import { addDays, localDay, MAX_RANGE_DAYS, NO_CLIENT } from '../domain/rating-query.js';
 import type { RatingGroup, RatingPage, RatingSummary } from '../domain/ratings.js';
 import { html, type Html } from './html.js';
 import { alert, layout, type Viewer } from './layout.js';
@@ -44,7 +44,7 @@ function picker(name: 'member' | 'client', legend: string, plural: string, choic
 </div>
 <div class="choices">${
     choices.length === 0
-      ? html`<span class="muted">No ${plural} with ratings yet.</span>`
+      ? html`<span class="muted">No ${plural} with ratings in this range.</span>`
       : choices.map((c) => html`<label><input type="checkbox" name="${name}" value="${c.value}" ${on.has(c.value) ? 'checked' : ''}> ${c.label}${c.count === null ? '' : html`<span class="count">${c.count}</span>`}</label>`)
   }</div>
 <p class="hint muted">None checked: every ${plural.replace(/s$/, '')}.</p>
@@ -112,7 +112,8 @@ export function registerReportPages(server: FastifyInstance, app: App): void {
     const today = localDay(app.clock.now(), account.timezone);
     const view = parseReportView(req.query, today);
     const input = filterInput(view);
-    const clientChoices = (await app.ratings.clients(account.id, p)).map((c) => ({ value: c.name, label: c.name, count: c.count }));
+    // Both pickers count the ratings of the chosen range, each for every engineer or client (never
+    // narrowed by the pickers' own boxes), so a count says what checking that box would select.
     const engineerChoices = async (from: string, to: string): Promise<Choice[]> => {
       const rated = (await app.ratings.summary(account.id, { from, to, groupBy: 'member' }, p)).groups.map((g) => ({ value: g.key, label: g.label, count: g.count }));
       const missing = view.members.filter((id) => !rated.some((c) => c.value === id));
@@ -121,23 +122,32 @@ export function registerReportPages(server: FastifyInstance, app: App): void {
       const others = missing.map((id) => ({ value: id, label: named.find((g) => g.key === id)?.label ?? `engineer ${id}`, count: 0 }));
       return [...rated, ...others].sort((a, b) => a.label.localeCompare(b.label, 'en', { sensitivity: 'base' }));
     };
-    const withTyped = (choices: Choice[]) => [...choices, ...view.clients.filter((n) => !choices.some((c) => c.value.toLowerCase() === n.toLowerCase())).map((n) => ({ value: n, label: n, count: null }))];
+    // Clients: those rated in the range ("(no client)" for ratings naming none, a choice like any
+    // other), then checked ones not rated in it (typed, or rated outside the range), last.
+    const clientChoices = async (from: string, to: string): Promise<Choice[]> => {
+      const rated = (await app.ratings.summary(account.id, { from, to, groupBy: 'client' }, p)).groups
+        .map((g) => ({ value: g.key === '' ? NO_CLIENT : g.key, label: g.key === '' ? NO_CLIENT : g.label, count: g.count }))
+        .sort((a, b) => Number(a.value === NO_CLIENT) - Number(b.value === NO_CLIENT) || a.label.localeCompare(b.label, 'en', { sensitivity: 'base' }));
+      const checked = view.clients.filter((n) => !rated.some((c) => c.value.toLowerCase() === n.toLowerCase())).map((n) => ({ value: n, label: n, count: 0 }));
+      return [...rated, ...checked];
+    };
+    const pickers = (from: string, to: string) => Promise.all([engineerChoices(from, to), clientChoices(from, to)]);
     try {
       const problems = viewProblems(req.query);
       if (problems.length > 0) throw new InputError(problems.join('; '));
-      const [engineers, trend, clients, list, choices] = await Promise.all([
+      const [engineers, trend, clients, list, [engineerBoxes, clientBoxes]] = await Promise.all([
         app.ratings.summary(account.id, { ...input, groupBy: 'member' }, p),
         app.ratings.summary(account.id, { ...input, groupBy: trendInterval(view) }, p),
         view.groupBy === 'client' ? app.ratings.summary(account.id, { ...input, groupBy: 'client' }, p) : null,
         app.ratings.page(account.id, { ...input, limit: String(LIST_LIMIT), cursor: view.cursor }, p),
-        engineerChoices(view.from, view.to),
+        pickers(view.from, view.to),
       ]);
-      return sendHtml(reply, reportPage(viewer, view, account.timezone, choices, withTyped(clientChoices), { engineers, trend, clients, list }));
+      return sendHtml(reply, reportPage(viewer, view, account.timezone, engineerBoxes, clientBoxes, { engineers, trend, clients, list }));
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       // A range the service refuses (from after to, too long): the form again, saying why.
-      const choices = await engineerChoices(addDays(today, -(REPORT_DEFAULT_DAYS - 1)), today);
-      return sendHtml(reply, reportPage(viewer, view, account.timezone, choices, withTyped(clientChoices), null, err.message), 400);
+      const [engineerBoxes, clientBoxes] = await pickers(addDays(today, -(REPORT_DEFAULT_DAYS - 1)), today);
+      return sendHtml(reply, reportPage(viewer, view, account.timezone, engineerBoxes, clientBoxes, null, err.message), 400);
     }
   });
 }

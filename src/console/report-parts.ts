@@ -1,5 +1,5 @@
 import type { RatingFigures, RatingGroup, RatingView } from '../domain/ratings.js';
-import { barChart, trendChart, type BarItem, type TrendPoint } from './charts.js';
+import { barChart, BARS_NARROW, chartLegend, trendChart, TREND_NARROW, type BarItem, type TrendPoint } from './charts.js';
 import { html, type Html } from './html.js';
 
 /**
@@ -35,6 +35,12 @@ export function figuresList(f: RatingFigures & { positive?: number; neutral?: nu
 export const periodWords = (g: Pick<RatingGroup, 'key'>, interval: 'day' | 'week'): string => (interval === 'week' ? `Week of ${dayWords(g.key)}` : dayWords(g.key));
 
 /**
+ * A chart drawn twice, for a wide screen and for a phone (the stylesheet shows one: an SVG scaled
+ * to a phone's width would shrink its words below reading size).
+ */
+const sized = (wide: Html, narrow: Html): Html => html`<div class="chart-wide">${wide}</div><div class="chart-narrow">${narrow}</div>`;
+
+/**
  * The trend chart with its table beside it. Weeks are all listed; days only those with ratings (a
  * 90-day table of mostly zeros reads worse than the caption saying so).
  */
@@ -43,7 +49,7 @@ export function trendSection(id: string, title: string, groups: readonly RatingG
   const rows = interval === 'day' ? groups.filter((g) => g.count > 0) : groups;
   const caption = interval === 'day' ? `${title}: the days with ratings (the others had none)` : title;
   return html`<div class="chart-row">
-<figure class="chart-box">${trendChart({ id, title, interval, points })}</figure>
+<figure class="chart-box">${sized(trendChart({ id, title, interval, points }), trendChart({ id: `${id}-narrow`, title, interval, points }, TREND_NARROW))}${points.some((p) => p.count > 0) ? chartLegend('trend') : ''}</figure>
 <div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table>
 <caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">${interval === 'week' ? 'Week' : 'Day'}</th><th scope="col" class="num">Ratings</th><th scope="col" class="num">Average</th><th scope="col" class="num">Positive</th></tr></thead>
@@ -68,9 +74,11 @@ export function barsSection(id: string, title: string, noun: string, groups: rea
   const ordered = byAverage(groups);
   const drawn = new Set([...ordered].sort((a, b) => b.count - a.count).slice(0, MAX_BARS).map((g) => g.key));
   const items: BarItem[] = ordered.filter((g) => drawn.has(g.key)).map((g) => ({ key: g.key, label: g.label, count: g.count, average: g.average }));
+  const omitted = ordered.length - items.length;
   const head = noun.charAt(0).toUpperCase() + noun.slice(1);
   return html`<div class="chart-row">
-<figure class="chart-box">${barChart({ id, title, noun, items, omitted: ordered.length - items.length })}</figure>
+<figure class="chart-box">${sized(barChart({ id, title, noun, items, omitted }), barChart({ id: `${id}-narrow`, title, noun, items, omitted }, BARS_NARROW))}${items.length > 0 ? chartLegend('bars') : ''}
+${omitted > 0 ? html`<figcaption class="chart-note">The chart shows the ${items.length} ${noun}s with the most ratings; the table beside it lists all ${ordered.length}.</figcaption>` : ''}</figure>
 <div class="table-wrap" tabindex="0" role="region" aria-label="${title}"><table>
 <caption class="visually-hidden">${title}</caption>
 <thead><tr><th scope="col">${head}</th><th scope="col" class="num">Ratings</th><th scope="col" class="num">Average</th><th scope="col" class="num">Positive</th></tr></thead>

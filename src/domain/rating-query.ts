@@ -60,12 +60,18 @@ function memberList(name: string, raw: unknown, problems: string[]): string[] {
   return [...new Set(values.map((v) => v.toLowerCase()))];
 }
 
+/**
+ * How a client filter names the ratings that name no client: the label their group carries in a
+ * report grouped by client. Stored as '' (the key of that group), which the reads already compare.
+ */
+export const NO_CLIENT = '(no client)';
+
 function clientList(name: string, raw: unknown, problems: string[]): string[] {
   const values = listValues(raw);
   if (values.length > MAX_FILTER_VALUES) problems.push(`${name} lists more than ${MAX_FILTER_VALUES} clients`);
   const long = values.find((v) => [...v].length > CLIENT_MAX);
   if (long) problems.push(`${name}: a client name is longer than ${CLIENT_MAX} characters`);
-  return [...new Set(values.map((v) => cleanClient(v)!))];
+  return [...new Set(values.map((v) => (v === NO_CLIENT ? '' : cleanClient(v)!)))];
 }
 
 /** The filters every ratings read shares (summary, list, CSV). */

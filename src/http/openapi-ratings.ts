@@ -13,9 +13,9 @@ const filters = [
   { name: 'from', in: 'query', description: "First local day (the account's time zone), included; default 29 days before `to`", schema: { type: 'string', format: 'date' } },
   { name: 'to', in: 'query', description: 'Last local day, included; default today', schema: { type: 'string', format: 'date' } },
   { name: 'members', in: 'query', description: 'Only these engineers (member ids)', schema: list('Member ids') },
-  { name: 'clients', in: 'query', description: 'Only these clients (names, case-insensitive)', schema: list('Client names') },
+  { name: 'clients', in: 'query', description: 'Only these clients (names, case-insensitive; "(no client)" for ratings naming none)', schema: list('Client names') },
   { name: 'excludeMembers', in: 'query', description: 'Leave out these engineers', schema: list('Member ids') },
-  { name: 'excludeClients', in: 'query', description: 'Leave out these clients', schema: list('Client names') },
+  { name: 'excludeClients', in: 'query', description: 'Leave out these clients ("(no client)": ratings naming none)', schema: list('Client names') },
 ];
 const figures = {
   count: { type: 'integer' },

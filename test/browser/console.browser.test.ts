@@ -112,6 +112,74 @@ describe('the console in a browser', () => {
     expect(await admin.locator(`#member-${m.user7} input[name="active"]`).isChecked()).toBe(true);
   });
 
+  it('keyboard: Space on one Active box saves it, the focus stays on the box, the row stays ticked, the badges follow; without scripts Save returns to the list (UX review, item 1)', async () => {
+    const id = m.user12!;
+    await admin.goto(`${base}/accounts/${accountId}/members?q=user1&sort=email`);
+    const counts = admin.locator('#member-counts');
+    const activeOf = async () => Number(/(\d+) Active \//.exec((await counts.textContent()) ?? '')![1]);
+    const before = await activeOf();
+    await admin.locator(`#member-${id} input[name="memberIds"]`).check();
+    await admin.locator(`#active-${id}`).focus();
+    for (const [active, words] of [
+      [false, 'unchecked by an admin'],
+      [true, ''],
+    ] as const) {
+      await admin.keyboard.press('Space');
+      await expect.poll(async () => (await t.app.members.explain(accountId, id)).member.active).toBe(active);
+      await expect.poll(activeOf).toBe(active ? before : before - 1);
+      expect(await admin.locator(`#member-${id}`).textContent()).toContain(words);
+      expect(await admin.evaluate(() => document.activeElement?.id)).toBe(`active-${id}`);
+      expect(await admin.locator(`#member-${id} input[name="memberIds"]`).isChecked()).toBe(true);
+    }
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    await noScript.addCookies(await admin.context().cookies());
+    const page = await noScript.newPage();
+    await page.goto(`${base}/accounts/${accountId}/members?q=user1&sort=email`);
+    await page.locator(`#active-${id}`).uncheck();
+    await page.locator(`#member-${id} button:has-text("Save")`).click();
+    await page.waitForURL(/saved=/);
+    const url = new URL(page.url());
+    expect([url.pathname, url.searchParams.get('q'), url.searchParams.get('sort')]).toEqual([`/accounts/${accountId}/members`, 'user1', 'email']);
+    expect(await page.locator('main [role="status"]').textContent()).toContain('is not Active');
+    await page.screenshot({ path: path.join(SHOTS, 'members-saved-noscript.png'), fullPage: true });
+    await noScript.close();
+    await t.app.members.setActive(accountId, id, true, 'test');
+  });
+
+  it('on a phone (390 pixels): no page is wider than the screen, each member is a card with its Active box in reach, the header wraps without overlap (UX review, item 7)', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.addCookies(await admin.context().cookies());
+    const page = await phone.newPage();
+    for (const [name, url] of [
+      ['members-phone', `/accounts/${accountId}/members`],
+      ['overview-phone', `/accounts/${accountId}`],
+      ['people-phone', `/accounts/${accountId}/people`],
+      ['settings-phone', `/accounts/${accountId}/settings`],
+      ['runs-phone', `/accounts/${accountId}/runs`],
+    ] as const) {
+      await page.goto(base + url);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), name).toBeLessThanOrEqual(390);
+      // The header's parts (brand, each navigation link, who is signed in) each on screen, none over another.
+      const parts = await page.locator('header.top .brand, header.top nav a, header.top .who > *').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+      for (const [i, a] of parts.entries()) {
+        expect(a.left, `${name}: header part ${i}`).toBeGreaterThanOrEqual(0);
+        expect(a.right, `${name}: header part ${i}`).toBeLessThanOrEqual(390);
+        for (const b of parts.slice(i + 1)) expect(a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom, `${name}: header parts overlap`).toBe(false);
+      }
+      await check(page, name);
+    }
+    // Members: each row a card; the Active box and the row's tick are on screen without scrolling sideways.
+    await page.goto(`${base}/accounts/${accountId}/members?q=user1`);
+    const row = page.locator(`#member-${m.user10}`);
+    for (const target of [row.locator(`#active-${m.user10}`), row.locator('input[name="memberIds"]')]) {
+      const box = (await target.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    expect(await row.locator('td[data-label="Email"]').evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Email"');
+    await phone.close();
+  });
+
   it('ticks three rows, presses Uncheck and reads that three members were unchecked; checks them back the same way', async () => {
     const rows = [m.user4!, m.user5!, m.user6!];
     await admin.goto(`${base}/accounts/${accountId}/members?q=user`);
@@ -135,6 +203,12 @@ describe('the console in a browser', () => {
     // user2, user20–user29: 11 members
     await admin.check('input[name="scope"][value="matching"]');
     await admin.click('#bulk button[value="false"]');
+    await admin.waitForURL(/\/members\/bulk$/);
+    // Asked first: how many, and who (UX review, item 2).
+    expect(await admin.locator('h1').textContent()).toBe('Uncheck 11 members?');
+    expect(await admin.locator('main ul.names li').count()).toBe(11);
+    await check(admin, 'bulk-confirm');
+    await admin.click('button:has-text("Uncheck 11 members")');
     await admin.waitForURL(/\/members\/bulk$/);
     await expect(admin.locator('main').textContent()).resolves.toContain('11 members unchecked; 0 refused');
     await check(admin, 'bulk-summary');
@@ -259,6 +333,14 @@ describe('the console in a browser', () => {
       await admin.goto(base + url);
       await check(admin, name);
     }
+    // People: Remove asks first, on a page of its own (UX review, item 2).
+    await admin.goto(`${base}/accounts/${accountId}/people`);
+    await admin.click('a:has-text("Remove…")');
+    await admin.waitForURL(/\/people\/[0-9a-f-]+\/remove$/);
+    expect(await admin.locator('h1').textContent()).toMatch(/^Remove the sign-in of .+\?$/);
+    await check(admin, 'people-remove-confirm');
+    await admin.click('a:has-text("Cancel, back to People")');
+    await admin.waitForURL(/\/people$/);
     await admin.goto(`${base}/accounts/${accountId}`);
     await admin.click('button:has-text("Preview")');
     await admin.waitForURL(/\/preview$/);
@@ -316,6 +398,55 @@ describe('the console in a browser', () => {
     await page.waitForURL(/\/accounts$/);
     await check(page, 'accounts');
     expect(axeFindings).toEqual([]);
+  });
+
+  it("add an account: only the chosen PSA's fields, progress while testing, the button disabled, and what was typed kept after a refusal (UX review, item 5)", async () => {
+    // A slow PSA, so the test is seen running.
+    const slow = await serveFake(new ConnectWiseFake(cwMembers(2, 700)), { delayMs: () => 600 });
+    try {
+      await t.app.people.addSupport({ email: 'adder@psa-sync.test', name: 'Ada Adder' }, 'cli');
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(linkIn(await smtp.next('adder@psa-sync.test'), `${base}/activate/`).url);
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/accounts$/);
+      const shown = () => page.locator('fieldset[data-integration]:visible').evaluateAll((sets) => sets.map((s) => s.getAttribute('data-integration')));
+      await page.selectOption('#integration', 'autotask');
+      expect(await shown()).toEqual(['autotask']);
+      await page.selectOption('#integration', 'snippet');
+      expect(await shown()).toEqual([]);
+      await page.selectOption('#integration', 'connectwise');
+      expect(await shown()).toEqual(['connectwise']);
+      await page.fill('#name', 'Slow MSP');
+      await page.fill('#cw_site', slow.url);
+      await page.fill('#cw_companyId', 'acme');
+      await page.fill('#cw_publicKey', 'pubKEY123');
+      await page.fill('#cw_privateKey', 'not-the-private-key');
+      await page.fill('#cw_clientId', '5b3a0c0e-1111-4222-8333-944455556666');
+      const button = page.locator('button:has-text("Test connection and add")');
+      await button.click();
+      await expect.poll(() => page.locator('#add-progress').isVisible()).toBe(true);
+      expect(await button.isDisabled()).toBe(true);
+      await page.screenshot({ path: path.join(SHOTS, 'account-add-testing.png'), fullPage: true });
+      await expect.poll(() => page.locator('#add-result [role="alert"]').textContent(), { timeout: 15_000 }).toContain('the connection test failed');
+      expect(await page.locator('#add-progress').isVisible()).toBe(false);
+      expect(await button.isDisabled()).toBe(false);
+      expect(await Promise.all(['#name', '#cw_site', '#cw_privateKey'].map((id) => page.inputValue(id)))).toEqual(['Slow MSP', slow.url, 'not-the-private-key']);
+      await check(page, 'account-add-refused');
+      // Without scripts every PSA's fields show, each under its legend.
+      const noScript = await browser.newContext({ javaScriptEnabled: false });
+      await noScript.addCookies(await page.context().cookies());
+      const plain = await noScript.newPage();
+      await plain.goto(`${base}/accounts`);
+      expect(await plain.locator('fieldset[data-integration]:visible legend').allTextContents()).toEqual([
+        'ConnectWise PSA (if the integration is ConnectWise)',
+        'Autotask PSA (if the integration is Autotask)',
+        'HaloPSA (if the integration is HaloPSA)',
+      ]);
+      await noScript.close();
+    } finally {
+      await slow.close();
+    }
   });
 
   it('a newcomer adds a ConnectWise account in the browser, names its first admin, syncs it and manages its members', async () => {

@@ -119,16 +119,47 @@ describe('the ratings pages in a browser', () => {
     expect(await page.locator('h1').innerText()).toBe('Ratings report');
     const [count, average, share] = await figures(page);
     expect([count, average!.split(' ')[0], share!.split(' ')[0]]).toEqual(expected(() => true));
-    expect(await page.locator('svg[role="img"]').count()).toBe(2);
+    expect(await page.locator('svg[role="img"]:visible').count()).toBe(2);
     expect(await page.locator('#engineer-chart .bar').count()).toBe(ENGINEERS.length);
     expect(await page.locator('#trend-chart-desc').textContent()).toContain('Average rating (0 to 10) and number of ratings per week');
     // The comment with markup is text on the page, never a script.
     expect(await page.locator('td.comment', { hasText: '<script>' }).count()).toBeGreaterThan(0);
     await check(page, 'reports');
     await page.goto(`${base}/accounts/${accountId}/reports?from=2026-01-01&to=${TODAY}&groupBy=client`);
-    expect(await page.locator('svg[role="img"]').count()).toBe(3);
+    expect(await page.locator('svg[role="img"]:visible').count()).toBe(3);
     await check(page, 'reports-by-client');
     await context.close();
+  }, 90_000);
+
+  it("the charts' legends never overlap, at 1280 and 390 pixels; on a phone the charts drawn for it show, their words readable (UX review, items 6 and 7)", async () => {
+    for (const width of [1280, 390]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const cookie = s.admin.cookie;
+      await context.addCookies([{ name: cookie.slice(0, cookie.indexOf('=')), value: cookie.slice(cookie.indexOf('=') + 1), url: base }]);
+      const page = await context.newPage();
+      await page.goto(`${base}/accounts/${accountId}/reports?groupBy=client`);
+      const boxes = await page.locator('.chart-legend li:visible').evaluateAll((items) => items.map((li) => [...li.childNodes].map((n) => {
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const r = range.getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      })).flat());
+      expect(boxes.length, `${width}`).toBeGreaterThanOrEqual(8);
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const [a, b] = [boxes[i]!, boxes[j]!];
+          const overlap = a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+          expect(overlap, `${width}: legend parts ${i} and ${j} overlap`).toBe(false);
+        }
+      const drawn = await page.locator('svg[role="img"]:visible').evaluateAll((svgs) => svgs.map((svg) => svg.id));
+      expect(drawn, `${width}`).toEqual(width === 390 ? ['trend-chart-narrow', 'engineer-chart-narrow', 'client-chart-narrow'] : ['trend-chart', 'engineer-chart', 'client-chart']);
+      // The smallest word drawn on a chart, in CSS pixels as the screen shows it.
+      const smallest = await page.locator('svg[role="img"]:visible text').evaluateAll((texts) => Math.min(...texts.map((t) => (t as SVGTextElement).getBoundingClientRect().height)));
+      expect(smallest, `${width}`).toBeGreaterThanOrEqual(11);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${width}`).toBeLessThanOrEqual(width);
+      await shot(page, `reports-charts-${width}`);
+      await context.close();
+    }
   }, 90_000);
 
   it('without JavaScript, the filter form changes the view: an engineer left out, a client chosen, another range', async () => {

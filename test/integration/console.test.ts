@@ -216,7 +216,7 @@ describe('changes from the console', () => {
     expect(noToken.statusCode).toBe(403);
     const off = await post(url, 'admin', {}, { 'hx-request': 'true' });
     expect(off.statusCode, off.body).toBe(200);
-    expect(off.body).toMatch(/^<tr id="member-/);
+    expect(off.body).toMatch(/^<form method="post"/); // the Active cell alone (console UX review, item 1)
     expect(off.body).toContain('unchecked by an admin');
     // The seat limit is 9 and 9 were Active: user5's seat went to nobody, so re-checking works…
     expect((await post(url, 'admin', { active: 'true' }, { 'hx-request': 'true' })).statusCode).toBe(200);
@@ -230,8 +230,8 @@ describe('changes from the console', () => {
     expect(refused.body).toContain('role="alert"');
   });
 
-  it('without scripts, the Save button posts and the browser returns to the member', async () => {
-    const res = await post(`/accounts/${accountId}/members/${m.user7}/active`, 'admin', {});
+  it("without scripts, the Save button posts and the browser returns to the member's page it was on", async () => {
+    const res = await post(`/accounts/${accountId}/members/${m.user7}/active?back=member`, 'admin', {});
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/accounts/${accountId}/members/${m.user7}?saved=1`);
   });
@@ -290,7 +290,7 @@ describe('changes from the console', () => {
       const form = { name: 'Console Autotask', integration: 'autotask', at_userName: AT_CREDENTIALS.userName, at_secret: 'wrong-secret-1', at_integrationCode: AT_CREDENTIALS.integrationCode, at_zoneUrl: `${at.url}/atservicesrest/` };
       const refused = await post('/accounts', 'support', form);
       expect(refused.statusCode).toBe(400);
-      expect(refused.body, /role="alert"[\s\S]{0,400}/.exec(refused.body)?.[0]).toContain('check secret');
+      expect(refused.body, /role="alert"[\s\S]{0,400}/.exec(refused.body)?.[0]).toContain('check Secret'); // the form's label (UX review, item 5)
       expect(refused.body).not.toContain('wrong-secret-1');
       expect((await t.app.accounts.list()).some((a) => a.name === 'Console Autotask')).toBe(false);
       const added = await post('/accounts', 'support', { ...form, at_secret: AT_CREDENTIALS.secret });
@@ -429,7 +429,7 @@ describe('the console as a person finds it (issue 16, item 8)', () => {
       expect(invited.headers.location).toBe(`/accounts/${fresh.id}?invited=${person.id}&mail=outbox`);
       const page = await get(invited.headers.location as string, 'support');
       const until = `${person.invitationExpiresAt!.replace('T', ' ').slice(0, 16)}`;
-      expect(page.body).toContain(`user300@acme.test is invited as the first admin`);
+      expect(page.body).toContain(`First300 Last300 (user300@acme.test) is invited as the first admin`); // named as a person (UX review, item 8)
       expect(page.body).toContain(`it works once, until ${until}`);
       // Nothing to confirm for someone who is no pending invitation, or for a made-up id.
       expect((await get(`/accounts/${fresh.id}?invited=3f2a9c1e-0000-4000-8000-000000000000&mail=smtp`, 'support')).body).not.toContain('invited as the first admin');

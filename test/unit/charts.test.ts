@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { band, BARS, barChart, barGeometry, NO_RATINGS, TREND, trendChart, trendGeometry, type TrendPoint } from '../../src/console/charts.js';
+import { band, BARS, BARS_NARROW, barChart, barGeometry, chartLegend, NO_RATINGS, TREND, TREND_NARROW, trendChart, trendGeometry, type TrendPoint } from '../../src/console/charts.js';
 
 /** The ratings charts (issue 18): pure functions from figures to accessible SVG. */
 
@@ -41,7 +41,7 @@ describe('the trend chart', () => {
     const d = /<path class="trend-line" d="([^"]+)"/.exec(svg)![1]!;
     expect(d).toBe(`M${g.points[0]!.x},${g.points[0]!.y}L${g.points[2]!.x},${g.points[2]!.y}L${g.points[3]!.x},${g.points[3]!.y}`);
     expect(svg.match(/<rect /g)).toHaveLength(3); // one column per day with ratings
-    expect(svg).toContain('positive from 7');
+    expect(svg).toContain('The dashed line marks 7, where positive ratings start.');
     expect(svg).not.toMatch(/ style=/);
   });
 
@@ -96,5 +96,39 @@ describe('the bar chart', () => {
     expect([...long.bars[0]!.name]).toHaveLength(BARS.labelChars);
     expect(long.bars[0]!.name.endsWith('…')).toBe(true);
     expect(barChart({ ...input, items: [items[3]!] }).text).toBe(`<p class="chart-empty" id="b">${NO_RATINGS}</p>`);
+  });
+});
+
+describe('charts on a phone, and their legend (UX review, items 6 and 7)', () => {
+  const items = [
+    { key: 'a', label: 'Maximilian Alexander Featherstonehaugh-Smythe', count: 3, average: 10 },
+    { key: 'b', label: 'Bob Baker', count: 1, average: 5 },
+  ];
+  const input = { id: 'n', title: 'Average per engineer', noun: 'engineer', items };
+
+  it('bars drawn for a phone put each name above its bar, whole up to 42 characters, inside the chart', () => {
+    const g = barGeometry(input, BARS_NARROW);
+    expect(g.bars.map((b) => b.x)).toEqual([BARS_NARROW.left, BARS_NARROW.left]);
+    expect(g.bars[0]!.width).toBe(BARS_NARROW.width - BARS_NARROW.right - BARS_NARROW.left);
+    expect(g.bars[0]!.name).toBe(items[0]!.label.slice(0, 41) + '…');
+    const svg = barChart(input, BARS_NARROW).text;
+    expect(svg).toContain(`viewBox="0 0 ${BARS_NARROW.width} ${g.height}"`);
+    // The name sits on its own line just above the bar, left-aligned with it.
+    expect(svg).toContain(`<text class="bar-name" x="${BARS_NARROW.left}" y="${Math.round((g.bars[1]!.y - 5) * 10) / 10}">Bob Baker</text>`);
+  });
+
+  it('a trend drawn for a phone keeps at most four dates under its axis', () => {
+    const weeks: TrendPoint[] = Array.from({ length: 13 }, (_, i) => ({ start: new Date(Date.UTC(2025, 9, 20) + i * 7 * 86_400_000).toISOString().slice(0, 10), label: `w${i}`, count: 1, average: 7 }));
+    expect(trendGeometry({ id: 't', title: 'x', interval: 'week', points: weeks }, TREND_NARROW).ticks.length).toBeLessThanOrEqual(4);
+    expect(trendGeometry({ id: 't', title: 'x', interval: 'week', points: weeks }).ticks.length).toBeGreaterThan(4);
+    expect(trendChart({ id: 't', title: 'x', interval: 'week', points: weeks }, TREND_NARROW).text).toContain(`viewBox="0 0 ${TREND_NARROW.width} ${TREND_NARROW.height}"`);
+  });
+
+  it("the legend is a list of the page (it wraps), naming each band and the dashed line; the charts draw none", () => {
+    expect(chartLegend('bars').text).toBe(
+      '<ul class="chart-legend"><li><span class="swatch bar-positive"></span>positive: average 7 or more</li><li><span class="swatch bar-neutral"></span>neutral: 4 to under 7</li><li><span class="swatch bar-negative"></span>negative: under 4</li><li><span class="swatch threshold-line"></span>dashed line: 7, where positive starts</li></ul>',
+    );
+    expect(chartLegend('trend').text).not.toContain('bar-positive');
+    expect(barChart(input).text).not.toContain('class="legend"');
   });
 });
