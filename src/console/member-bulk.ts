@@ -10,6 +10,8 @@ const FILTER_WORDS: Record<string, (value: string) => string> = {
   active: (v) => (v === 'true' ? 'Active' : 'not Active'),
   source: (v) => `source ${v}`,
   role: (v) => (v === 'none' ? 'no sign-in' : `role ${v.replace('_', ' ')}`),
+  department: (v) => `department “${v}”`,
+  location: (v) => `location “${v}”`,
 };
 const LIST_WORDS: Record<string, string> = { staff: 'All Staff', inactive: 'Inactive Synced Members', all: 'both lists' };
 

@@ -133,7 +133,14 @@ describe('the console', () => {
 
   it('a bulk change of every member matching the view keeps to its department', async () => {
     const form = { _csrf: admin.csrf, scope: 'matching', active: 'false', view_list: 'staff', view_department: 'Service', view_location: 'Remote' };
-    const res = await server.inject({ method: 'POST', url: `/accounts/${accountId}/members/bulk`, headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() });
+    const post = (fields: Record<string, string>) => server.inject({ method: 'POST', url: `/accounts/${accountId}/members/bulk`, headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+    // Unchecking every matching member asks first, naming the view and how many; nothing changes yet.
+    const asked = await post(form);
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(asked.body).toContain('department “Service” · location “Remote”');
+    expect(asked.body).toContain('2 members now');
+    expect(ids(await page('active=false'))).toEqual([]);
+    const res = await post({ ...form, confirm: 'yes' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.body).toContain('2 members unchecked');
     expect(ids(await page('active=false'))).toEqual(['3', '9']);
