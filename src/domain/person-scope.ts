@@ -6,10 +6,16 @@
  */
 export type ScopeChoice = { include: string[] } | { exclude: string[] };
 
+/**
+ * A client list as a reader is shown it: names hidden from that reader are left out, and `hidden`
+ * says how many (absent when none is).
+ */
+export type ShownChoice = ScopeChoice & { hidden?: number };
+
 /** A person's scope as shown (people list, `GET /api/v1/me`); null parts: all. */
 export interface PersonScopeView {
   members: ScopeChoice | null;
-  clients: ScopeChoice | null;
+  clients: ShownChoice | null;
 }
 
 /** A change of scope: an absent part is left as it is; null widens it to all. */

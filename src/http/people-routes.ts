@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
+import { clientScopeSeenBy } from '../access/client-names.js';
 import { InputError } from '../core/errors.js';
 import type { SignIn } from '../services/auth.js';
 import type { PersonScopeInput } from '../domain/person-scope.js';
@@ -64,7 +65,7 @@ export function registerPeopleRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/v1/me', async (req) => {
     const p = principalOf(req);
     const { person, account } = await app.auth.me(p);
-    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope, clientScope: p.clientScope ?? null, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
+    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope, clientScope: p.clientScope ? clientScopeSeenBy(p, p.clientScope) : null, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
   });
 
   server.post<{ Body: { token: string; password: string } }>('/api/v1/auth/activate', { ...AUTH_ROUTE, schema: { body: body({ token: TOKEN, password: PASSWORD }, ['token', 'password']) } }, async (req, reply) =>

@@ -1,3 +1,4 @@
+import { auditSeenBy, type ClientReader } from '../access/client-names.js';
 import type { Orm } from '../db/orm.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -104,22 +105,27 @@ export class MemberService {
     return { ...(await queryMembers(em, accountId, query)), seatLimit: account.seatLimit };
   }
 
-  /** An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). */
-  async audit(accountId: string, raw: Record<string, string | undefined>): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+  /**
+   * An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). Scope
+   * changes name clients: `reader` reads only the names it sees (undefined: the operator, all).
+   */
+  async audit(accountId: string, raw: Record<string, string | undefined>, reader?: ClientReader): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
     requireId('account', accountId);
     const page = parseSerialPage(raw);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return pageAudit(em, accountId, page);
+    const { entries, nextCursor } = await pageAudit(em, accountId, page);
+    return { entries: auditSeenBy(reader, entries), nextCursor };
   }
 
-  async explain(accountId: string, memberId: string): Promise<{ member: MemberView; history: ChangeView[]; audit: AuditEntry[] }> {
+  /** A member, every change that led to their state, and the admin actions that concern them (as `reader` may read them; see `audit`). */
+  async explain(accountId: string, memberId: string, reader?: ClientReader): Promise<{ member: MemberView; history: ChangeView[]; audit: AuditEntry[] }> {
     requireId('account', accountId);
     requireId('member', memberId);
     const em = this.orm.em.fork();
     const member = await getMember(em, accountId, memberId);
     if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
-    return { member, history: await memberHistory(em, memberId), audit: await memberAudit(em, memberId) };
+    return { member, history: await memberHistory(em, memberId), audit: auditSeenBy(reader, await memberAudit(em, memberId)) };
   }
 
   /**

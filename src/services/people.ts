@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../access/principal.js';
+import { scopeSeenBy } from '../access/client-names.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
@@ -99,7 +100,10 @@ export class PeopleService {
     private readonly logger: Logger,
   ) {}
 
-  /** An account's people; admins, managers who see the whole account, and support read it. */
+  /**
+   * An account's people; admins, managers who see every engineer, and support read it. Scopes name
+   * clients: a reader narrowed by clients reads only the names it sees (the rest are counted).
+   */
   async list(accountId: string, caller?: Principal): Promise<PersonView[]> {
     requireId('account', accountId);
     if (caller && caller.role !== 'support') {
@@ -108,7 +112,7 @@ export class PeopleService {
     }
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return listPeople(em, accountId, this.clock.now());
+    return (await listPeople(em, accountId, this.clock.now())).map((p) => ({ ...p, scope: scopeSeenBy(caller, p.scope) }));
   }
 
   async get(accountId: string, personId: string, caller?: Principal): Promise<PersonView> {
