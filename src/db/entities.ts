@@ -326,13 +326,15 @@ export const RatingDaySchema = defineEntity({
     day: p.date().primary(),
     memberId: p.uuid().primary(),
     client: p.text().primary().default(''),
+    /** The client's key (`psa_client_key`, Migration20261205000003): reports group and filter by it. */
+    clientKey: p.text().generated('(psa_client_key(client)) stored').nullable(),
     count: p.integer(),
     sum: p.integer(),
     positive: p.integer(),
     neutral: p.integer(),
     negative: p.integer(),
   },
-  indexes: [{ name: 'rating_day_client_idx', expression: 'create index rating_day_client_idx on rating_day (account_id, lower(client), day)' }],
+  indexes: [{ name: 'rating_day_client_key_idx', properties: ['accountId', 'clientKey', 'day'] }],
 });
 
 /** The same rollup without the client (a row per account, local day and member): reports that name no client read it. */

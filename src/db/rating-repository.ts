@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RatingSelection } from '../domain/rating-query.js';
 import { sentimentOf, type RatingGroupBy, type RatingView } from '../domain/ratings.js';
+import { clientListCondition, eventClientKey } from './client-sql.js';
 import { exec } from './sql.js';
 import { iso } from './views.js';
 
@@ -19,7 +20,7 @@ export interface RatingSums {
 
 /**
  * The WHERE conditions (and their values) of a selection, for the rollup (`d`) or events (`e`).
- * Clients compare lower-cased; a rating without a client is '' in the rollup and null on the event.
+ * Clients compare by key (`psa_client_key`); a rating without a client has the key ''.
  */
 function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): string {
   const parts: string[] = [];
@@ -27,18 +28,18 @@ function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): st
     parts.push(condition);
     params.push(value);
   };
-  const client = alias === 'd' ? 'lower(d.client)' : "lower(coalesce(e.client, ''))";
+  const client = alias === 'd' ? 'd.client_key' : eventClientKey('e.');
   if (s.memberIn?.length === 1) add(`${alias}.member_id = ?::uuid`, s.memberIn[0]);
   else if (s.memberIn) add(`${alias}.member_id = any(?::uuid[])`, s.memberIn);
   if (s.memberNotIn.length > 0) add(`${alias}.member_id <> all(?::uuid[])`, s.memberNotIn);
-  if (s.clientIn) add(`${client} = any(?::text[])`, s.clientIn);
-  if (s.clientNotIn.length > 0) add(`${client} <> all(?::text[])`, s.clientNotIn);
+  if (s.clientIn) add(clientListCondition(client, 'in'), s.clientIn);
+  if (s.clientNotIn.length > 0) add(clientListCondition(client, 'not in'), s.clientNotIn);
   return parts.map((p) => ` and ${p}`).join('');
 }
 
 const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
   member: { key: 'd.member_id', label: 'null' },
-  client: { key: 'lower(d.client)', label: 'client' },
+  client: { key: 'd.client_key', label: 'client' },
   day: { key: 'd.day::text', label: 'null' },
   week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
 };
@@ -189,7 +190,7 @@ export async function clientCounts(em: EntityManager, accountId: string, s: Pick
   return exec(
     em,
     `select min(d.client collate "C") as name, sum(d.count)::int as count from rating_day d
-      where d.account_id = ? and d.client <> ''${where} group by lower(d.client) having sum(d.count) > 0 order by lower(d.client)`,
+      where d.account_id = ? and d.client_key <> ''${where} group by d.client_key having sum(d.count) > 0 order by d.client_key`,
     params,
   );
 }

@@ -13,6 +13,7 @@ import { Migration20261130000006_notifications } from './Migration20261130000006
 import { Migration20261204000001_signin_admins } from './Migration20261204000001_signin_admins.js';
 import { Migration20261204000002_autotask } from './Migration20261204000002_autotask.js';
 import { Migration20261204000003_ratings } from './Migration20261204000003_ratings.js';
+import { Migration20261205000003_rating_lock } from './Migration20261205000003_rating_lock.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -33,4 +34,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204000001_signin_admins', class: Migration20261204000001_signin_admins },
   { name: 'Migration20261204000002_autotask', class: Migration20261204000002_autotask },
   { name: 'Migration20261204000003_ratings', class: Migration20261204000003_ratings },
+  { name: 'Migration20261205000003_rating_lock', class: Migration20261205000003_rating_lock },
 ];
