@@ -85,7 +85,7 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
     const today = new Date().toISOString().slice(0, 10);
     const from = addDays(today, -89);
     const memberIds = members.map((m) => m.id);
-    const manager = { kind: 'token' as const, id: 'bench', name: 'bench', role: 'account_manager' as const, accountId: account.id, memberScope: memberIds.slice(1), clientScope: { mode: 'exclude' as const, names: ['Client 000'] } };
+    const manager = { kind: 'token' as const, id: 'bench', name: 'bench', role: 'account_manager' as const, accountId: account.id, memberScope: { mode: 'exclude' as const, ids: memberIds.slice(0, 1) }, clientScope: { mode: 'exclude' as const, names: ['Client 000'] } };
     const get = async (url: string) => {
       const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } });
       if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
@@ -103,7 +103,7 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
       'employee dashboard (figures, 90-day trend, newest 50 ratings)',
       await timed(RUNS, async (i) => {
         const id = memberIds[(i * 37) % memberIds.length]!;
-        await app.ratings.dashboard(account.id, { kind: 'session', id: 'bench', name: 'bench', role: 'employee', accountId: account.id, memberScope: [id] });
+        await app.ratings.dashboard(account.id, { kind: 'session', id: 'bench', name: 'bench', role: 'employee', accountId: account.id, memberScope: { mode: 'include', ids: [id] } });
       }),
     ]);
     for (const [label, f] of figures) lines.push(`  ${label}: p50 ${f.p50.toFixed(1)} ms, p95 ${f.p95.toFixed(1)} ms, max ${f.max.toFixed(1)} ms (target p95 < 300 ms: ${f.p95 < 300 ? 'met' : 'MISSED'})`);

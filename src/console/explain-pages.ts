@@ -96,7 +96,7 @@ ${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a><
 export function registerExplainPages(server: FastifyInstance, app: App): void {
   // A manager narrowed by client sees this member's ratings of those clients only, in the list and the total.
   const load = async (accountId: string, memberId: string, reader: Principal) =>
-    Promise.all([app.members.explain(accountId, memberId, reader), app.survey.page(accountId, { limit: '20' }, [memberId], reader.clientScope ?? null), app.survey.summary(accountId, memberId, reader.clientScope ?? null)]);
+    Promise.all([app.members.explain(accountId, memberId, reader), app.survey.page(accountId, { limit: '20' }, { mode: 'include', ids: [memberId] }, reader.clientScope ?? null), app.survey.summary(accountId, memberId, reader.clientScope ?? null)]);
 
   server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
     const memberId = requireId('member', req.params.memberId);

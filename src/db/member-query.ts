@@ -1,3 +1,5 @@
+import type { MemberScope } from '../access/principal.js';
+import { memberScopeCondition } from './scope-sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InputError } from '../core/errors.js';
 import { exec } from './sql.js';
@@ -27,8 +29,8 @@ export interface MemberQuery {
   source?: 'psa' | 'import' | 'survey' | 'manual';
   /** Members whose person has this role; `none`: members without a sign-in. */
   role?: 'admin' | 'account_manager' | 'employee' | 'none';
-  /** Only these members (a narrowed account manager's or an employee's view); absent: all. */
-  scope?: readonly string[] | null;
+  /** The members a narrowed account manager or an employee sees (include or exclude ids); absent: all. */
+  scope?: MemberScope | null;
   sort: MemberSort;
   order: 'asc' | 'desc';
   limit: number;
@@ -71,7 +73,8 @@ export function memberFilterSql(accountId: string, f: MemberFilter): { where: st
   // People are few beside members: one hashed set of the account's people, not a probe per member.
   if (f.role === 'none') (where.push('m.id not in (select pr.member_id from person pr where pr.account_id = ? and pr.member_id is not null)'), params.push(accountId));
   else if (f.role) (where.push('m.id in (select pr.member_id from person pr where pr.account_id = ? and pr.role = ? and pr.member_id is not null)'), params.push(accountId, f.role));
-  if (f.scope) (where.push('m.id = any(?::uuid[])'), params.push(f.scope));
+  const scope = memberScopeCondition('m.id', f.scope, params);
+  if (scope) where.push(scope.replace(/^ and /, ''));
   if (f.q) {
     where.push(`(lower(m.name) like ? escape '\\' or lower(coalesce(m.email, '')) like ? escape '\\')`);
     params.push(likeFragment(f.q), likeFragment(f.q));

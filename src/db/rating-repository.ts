@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RatingSelection } from '../domain/rating-query.js';
 import { sentimentOf, type RatingGroupBy, type RatingView } from '../domain/ratings.js';
-import { clientListCondition, eventClientKey } from './client-sql.js';
+import { clientListCondition, eventClientKey } from './scope-sql.js';
 import { exec } from './sql.js';
 import { iso } from './views.js';
 

@@ -24,6 +24,13 @@ export interface PersonScopeInput {
   clients?: ScopeChoice | null;
 }
 
+/**
+ * Most engineers or clients one scope part lists. Every read of a narrowed manager carries the
+ * list to the database, and the People page shows it; a longer choice is the other mode's shorter
+ * list ("only these" instead of "all except these", or the other way round).
+ */
+export const MAX_SCOPE_VALUES = 1_000;
+
 /** Longest client name (product.md §8: a survey event's `client` is at most 200 characters). */
 export const CLIENT_MAX = 200;
 /** Longest comment. */

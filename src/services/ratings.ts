@@ -65,8 +65,8 @@ export class RatingsService {
   scopeOf(accountId: string, caller?: Principal): RatingScope {
     if (!caller) return { members: null, clients: null };
     assertCanRead(caller, accountId, `account ${accountId}`, 'survey');
-    // Support and admins see everything; an employee's memberScope is their own member; a narrowed manager's, the members chosen.
-    const members = caller.memberScope === null ? null : { mode: 'include' as const, values: caller.memberScope };
+    // Support and admins see everything; an employee's memberScope is their own member; a narrowed manager's, the members chosen (or all but those).
+    const members = caller.memberScope === null ? null : { mode: caller.memberScope.mode, values: caller.memberScope.ids };
     const clients = caller.role === 'account_manager' && caller.clientScope ? { mode: caller.clientScope.mode, values: caller.clientScope.names } : null;
     return { members, clients };
   }
@@ -123,7 +123,7 @@ export class RatingsService {
    */
   async dashboard(accountId: string, caller: Principal | undefined, options: { memberId?: string; limit?: string; cursor?: string } = {}): Promise<EmployeeDashboard> {
     requireId('account', accountId);
-    const own = caller?.role === 'employee' ? caller.memberScope?.[0] : undefined;
+    const own = caller?.role === 'employee' ? caller.memberScope?.ids[0] : undefined;
     if (caller?.role === 'employee' && !own) throw new NotFoundError('this sign-in is not tied to a member yet, so it has no ratings');
     if (!options.memberId && !own) throw new InputError('name the member whose dashboard to show (memberId)');
     const memberId = requireId('member', options.memberId ?? own!);
