@@ -72,6 +72,7 @@ const paths = () => [
   `/api/v1/accounts/${accountId}/members/${m.dee}/explain`,
   `/api/v1/accounts/${accountId}/members/${m.fay}/explain`,
   `/api/v1/accounts/${accountId}/members/${m.ann}/explain`,
+  `/api/v1/accounts/${accountId}/members/${m.ann}/dashboard`,
   `/api/v1/accounts/${accountId}/survey-events?limit=500`,
   `/api/v1/accounts/${accountId}/survey-events?unmatched=true`,
   `/api/v1/accounts/${accountId}/ratings?from=2026-03-01&to=2026-03-10`,
