@@ -8,7 +8,8 @@
  * an admin, and as an account manager narrowed to all engineers but one and all clients but one),
  * the individual ratings' first page, and the employee dashboard for different employees. Last,
  * the survey intake (bench/survey.ts) on this database, with the rollup kept current, beside its
- * floor and beside a floor that fires no trigger at all.
+ * floor and beside a floor that fires no trigger at all; recording is judged against the latter
+ * (issue 18: within 0.7× of the survey-intake floor, whatever keeping the aggregates costs).
  */
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.js';
@@ -97,7 +98,7 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
     figures.push(['90-day summary by day (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('day'))))]);
     figures.push(['90-day summary by week (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('week'))))]);
     figures.push(['90-day summary by client (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('client'))))]);
-    figures.push(['90-day summary by engineer, manager narrowed (999 engineers, all clients but one)', await timed(RUNS, async () => void (await app.ratings.summary(account.id, { from, to: today, groupBy: 'member' }, manager)))]);
+    figures.push(['90-day summary by engineer, manager narrowed (all engineers but one, all clients but one)', await timed(RUNS, async () => void (await app.ratings.summary(account.id, { from, to: today, groupBy: 'member' }, manager)))]);
     figures.push(['90-day ratings, first page of 50 (API, admin)', await timed(RUNS, async () => void (await get(`/api/v1/accounts/${account.id}/ratings?from=${from}&to=${today}`)))]);
     figures.push([
       'employee dashboard (figures, 90-day trend, newest 50 ratings)',
