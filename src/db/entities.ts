@@ -354,6 +354,25 @@ export const RatingMemberDaySchema = defineEntity({
   indexes: [{ name: 'rating_member_day_member_idx', properties: ['memberId', 'day'] }],
 });
 
+/**
+ * Rating changes not yet in the rollups: +1 for a rating, -1 for one taken back (a re-rating, a late
+ * match, a delete), appended by survey_event's triggers and moved into the rollups by
+ * `psa_rating_fold()` (Migration20261205000003). Reports read the rollups with these lines.
+ */
+export const RatingPendingSchema = defineEntity({
+  name: 'RatingPending',
+  tableName: 'rating_pending',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    createdAt: p.datetime(),
+    memberId: p.uuid(),
+    client: p.text().nullable(),
+    rating: p.integer(),
+    n: p.integer(),
+  },
+});
+
 /** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */
 export const AuthLinkSchema = defineEntity({
   name: 'AuthLink',
@@ -513,6 +532,7 @@ export const entities = [
   PersonScopeSchema,
   PersonClientScopeSchema,
   RatingDaySchema,
+  RatingPendingSchema,
   RatingMemberDaySchema,
   AuthLinkSchema,
   PersonSessionSchema,

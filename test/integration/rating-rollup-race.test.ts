@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recomputedRollup, storedRollup } from '../../src/db/rating-repository.js';
+import { foldedRollup, recomputedRollup, storedRollup } from '../../src/db/rating-repository.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 /**
@@ -9,8 +9,8 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
  * recorded while the time zone changes, on another connection, must land in the rebuilt rollup
  * exactly once and in the new zone's day: the trigger that records it and the rebuild take the
  * same account-level lock (Migration20261205000003). Each case interleaves two connections by
- * hand, then compares the rollup with a recomputation from the events; a last one runs clickers
- * and zone changes at once.
+ * hand, then compares the rollup with a recomputation from the events; a last one runs clickers,
+ * folds of the pending lines and zone changes at once.
  */
 let t: TestApp;
 let accountId: string;
@@ -128,15 +128,21 @@ describe('the rollup while the time zone changes', () => {
         }
       }
     });
+    // Folds run beside the clicks and the zone changes, as the daemon's tick does on any replica.
+    const folding = (async () => {
+      while (!stop) await t.app.ratings.fold();
+    })();
     for (let k = 0; k < 12; k++) {
       await setZone(admin, zones[k % zones.length]!);
       await new Promise((r) => setTimeout(r, 25));
     }
     stop = true;
-    await Promise.all(clicking);
+    await Promise.all([...clicking, folding]);
     expect(errors).toEqual([]);
     await expectConsistent('stress');
     const [{ n }] = (await admin.query<{ n: number }>('select count(*)::int as n from survey_event where account_id = $1', [accountId])).rows as [{ n: number }];
     expect(n).toBeGreaterThan(40);
+    await t.app.ratings.fold();
+    expect(await foldedRollup(t.app.orm.em.fork(), accountId)).toEqual(await recomputedRollup(t.app.orm.em.fork(), accountId));
   }, 60_000);
 });
