@@ -1,8 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** The class of the per-account ratings lock (`pg_advisory_xact_lock*(class, hashtext(account id))`): "RATE" in ASCII. */
-const RATINGS_LOCK = 0x52415445;
-/** The class of the per-account lock a fold and a time-zone rebuild take: "FOLD". */
+/** The class of the per-account lock a fold and a time-zone rebuild take (`pg_advisory_xact_lock(class, hashtext(account id))`): "FOLD" in ASCII. */
 const FOLD_LOCK = 0x464f4c44;
 
 /** The lines of a batch of pending ratings (`z`: account, local day, member, client, rating, n) added to both rollups. */
@@ -45,16 +43,15 @@ const ADD_TO_ROLLUPS = `
  * read the rollups together with the pending lines (bucketed in the account's time zone as they
  * are read), so every figure is current the moment a rating commits.
  *
- * One lock per account. A rating's day is its first click in the account's time zone, and a new
- * time zone rebuilds the account's rollup from its events and clears its pending lines. Without a
- * common lock a rating recorded on another connection while the zone changed was missed by the
- * rebuild and its line dropped with the others, or counted twice. Now every change takes the
- * account's ratings lock shared (clicks never wait for one another) and the rebuild takes it
- * exclusively: a rebuild waits for clicks in flight and then reads them; a click that comes during
- * a rebuild waits for it. A fold and a rebuild exclude each other by a second lock the clicks do
- * not take. (Read committed, as psa-sync runs: each statement after a wait sees what committed
- * before it.) Every path that takes the account row lock takes it before recording, so the locks
- * are always taken in one order.
+ * Time zones. A rating's day is its first click in the account's time zone, and a new time zone
+ * rebuilds the account's rollups from its events and clears its pending lines. Clicks never touch
+ * the rollups, so they never wait for a rebuild (at a million ratings it takes seconds) nor it for
+ * them: the rebuild clears the pending lines and reads the events in one statement, one snapshot,
+ * so a rating recorded meanwhile is either in both (and counted by the rebuild) or in neither (its
+ * line stays, to be folded in the new zone). Only folds write the rollups besides the rebuild, and
+ * the two exclude each other by a lock per account (`FOLD`; a fold takes its accounts' in one
+ * order). Before, a rating recorded on another connection while the zone changed landed in the old
+ * zone's day or was missed by the rebuild, and a rebuilt row could collide with a click's.
  */
 export class Migration20261205000003_rating_lock extends Migration {
   override async up(): Promise<void> {
@@ -86,8 +83,6 @@ export class Migration20261205000003_rating_lock extends Migration {
     this.addSql(`
       create or replace function psa_rating_rollup() returns trigger language plpgsql as $$
       begin
-        -- The account's ratings lock, shared (see psa_rating_rebuild).
-        perform pg_advisory_xact_lock_shared(${RATINGS_LOCK}, hashtext(coalesce(new.account_id, old.account_id)::text));
         if tg_op <> 'INSERT' and old.member_id is not null then
           insert into rating_pending (account_id, created_at, member_id, client, rating, n) values (old.account_id, old.created_at, old.member_id, old.client, old.rating, -1);
         end if;
@@ -123,20 +118,25 @@ export class Migration20261205000003_rating_lock extends Migration {
     this.addSql(`
       create or replace function psa_rating_rebuild() returns trigger language plpgsql as $$
       begin
-        -- Exclusively: waits for ratings being recorded (and a fold) to commit, holds new ones off until this commits.
-        perform pg_advisory_xact_lock(${RATINGS_LOCK}, hashtext(new.id::text));
+        -- No fold of this account meanwhile (it would write rows in the old zone's days).
         perform pg_advisory_xact_lock(${FOLD_LOCK}, hashtext(new.id::text));
-        delete from rating_pending where account_id = new.id;
         delete from rating_day where account_id = new.id;
         delete from rating_member_day where account_id = new.id;
-        insert into rating_day (account_id, day, member_id, client, count, sum, positive, neutral, negative)
-        select account_id, (created_at at time zone new.timezone)::date, member_id, coalesce(client, ''),
-               count(*), sum(rating), count(*) filter (where rating >= 7), count(*) filter (where rating between 4 and 6), count(*) filter (where rating <= 3)
-          from survey_event where account_id = new.id and member_id is not null
-         group by 1, 2, 3, 4 order by 2, 3, 4;
+        -- One statement, one snapshot: a rating committed before it is counted from its event and its
+        -- pending line goes; one committed after keeps its line, folded later in the new zone.
+        with gone as (delete from rating_pending where account_id = new.id),
+        ev as (
+          select account_id, (created_at at time zone new.timezone)::date as day, member_id, coalesce(client, '') as client, rating
+            from survey_event where account_id = new.id and member_id is not null),
+        by_client as (
+          insert into rating_day (account_id, day, member_id, client, count, sum, positive, neutral, negative)
+          select account_id, day, member_id, client, count(*), sum(rating), count(*) filter (where rating >= 7),
+                 count(*) filter (where rating between 4 and 6), count(*) filter (where rating <= 3)
+            from ev group by 1, 2, 3, 4 order by 2, 3, 4)
         insert into rating_member_day (account_id, day, member_id, count, sum, positive, neutral, negative)
-        select account_id, day, member_id, sum(count), sum(sum), sum(positive), sum(neutral), sum(negative)
-          from rating_day where account_id = new.id group by 1, 2, 3 order by 2, 3;
+        select account_id, day, member_id, count(*), sum(rating), count(*) filter (where rating >= 7),
+               count(*) filter (where rating between 4 and 6), count(*) filter (where rating <= 3)
+          from ev group by 1, 2, 3 order by 2, 3;
         return null;
       end $$`);
     this.addSql('alter table rating_day add column client_key text generated always as (psa_client_key(client)) stored');
