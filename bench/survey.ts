@@ -132,7 +132,10 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
     // With the trigger-free floor measured, recording is judged against it: what a plain INSERT costs
     // before any aggregate is kept (issue 18: recording stays within 0.7× of that floor).
     const judge = b ?? f;
-    const ratio = p.eps / judge.eps;
+    // Runs alternate, so each psa-sync run is judged against the floor run just before it: the
+    // median of those ratios holds up better on a shared machine than a ratio of two medians.
+    const judgeRuns = b ? bareRuns : floorRuns;
+    const ratio = [...psaRuns.map((r, i) => r.eventsPerS / judgeRuns[i]!.eventsPerS)].sort((x, y) => x - y)[psaRuns.length >> 1]!;
     const against = b ? 'the trigger-free floor (a plain INSERT, no rollup, no foreign-key checks)' : 'the floor';
     return [
       `survey intake: ${o.runs} runs of ${o.seconds} s each, ${o.concurrency} requests in flight, from a second process on loopback (medians)`,
@@ -140,7 +143,8 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
       `  floor${b ? ', with the table\'s triggers (the same INSERT, keeping the rollup)' : ' (bare Fastify route, one INSERT)'}: ${f.eps.toFixed(0)} events/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
       `  psa-sync POST /s/:key (records a rating):  ${p.eps.toFixed(0)} events/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, ${errors} errors`,
       `  all runs: ${b ? `trigger-free floor ${bareRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; ` : ''}floor ${floorRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; psa-sync ${psaRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')} events/s`,
-      `  recording throughput = ${p.eps.toFixed(0)} / ${judge.eps.toFixed(0)} = ${ratio.toFixed(2)}× ${against} (target ≥ 0.70×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
+      `  recording throughput: medians ${p.eps.toFixed(0)} / ${judge.eps.toFixed(0)} events/s; run by run ${psaRuns.map((r, i) => (r.eventsPerS / judgeRuns[i]!.eventsPerS).toFixed(2)).join(', ')}`,
+      `  recording = ${ratio.toFixed(2)}× ${against}, the median run-by-run ratio (target ≥ 0.70×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
     ];
   } finally {
     const servers = [psa, floor, ...(bare ? [bare] : [])];
