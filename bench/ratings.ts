@@ -8,7 +8,8 @@
  * an admin, and as an account manager narrowed to all engineers but one and all clients but one),
  * the individual ratings' first page, and the employee dashboard for different employees. Last,
  * the survey intake (bench/survey.ts) on this database, with the rollup kept current, beside its
- * floor and beside a floor that fires no trigger at all.
+ * floor and beside a floor that fires no trigger at all; recording is judged against the latter
+ * (issue 18: within 0.7× of the survey-intake floor, whatever keeping the aggregates costs).
  */
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.js';
@@ -85,7 +86,7 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
     const today = new Date().toISOString().slice(0, 10);
     const from = addDays(today, -89);
     const memberIds = members.map((m) => m.id);
-    const manager = { kind: 'token' as const, id: 'bench', name: 'bench', role: 'account_manager' as const, accountId: account.id, memberScope: memberIds.slice(1), clientScope: { mode: 'exclude' as const, names: ['Client 000'] } };
+    const manager = { kind: 'token' as const, id: 'bench', name: 'bench', role: 'account_manager' as const, accountId: account.id, memberScope: { mode: 'exclude' as const, ids: memberIds.slice(0, 1) }, clientScope: { mode: 'exclude' as const, names: ['Client 000'] } };
     const get = async (url: string) => {
       const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } });
       if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
@@ -97,13 +98,13 @@ export async function ratingsBench(o: Omit<SurveyBenchOptions, 'floorWithoutTrig
     figures.push(['90-day summary by day (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('day'))))]);
     figures.push(['90-day summary by week (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('week'))))]);
     figures.push(['90-day summary by client (API, admin)', await timed(RUNS, async () => void (await get(summaryUrl('client'))))]);
-    figures.push(['90-day summary by engineer, manager narrowed (999 engineers, all clients but one)', await timed(RUNS, async () => void (await app.ratings.summary(account.id, { from, to: today, groupBy: 'member' }, manager)))]);
+    figures.push(['90-day summary by engineer, manager narrowed (all engineers but one, all clients but one)', await timed(RUNS, async () => void (await app.ratings.summary(account.id, { from, to: today, groupBy: 'member' }, manager)))]);
     figures.push(['90-day ratings, first page of 50 (API, admin)', await timed(RUNS, async () => void (await get(`/api/v1/accounts/${account.id}/ratings?from=${from}&to=${today}`)))]);
     figures.push([
       'employee dashboard (figures, 90-day trend, newest 50 ratings)',
       await timed(RUNS, async (i) => {
         const id = memberIds[(i * 37) % memberIds.length]!;
-        await app.ratings.dashboard(account.id, { kind: 'session', id: 'bench', name: 'bench', role: 'employee', accountId: account.id, memberScope: [id] });
+        await app.ratings.dashboard(account.id, { kind: 'session', id: 'bench', name: 'bench', role: 'employee', accountId: account.id, memberScope: { mode: 'include', ids: [id] } });
       }),
     ]);
     for (const [label, f] of figures) lines.push(`  ${label}: p50 ${f.p50.toFixed(1)} ms, p95 ${f.p95.toFixed(1)} ms, max ${f.max.toFixed(1)} ms (target p95 < 300 ms: ${f.p95 < 300 ? 'met' : 'MISSED'})`);

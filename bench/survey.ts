@@ -4,7 +4,10 @@
  * floor measured in the same run: a bare Fastify route doing one INSERT of the same row on the same
  * database. A rating is recorded by the POST a person's browser sends from the link's page
  * (`GET /s/:key` only shows that page, so mail scanners record nothing); every request carries a
- * new ticket and an agent email that matches a member. Runs alternate floor / psa-sync.
+ * new ticket and an agent email that matches a member. Runs alternate floor / psa-sync. With
+ * `floorWithoutTriggers` (`--ratings`), a third server's INSERT fires no trigger at all, and the
+ * target is judged against that trigger-free floor: keeping the rollup current must not cost
+ * recording more than 0.7× of it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -125,15 +128,23 @@ export async function surveyBench(o: SurveyBenchOptions): Promise<string[]> {
     const f = { eps: median(floorRuns, 'eventsPerS'), p99: median(floorRuns, 'p99Ms'), p50: median(floorRuns, 'p50Ms') };
     const p = { eps: median(psaRuns, 'eventsPerS'), p99: median(psaRuns, 'p99Ms'), p50: median(psaRuns, 'p50Ms') };
     const errors = psaRuns.reduce((n, r) => n + r.errors, 0);
-    const ratio = p.eps / f.eps;
     const b = bare ? { eps: median(bareRuns, 'eventsPerS'), p99: median(bareRuns, 'p99Ms'), p50: median(bareRuns, 'p50Ms') } : undefined;
+    // With the trigger-free floor measured, recording is judged against it: what a plain INSERT costs
+    // before any aggregate is kept (issue 18: recording stays within 0.7× of that floor).
+    const judge = b ?? f;
+    // Runs alternate, so each psa-sync run is judged against the floor run just before it: the
+    // median of those ratios holds up better on a shared machine than a ratio of two medians.
+    const judgeRuns = b ? bareRuns : floorRuns;
+    const ratio = [...psaRuns.map((r, i) => r.eventsPerS / judgeRuns[i]!.eventsPerS)].sort((x, y) => x - y)[psaRuns.length >> 1]!;
+    const against = b ? 'the trigger-free floor (a plain INSERT, no rollup, no foreign-key checks)' : 'the floor';
     return [
       `survey intake: ${o.runs} runs of ${o.seconds} s each, ${o.concurrency} requests in flight, from a second process on loopback (medians)`,
-      `  floor (bare Fastify route, one INSERT): ${f.eps.toFixed(0)} events/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
-      ...(b ? [`  floor firing no trigger (no foreign-key checks, no ratings rollup): ${b.eps.toFixed(0)} events/s, p50 ${b.p50.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms; psa-sync is ${(p.eps / b.eps).toFixed(2)}× it`] : []),
+      ...(b ? [`  floor, trigger-free (bare Fastify route, one plain INSERT firing no trigger): ${b.eps.toFixed(0)} events/s, p50 ${b.p50.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms`] : []),
+      `  floor${b ? ', with the table\'s triggers (the same INSERT, keeping the rollup)' : ' (bare Fastify route, one INSERT)'}: ${f.eps.toFixed(0)} events/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
       `  psa-sync POST /s/:key (records a rating):  ${p.eps.toFixed(0)} events/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, ${errors} errors`,
-      `  all runs: floor ${floorRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; psa-sync ${psaRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')} events/s`,
-      `  throughput ${ratio.toFixed(2)}× the floor (target ≥ 0.7×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
+      `  all runs: ${b ? `trigger-free floor ${bareRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; ` : ''}floor ${floorRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')}; psa-sync ${psaRuns.map((r) => r.eventsPerS.toFixed(0)).join(', ')} events/s`,
+      `  recording throughput: medians ${p.eps.toFixed(0)} / ${judge.eps.toFixed(0)} events/s; run by run ${psaRuns.map((r, i) => (r.eventsPerS / judgeRuns[i]!.eventsPerS).toFixed(2)).join(', ')}`,
+      `  recording = ${ratio.toFixed(2)}× ${against}, the median run-by-run ratio (target ≥ 0.70×: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
     ];
   } finally {
     const servers = [psa, floor, ...(bare ? [bare] : [])];

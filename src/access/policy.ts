@@ -1,4 +1,4 @@
-import type { Principal } from './principal.js';
+import { seesMember, type Principal } from './principal.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 
 export { requireId } from '../core/ids.js';
@@ -41,7 +41,7 @@ export function assertCanRead(p: Principal, accountId: string, what: string, rea
 /** Reading one member: as above, and the member must be in the caller's scope (else not found). */
 export function assertCanReadMember(p: Principal, accountId: string, memberId: string): void {
   assertCanRead(p, accountId, `account ${accountId}`, 'members');
-  if (p.memberScope && !p.memberScope.includes(memberId)) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
+  if (!seesMember(p.memberScope, memberId)) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
 }
 
 /** Change access: only an admin, and only on its own account. */

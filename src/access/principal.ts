@@ -16,9 +16,10 @@ export interface Principal {
   accountId: string | null;
   /**
    * The members this caller may see: null for all of the account's; an employee's own member; the
-   * members an admin chose for a narrowed account manager.
+   * members an admin chose for a narrowed account manager, as an include or an exclude list (an
+   * exclude list is applied by the database, so members added later are seen).
    */
-  memberScope: readonly string[] | null;
+  memberScope: MemberScope | null;
   /**
    * The clients (customer companies named on ratings) this caller may see: absent or null for all;
    * a narrowed account manager's include or exclude list (names compare case-insensitively).
@@ -27,6 +28,18 @@ export interface Principal {
   /** For a session: its id and the CSRF token its unsafe requests must carry. */
   sessionId?: string;
   csrfToken?: string;
+}
+
+/** An include or an exclude list of member ids. */
+export interface MemberScope {
+  mode: 'include' | 'exclude';
+  ids: readonly string[];
+}
+
+/** Whether a member scope (null: all) lets its caller see a member. */
+export function seesMember(scope: MemberScope | null, memberId: string): boolean {
+  if (!scope) return true;
+  return scope.mode === 'include' ? scope.ids.includes(memberId) : !scope.ids.includes(memberId);
 }
 
 /** An include or an exclude list of client names. */

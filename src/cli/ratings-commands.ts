@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { InputError } from '../core/errors.js';
-import type { RatingFigures, RatingImportResult, RatingSummary } from '../domain/ratings.js';
+import type { EmployeeDashboard, RatingFigures, RatingImportResult, RatingSummary } from '../domain/ratings.js';
 
 /** What the ratings commands need of the program: its app factory, printer and output. */
 export interface RatingsCli {
@@ -29,6 +29,30 @@ export function formatRatingSummary(s: RatingSummary): string {
     ['TOTAL', String(s.overall.count), avg(s.overall), String(s.overall.positive), String(s.overall.neutral), String(s.overall.negative), share(s.overall)],
   ];
   return [`Ratings ${s.from} to ${s.to}, by ${s.groupBy} (positive 7-10, neutral 4-6, negative 0-3)`, table(rows)].join('\n');
+}
+
+const figuresLine = (f: RatingFigures) => (f.count === 0 ? 'no ratings' : `${f.count} rating${f.count === 1 ? '' : 's'}, average ${avg(f)}, ${share(f)} positive`);
+
+/** An engineer's dashboard as text: figures, the days of the trend that hold ratings, and a page of ratings. */
+export function formatDashboard(d: EmployeeDashboard): string {
+  const days = d.trend.filter((g) => g.count > 0);
+  const lines = [
+    `${d.member.name} (${d.member.id}): ratings up to ${d.today} (positive 7-10, neutral 4-6, negative 0-3)`,
+    `Last 90 days (${d.trend[0]?.key ?? d.today} to ${d.today}): ${figuresLine(d.last90Days)}`,
+    `All time: ${figuresLine(d.overall)}`,
+    '',
+    days.length === 0 ? 'No ratings in the last 90 days.' : table([['DAY', 'RATINGS', 'AVERAGE', 'POSITIVE SHARE'], ...days.map((g) => [g.key, String(g.count), avg(g), share(g)])]),
+    '',
+  ];
+  if (d.ratings.length === 0) lines.push('No ratings yet.');
+  else {
+    const cell = (v: string | null) => (v ?? '-').replace(/\s+/g, ' ');
+    const rows = d.ratings.map((r) => [r.at.slice(0, 16).replace('T', ' '), String(r.rating), cell(r.client), cell(r.ticket), cell(r.comment).slice(0, 80)]);
+    const widths = [16, 6, ...[2, 3].map((i) => Math.min(40, Math.max(6, ...rows.map((r) => r[i]!.length))))];
+    lines.push('Ratings, newest first (times in UTC):', ...[['AT', 'RATING', 'CLIENT', 'TICKET', 'COMMENT'], ...rows].map((r) => r.map((c, i) => (i < 4 ? c.slice(0, widths[i]).padEnd(widths[i]!) : c)).join('  ').trimEnd()));
+  }
+  if (d.nextCursor) lines.push('', `More: --cursor ${d.nextCursor}`);
+  return lines.join('\n');
 }
 
 export function formatRatingImport(r: RatingImportResult): string {
@@ -64,6 +88,19 @@ export function registerRatingsCommands(program: Command, cli: RatingsCli): void
         }
         const summary = await app.ratings.summary(accountId, { ...defined, groupBy: opts.groupBy });
         cli.print(summary, () => formatRatingSummary(summary));
+      }),
+    );
+  ratings
+    .command('dashboard')
+    .description("an engineer's dashboard, as an employee sees it on /me: figures of all time and the last 90 days, the 90-day trend, and their ratings newest first")
+    .argument('<account>', 'account id')
+    .argument('<member>', 'member id')
+    .option('--limit <n>', 'ratings per page, 1-500', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a page)')
+    .action((accountId: string, memberId: string, opts: { limit: string; cursor?: string }) =>
+      cli.withApp(async (app) => {
+        const dashboard = await app.ratings.dashboard(accountId, undefined, { memberId, limit: opts.limit, cursor: opts.cursor });
+        cli.print(dashboard, () => formatDashboard(dashboard));
       }),
     );
   ratings

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ClientScope } from '../access/principal.js';
+import type { Principal } from '../access/principal.js';
 import type { App } from '../app.js';
 import { requireId } from '../core/ids.js';
 import type { SurveyEventView } from '../db/survey-repository.js';
@@ -10,7 +10,7 @@ import { mergeAdminActions } from './explain-timeline.js';
 import { actorLabel, alert, canChange, layout, when, zoneOf, type Viewer } from './layout.js';
 import { memberRow } from './member-pages.js';
 import { CONSOLE, sendHtml } from './reply.js';
-import { hideClientNames } from './scope-words.js';
+import { hiddenClientWords } from './scope-words.js';
 import { plural } from './words.js';
 import { memberPageViewer } from './viewer.js';
 
@@ -104,14 +104,14 @@ ${own ? '' : html`<p><a href="/accounts/${m.accountId}/members">All members</a><
 /** "Explain this member": a timeline of every change, by run or person, with reasons (an employee's dashboard is /me, me-pages.ts). */
 export function registerExplainPages(server: FastifyInstance, app: App): void {
   // A manager narrowed by client sees this member's ratings of those clients only, in the list and the total.
-  const load = async (accountId: string, memberId: string, clients: ClientScope | null = null) =>
-    Promise.all([app.members.explain(accountId, memberId), app.survey.page(accountId, { limit: '20' }, [memberId], clients), app.survey.summary(accountId, memberId, clients)]);
+  const load = async (accountId: string, memberId: string, reader: Principal) =>
+    Promise.all([app.members.explain(accountId, memberId, reader), app.survey.page(accountId, { limit: '20' }, { mode: 'include', ids: [memberId] }, reader.clientScope ?? null), app.survey.summary(accountId, memberId, reader.clientScope ?? null)]);
 
   server.get<{ Params: { id: string; memberId: string }; Querystring: { saved?: string } }>('/accounts/:id/members/:memberId', CONSOLE, async (req, reply) => {
     const memberId = requireId('member', req.params.memberId);
     const viewer = await memberPageViewer(app, req, req.params.id, 'members');
     assertCanReadMember(viewer.principal, viewer.account!.id, memberId);
-    const [explained, events, summary] = await load(viewer.account!.id, memberId, viewer.principal.clientScope ?? null);
-    return sendHtml(reply, explainPage(viewer, { ...explained, audit: hideClientNames(explained.audit, viewer.principal.clientScope) }, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
+    const [explained, events, summary] = await load(viewer.account!.id, memberId, viewer.principal);
+    return sendHtml(reply, explainPage(viewer, { ...explained, audit: hiddenClientWords(explained.audit) }, events.events, summary, req.query.saved ? alert('ok', 'Saved.') : undefined));
   });
 }

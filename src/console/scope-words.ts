@@ -1,5 +1,4 @@
-import type { ClientScope } from '../access/principal.js';
-import type { PersonScopeView, ScopeChoice } from '../domain/person-scope.js';
+import type { PersonScopeView, ScopeChoice, ShownChoice } from '../domain/person-scope.js';
 import { choiceParts } from '../domain/person-scope.js';
 
 /**
@@ -27,34 +26,34 @@ export function scopeWords(scope: PersonScopeView, memberName: (id: string) => s
   return `${part(scope.members, 'engineer', 'engineers', memberName, max)}, and ${part(scope.clients, 'client', 'clients', (c) => c, max)}`;
 }
 
-const counted = (choice: ScopeChoice | null, noun: string): string => {
+const counted = (choice: ShownChoice | null, noun: string): string => {
   if (!choice) return `every ${noun}`;
   const { mode, values } = choiceParts(choice);
-  return mode === 'include' ? `${values.length} chosen ${noun}${values.length === 1 ? '' : 's'}` : `every ${noun} but ${values.length}`;
+  const n = values.length + (choice.hidden ?? 0);
+  return mode === 'include' ? `${n} chosen ${noun}${n === 1 ? '' : 's'}` : `every ${noun} but ${n}`;
 };
 
 /**
  * The People list's short form, null when nothing is narrowed: engineers by count (names need a
- * lookup), clients by name unless `clientNames` is false (a reader narrowed by client must not
- * read the names of clients hidden from them).
+ * lookup), clients by name unless `clientNames` is false (a reader narrowed by client reads them
+ * counted) or some were hidden from the reader (the service left them out).
  */
 export function scopeShort(scope: PersonScopeView, clientNames = true): string | null {
   if (!scope.members && !scope.clients) return null;
-  return `sees ${counted(scope.members, 'engineer')}; ${clientNames ? part(scope.clients, 'client', 'clients', (c) => c, 3) : counted(scope.clients, 'client')}`;
+  const named = clientNames && !scope.clients?.hidden;
+  return `sees ${counted(scope.members, 'engineer')}; ${named ? part(scope.clients, 'client', 'clients', (c) => c, 3) : counted(scope.clients, 'client')}`;
 }
 
 /**
- * Audit entries as a reader narrowed by client may see them: a role or scope change records the
- * person's scope before and after, client names included, and those names may be the very ones
- * hidden from this reader. Their client part reads "chosen clients" instead; others see it whole.
+ * Audit entries in words: a role or scope change records the person's scope before and after, and
+ * the service has left out the client names hidden from the reader; such a client part reads
+ * "chosen clients" rather than a partial list. Others stay whole.
  */
-export function hideClientNames<T extends { before: unknown; after: unknown }>(entries: readonly T[], reader: ClientScope | null | undefined): T[] {
-  if (!reader) return [...entries];
-  const redact = (v: unknown): unknown => {
-    if (!v || typeof v !== 'object' || !('scope' in v)) return v;
-    const scope = (v as { scope: unknown }).scope;
-    if (!scope || typeof scope !== 'object' || !('clients' in scope) || (scope as { clients: unknown }).clients === null) return v;
-    return { ...v, scope: { ...scope, clients: 'chosen clients' } };
+export function hiddenClientWords<T extends { before: unknown; after: unknown }>(entries: readonly T[]): T[] {
+  const words = (v: unknown): unknown => {
+    const clients = (v as { scope?: { clients?: { hidden?: number } | null } } | null)?.scope?.clients;
+    if (!clients || typeof clients !== 'object' || !clients.hidden) return v;
+    return { ...(v as object), scope: { ...(v as { scope: object }).scope, clients: 'chosen clients' } };
   };
-  return entries.map((e) => ({ ...e, before: redact(e.before), after: redact(e.after) }));
+  return entries.map((e) => ({ ...e, before: words(e.before), after: words(e.after) }));
 }

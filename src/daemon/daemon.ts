@@ -86,6 +86,8 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
       }
       await app.callbacks.processQueue();
       await app.notifications.runOnce();
+      // Ratings recorded since the last tick join the reports' rollups (reports read them meanwhile too).
+      await app.ratings.fold();
     } catch (err) {
       app.logger.debug({ err }, 'notification tick failed; retrying next tick');
     }

@@ -1,3 +1,5 @@
+import type { MemberScope } from '../access/principal.js';
+import { memberScopeCondition } from './scope-sql.js';
 import { copyRows } from './copy.js';
 import { exec } from './sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -118,15 +120,14 @@ export async function setChangeState(em: EntityManager, runId: string, from: 'pl
   await exec(em, 'update member_change set state = ? where run_id = ? and state = ?', [to, runId, from]);
 }
 
-/** A page of a run's change entries, in order, by keyset on the entry id. */
-/** A run's change entries in pages; `memberScope` keeps only those of the members a caller may see. */
-export async function pageRunChanges(em: EntityManager, runId: string, page: PageRequest, memberScope: readonly string[] | null = null): Promise<{ changes: ChangeView[]; nextCursor: string | null }> {
+/** A run's change entries in pages, in order, by keyset on the entry id; `memberScope` keeps only those of the members a caller may see. */
+export async function pageRunChanges(em: EntityManager, runId: string, page: PageRequest, memberScope: MemberScope | null = null): Promise<{ changes: ChangeView[]; nextCursor: string | null }> {
   const params: unknown[] = [runId];
-  if (memberScope) params.push(memberScope);
+  const scope = memberScopeCondition('member_id', memberScope, params);
   if (page.cursor) params.push(page.cursor[0]);
   const rows: Row[] = await exec(
     em,
-    `select * from member_change where run_id = ? ${memberScope ? 'and member_id = any(?::uuid[])' : ''} ${page.cursor ? 'and id > ?::bigint' : ''} order by id limit ?`,
+    `select * from member_change where run_id = ?${scope} ${page.cursor ? 'and id > ?::bigint' : ''} order by id limit ?`,
     [...params, page.limit + 1],
   );
   const { rows: shown, nextCursor } = pageOf(rows, page.limit, (r) => [String(r.id)]);

@@ -337,13 +337,15 @@ export const RatingDaySchema = defineEntity({
     day: p.date().primary(),
     memberId: p.uuid().primary(),
     client: p.text().primary().default(''),
+    /** The client's key (`psa_client_key`, Migration20261205000003): reports group and filter by it. */
+    clientKey: p.text().generated('(psa_client_key(client)) stored').nullable(),
     count: p.integer(),
     sum: p.integer(),
     positive: p.integer(),
     neutral: p.integer(),
     negative: p.integer(),
   },
-  indexes: [{ name: 'rating_day_client_idx', expression: 'create index rating_day_client_idx on rating_day (account_id, lower(client), day)' }],
+  indexes: [{ name: 'rating_day_client_key_idx', properties: ['accountId', 'clientKey', 'day'] }],
 });
 
 /** The same rollup without the client (a row per account, local day and member): reports that name no client read it. */
@@ -361,6 +363,25 @@ export const RatingMemberDaySchema = defineEntity({
     negative: p.integer(),
   },
   indexes: [{ name: 'rating_member_day_member_idx', properties: ['memberId', 'day'] }],
+});
+
+/**
+ * Rating changes not yet in the rollups: +1 for a rating, -1 for one taken back (a re-rating, a late
+ * match, a delete), appended by survey_event's triggers and moved into the rollups by
+ * `psa_rating_fold()` (Migration20261205000003). Reports read the rollups with these lines.
+ */
+export const RatingPendingSchema = defineEntity({
+  name: 'RatingPending',
+  tableName: 'rating_pending',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    createdAt: p.datetime(),
+    memberId: p.uuid(),
+    client: p.text().nullable(),
+    rating: p.integer(),
+    n: p.integer(),
+  },
 });
 
 /** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */
@@ -522,6 +543,7 @@ export const entities = [
   PersonScopeSchema,
   PersonClientScopeSchema,
   RatingDaySchema,
+  RatingPendingSchema,
   RatingMemberDaySchema,
   AuthLinkSchema,
   PersonSessionSchema,

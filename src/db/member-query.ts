@@ -1,3 +1,5 @@
+import type { MemberScope } from '../access/principal.js';
+import { memberScopeCondition } from './scope-sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InputError } from '../core/errors.js';
 import { exec } from './sql.js';
@@ -31,8 +33,8 @@ export interface MemberQuery {
   department?: string;
   /** The PSA's location name, exactly. */
   location?: string;
-  /** Only these members (a narrowed account manager's or an employee's view); absent: all. */
-  scope?: readonly string[] | null;
+  /** The members a narrowed account manager or an employee sees (include or exclude ids); absent: all. */
+  scope?: MemberScope | null;
   sort: MemberSort;
   order: 'asc' | 'desc';
   limit: number;
@@ -77,7 +79,8 @@ export function memberFilterSql(accountId: string, f: MemberFilter): { where: st
   // People are few beside members: one hashed set of the account's people, not a probe per member.
   if (f.role === 'none') (where.push('m.id not in (select pr.member_id from person pr where pr.account_id = ? and pr.member_id is not null)'), params.push(accountId));
   else if (f.role) (where.push('m.id in (select pr.member_id from person pr where pr.account_id = ? and pr.role = ? and pr.member_id is not null)'), params.push(accountId, f.role));
-  if (f.scope) (where.push('m.id = any(?::uuid[])'), params.push(f.scope));
+  const scope = memberScopeCondition('m.id', f.scope, params);
+  if (scope) where.push(scope.replace(/^ and /, ''));
   if (f.q) {
     where.push(`(lower(m.name) like ? escape '\\' or lower(coalesce(m.email, '')) like ? escape '\\')`);
     params.push(likeFragment(f.q), likeFragment(f.q));
@@ -125,13 +128,15 @@ export async function queryMembers(em: EntityManager, accountId: string, query: 
  * The departments and locations an account's members have (or those of `scope` alone), by name:
  * the choices of the members table's filters.
  */
-export async function profileChoices(em: EntityManager, accountId: string, scope: readonly string[] | null = null): Promise<{ departments: string[]; locations: string[] }> {
+export async function profileChoices(em: EntityManager, accountId: string, scope: MemberScope | null = null): Promise<{ departments: string[]; locations: string[] }> {
+  const params: unknown[] = [accountId];
+  const seen = memberScopeCondition('m.id', scope, params);
   const rows = await exec<{ kind: string; value: string }>(
     em,
-    `select distinct 'department' as kind, m.department as value from member m where m.account_id = ? and m.department is not null ${scope ? 'and m.id = any(?::uuid[])' : ''}
-     union all
-     select distinct 'location', m.location from member m where m.account_id = ? and m.location is not null ${scope ? 'and m.id = any(?::uuid[])' : ''}`,
-    scope ? [accountId, scope, accountId, scope] : [accountId, accountId],
+    `select distinct v.kind, v.value from member m
+       cross join lateral (values ('department', m.department), ('location', m.location)) as v(kind, value)
+      where m.account_id = ? and v.value is not null${seen}`,
+    params,
   );
   const sorted = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.value).sort((a, b) => a.localeCompare(b));
   return { departments: sorted('department'), locations: sorted('location') };

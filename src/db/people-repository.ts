@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ClientScope } from '../access/principal.js';
+import type { ClientScope, MemberScope } from '../access/principal.js';
 import type { PersonScopeView, ScopeChoice } from '../domain/person-scope.js';
 import { AuthLinkSchema, PersonClientScopeSchema, PersonSchema, PersonScopeSchema, PersonSessionSchema, type AuthLinkEntity, type PersonEntity, type PersonRole } from './entities.js';
 import { exec } from './sql.js';
@@ -131,18 +131,13 @@ export async function scopeOf(em: EntityManager, personId: string): Promise<stri
 
 /**
  * What a signed-in person may see, for their Principal: the members (an employee's own; a narrowed
- * manager's chosen ones, an exclude list resolved against the account's members now, so members
- * added later are seen) and the clients. Null: all.
+ * manager's chosen ones, or all but the chosen ones — an exclude list the database applies, so
+ * members added later are seen) and the clients. Null: all.
  */
-export async function viewScopeOf(em: EntityManager, person: PersonEntity): Promise<{ memberScope: string[] | null; clientScope: ClientScope | null }> {
-  if (person.role === 'employee') return { memberScope: person.member ? [person.member] : [], clientScope: null };
+export async function viewScopeOf(em: EntityManager, person: PersonEntity): Promise<{ memberScope: MemberScope | null; clientScope: ClientScope | null }> {
+  if (person.role === 'employee') return { memberScope: { mode: 'include', ids: person.member ? [person.member] : [] }, clientScope: null };
   if (person.role !== 'account_manager') return { memberScope: null, clientScope: null };
-  let memberScope: string[] | null = null;
-  if (person.narrowed && !person.membersExcluded) memberScope = await scopeOf(em, person.id);
-  else if (person.narrowed) {
-    const rows = await exec<{ id: string }>(em, 'select m.id from member m where m.account_id = ? and not exists (select 1 from person_scope s where s.person_id = ? and s.member_id = m.id)', [person.account, person.id]);
-    memberScope = rows.map((r) => r.id);
-  }
+  const memberScope: MemberScope | null = person.narrowed ? { mode: person.membersExcluded ? 'exclude' : 'include', ids: await scopeOf(em, person.id) } : null;
   const clientScope = person.clientScope ? { mode: person.clientScope, names: (await em.find(PersonClientScopeSchema, { person: person.id })).map((s) => s.client) } : null;
   return { memberScope, clientScope };
 }

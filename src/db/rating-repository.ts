@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RatingSelection } from '../domain/rating-query.js';
 import { sentimentOf, type RatingGroupBy, type RatingView } from '../domain/ratings.js';
+import { clientListCondition, eventClientKey } from './scope-sql.js';
 import { exec } from './sql.js';
 import { iso } from './views.js';
 
@@ -18,8 +19,27 @@ export interface RatingSums {
 }
 
 /**
+ * The pending lines (rating_pending: ratings recorded since the last fold) as rollup rows, bucketed
+ * in the account's time zone now; reports read them with the rollups, so figures are current.
+ */
+const PENDING = `select p.account_id, (p.created_at at time zone a.timezone)::date as day, p.member_id, coalesce(p.client, '') as client,
+         p.n as count, p.n * p.rating as sum, case when p.rating >= 7 then p.n else 0 end as positive,
+         case when p.rating between 4 and 6 then p.n else 0 end as neutral, case when p.rating <= 3 then p.n else 0 end as negative
+    from rating_pending p join account a on a.id = p.account_id`;
+
+/** The rollup by engineer, client and day, with the pending lines. */
+const DAY_ROWS = `(select account_id, day, member_id, client, client_key, count, sum, positive, neutral, negative from rating_day
+   union all select x.account_id, x.day, x.member_id, x.client, psa_client_key(x.client), x.count, x.sum, x.positive, x.neutral, x.negative from (${PENDING}) x)`;
+
+/** The rollup by engineer and day, with the pending lines. */
+const MEMBER_DAY_ROWS = `(select account_id, day, member_id, count, sum, positive, neutral, negative from rating_member_day
+   union all select x.account_id, x.day, x.member_id, x.count, x.sum, x.positive, x.neutral, x.negative from (${PENDING}) x)`;
+
+const ROWS = { rating_day: DAY_ROWS, rating_member_day: MEMBER_DAY_ROWS } as const;
+
+/**
  * The WHERE conditions (and their values) of a selection, for the rollup (`d`) or events (`e`).
- * Clients compare lower-cased; a rating without a client is '' in the rollup and null on the event.
+ * Clients compare by key (`psa_client_key`); a rating without a client has the key ''.
  */
 function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): string {
   const parts: string[] = [];
@@ -27,18 +47,18 @@ function conditions(alias: 'd' | 'e', s: RatingSelection, params: unknown[]): st
     parts.push(condition);
     params.push(value);
   };
-  const client = alias === 'd' ? 'lower(d.client)' : "lower(coalesce(e.client, ''))";
+  const client = alias === 'd' ? 'd.client_key' : eventClientKey('e.');
   if (s.memberIn?.length === 1) add(`${alias}.member_id = ?::uuid`, s.memberIn[0]);
   else if (s.memberIn) add(`${alias}.member_id = any(?::uuid[])`, s.memberIn);
   if (s.memberNotIn.length > 0) add(`${alias}.member_id <> all(?::uuid[])`, s.memberNotIn);
-  if (s.clientIn) add(`${client} = any(?::text[])`, s.clientIn);
-  if (s.clientNotIn.length > 0) add(`${client} <> all(?::text[])`, s.clientNotIn);
+  if (s.clientIn) add(clientListCondition(client, 'in'), s.clientIn);
+  if (s.clientNotIn.length > 0) add(clientListCondition(client, 'not in'), s.clientNotIn);
   return parts.map((p) => ` and ${p}`).join('');
 }
 
 const GROUP_KEY: Record<RatingGroupBy, { key: string; label: string }> = {
   member: { key: 'd.member_id', label: 'null' },
-  client: { key: 'lower(d.client)', label: 'client' },
+  client: { key: 'd.client_key', label: 'client' },
   day: { key: 'd.day::text', label: 'null' },
   week: { key: "date_trunc('week', d.day::timestamp)::date::text", label: 'null' },
 };
@@ -59,7 +79,7 @@ export async function ratingSums(em: EntityManager, accountId: string, s: Rating
     params.push(accountId, selection.from, selection.to);
     const where = conditions('d', selection, params);
     return `select ${g.key} as key, ${g.label === 'null' ? 'null' : 'd.client'} as label, ${sign}d.count as count, ${sign}d.sum as sum, ${sign}d.positive as positive, ${sign}d.neutral as neutral, ${sign}d.negative as negative
-              from ${table} d where d.account_id = ? and d.day between ?::date and ?::date${where}`;
+              from ${ROWS[table]} d where d.account_id = ? and d.day between ?::date and ?::date${where}`;
   };
   let rows: string;
   if (groupBy === 'client' || s.clientIn !== null) rows = part('rating_day', '', s);
@@ -83,7 +103,7 @@ export async function memberDaySums(em: EntityManager, accountId: string, member
   const sums = (x: string) => `sum(${x}.count)::int as count, sum(${x}.sum)::int as sum, sum(${x}.positive)::int as positive, sum(${x}.neutral)::int as neutral, sum(${x}.negative)::int as negative`;
   let rows: Row[];
   if (!namesClients(s)) {
-    rows = await exec(em, `select d.day::text as key, ${sums('d')} from rating_member_day d where d.member_id = ? and d.account_id = ? group by 1 having sum(d.count) > 0`, [memberId, accountId]);
+    rows = await exec(em, `select d.day::text as key, ${sums('d')} from ${MEMBER_DAY_ROWS} d where d.member_id = ? and d.account_id = ? group by 1 having sum(d.count) > 0`, [memberId, accountId]);
   } else {
     const params: unknown[] = [timeZone, memberId, accountId];
     const where = conditions('e', { from: '', to: '', memberIn: null, memberNotIn: [], ...s }, params);
@@ -165,21 +185,28 @@ export async function recomputedRollup(em: EntityManager, accountId: string): Pr
   return [...byClient, ...byMember];
 }
 
-/** The rollups' rows of an account that hold ratings, in the same order as `recomputedRollup`: by client, and (client '*') by engineer and day. */
+/**
+ * The rollups of an account as reports read them (folded rows and pending lines together), in the
+ * same order as `recomputedRollup`: by client, and (client '*') by engineer and day.
+ */
 export async function storedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
-  const byClient = await exec(
-    em,
-    `select day::text as day, member_id, client, count, sum, positive, neutral, negative
-       from rating_day where account_id = ? and count <> 0 order by 1, 2, 3`,
-    [accountId],
-  );
-  const byMember = await exec(
-    em,
-    `select day::text as day, member_id, '*' as client, count, sum, positive, neutral, negative
-       from rating_member_day where account_id = ? and count <> 0 order by 1, 2`,
-    [accountId],
-  );
+  const sums = 'sum(count)::int as count, sum(sum)::int as sum, sum(positive)::int as positive, sum(neutral)::int as neutral, sum(negative)::int as negative';
+  const byClient = await exec(em, `select day::text as day, member_id, client, ${sums} from ${DAY_ROWS} d where account_id = ? group by 1, 2, 3 having sum(count) <> 0 order by 1, 2, 3`, [accountId]);
+  const byMember = await exec(em, `select day::text as day, member_id, '*' as client, ${sums} from ${MEMBER_DAY_ROWS} d where account_id = ? group by 1, 2 having sum(count) <> 0 order by 1, 2`, [accountId]);
   return [...byClient, ...byMember];
+}
+
+/** The rollup tables alone (no pending lines), as `storedRollup` shows them. */
+export async function foldedRollup(em: EntityManager, accountId: string): Promise<Row[]> {
+  const byClient = await exec(em, `select day::text as day, member_id, client, count, sum, positive, neutral, negative from rating_day where account_id = ? and count <> 0 order by 1, 2, 3`, [accountId]);
+  const byMember = await exec(em, `select day::text as day, member_id, '*' as client, count, sum, positive, neutral, negative from rating_member_day where account_id = ? and count <> 0 order by 1, 2`, [accountId]);
+  return [...byClient, ...byMember];
+}
+
+/** Moves pending lines into the rollups (those of `accountIds`, or all); answers how many. */
+export async function foldRatings(em: EntityManager, accountIds?: readonly string[]): Promise<number> {
+  const [row] = await exec<{ moved: number }>(em, 'select psa_rating_fold(?::uuid[]) as moved', [accountIds ?? null]);
+  return row?.moved ?? 0;
 }
 
 /** The clients named on an account's ratings (those the selection lets through), with how many ratings each has. */
@@ -188,8 +215,8 @@ export async function clientCounts(em: EntityManager, accountId: string, s: Pick
   const where = conditions('d', { from: '', to: '', ...s }, params);
   return exec(
     em,
-    `select min(d.client collate "C") as name, sum(d.count)::int as count from rating_day d
-      where d.account_id = ? and d.client <> ''${where} group by lower(d.client) having sum(d.count) > 0 order by lower(d.client)`,
+    `select min(d.client collate "C") as name, sum(d.count)::int as count from ${DAY_ROWS} d
+      where d.account_id = ? and d.client_key <> ''${where} group by d.client_key having sum(d.count) > 0 order by d.client_key`,
     params,
   );
 }

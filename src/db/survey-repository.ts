@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ClientScope } from '../access/principal.js';
-import { clientKey } from '../domain/person-scope.js';
+import type { ClientScope, MemberScope } from '../access/principal.js';
+import { clientListCondition, eventClientKey, memberScopeCondition } from './scope-sql.js';
 import { exec, execPrepared } from './sql.js';
 import { pageOf, type PageRequest } from './paging.js';
 import { iso } from './views.js';
@@ -163,13 +163,13 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
 
 /**
  * A caller's clients as a condition on survey_event: an include list keeps events naming one of
- * them; an exclude list drops events naming one (events naming no client stay). Names compare
- * case-insensitively.
+ * them; an exclude list drops events naming one (events naming no client stay). Names compare by
+ * key (`psa_client_key`).
  */
 export function clientCondition(scope: ClientScope | null | undefined, params: unknown[]): string {
   if (!scope) return '';
-  params.push(scope.names.map(clientKey));
-  return scope.mode === 'include' ? " and lower(coalesce(client, '')) = any(?::text[])" : " and lower(coalesce(client, '')) <> all(?::text[])";
+  params.push(scope.names);
+  return ` and ${clientListCondition(eventClientKey(''), scope.mode === 'include' ? 'in' : 'not in')}`;
 }
 
 /**
@@ -190,10 +190,9 @@ export async function attachComment(em: EntityManager, accountId: string, target
 }
 
 /** An account's survey events in pages; `memberScope` keeps only those matched to members a caller may see. */
-export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; memberScope?: readonly string[] | null; clientScope?: ClientScope | null }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+export async function pageEvents(em: EntityManager, accountId: string, opts: { unmatchedOnly: boolean; memberScope?: MemberScope | null; clientScope?: ClientScope | null }, page: PageRequest): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
   const params: unknown[] = [accountId];
-  let scope = '';
-  if (opts.memberScope) ((scope = 'and member_id = any(?::uuid[])'), params.push(opts.memberScope));
+  let scope = memberScopeCondition('member_id', opts.memberScope, params);
   scope += clientCondition(opts.clientScope, params);
   let after = '';
   if (page.cursor) ((after = 'and (created_at, id) < (?::timestamptz, ?::uuid)'), params.push(...page.cursor));

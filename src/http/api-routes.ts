@@ -104,8 +104,9 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/audit', async (req) => {
     const accountId = requireId('account', req.params.id);
-    assertCanRead(principalOf(req), accountId, `account ${accountId}`, 'audit');
-    return app.members.audit(accountId, req.query);
+    const p = principalOf(req);
+    assertCanRead(p, accountId, `account ${accountId}`, 'audit');
+    return app.members.audit(accountId, req.query, p);
   });
 
   server.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/v1/accounts/:id/members', async (req) => {
@@ -177,7 +178,8 @@ export function registerApiRoutes(server: FastifyInstance, app: App): void {
   server.get<{ Params: { id: string; memberId: string } }>('/api/v1/accounts/:id/members/:memberId/explain', async (req) => {
     const accountId = requireId('account', req.params.id);
     const memberId = requireId('member', req.params.memberId);
-    assertCanReadMember(principalOf(req), accountId, memberId);
-    return app.members.explain(accountId, memberId);
+    const p = principalOf(req);
+    assertCanReadMember(p, accountId, memberId);
+    return app.members.explain(accountId, memberId, p);
   });
 }

@@ -19,6 +19,16 @@ const scopePart = {
   ],
 };
 
+const hidden = { type: 'integer', minimum: 1, description: 'How many names of this list are hidden from the caller (a manager narrowed by clients reads only the clients it sees; an employee reads none); absent when none is' };
+/** A client list as the caller is shown it. */
+const shownClients = {
+  oneOf: [
+    { type: 'null' },
+    { type: 'object', required: ['include'], additionalProperties: false, properties: { include: { type: 'array', items: { type: 'string' } }, hidden } },
+    { type: 'object', required: ['exclude'], additionalProperties: false, properties: { exclude: { type: 'array', items: { type: 'string' } }, hidden } },
+  ],
+};
+
 export const personSchema = {
   type: 'object',
   properties: {
@@ -34,8 +44,8 @@ export const personSchema = {
     memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' }, description: 'An account manager narrowed to chosen members (include): those members; null otherwise (see scope)' },
     scope: {
       type: 'object',
-      description: 'What an account manager sees: engineers (member ids) and clients (names), each {include: [...]} or {exclude: [...]}; null: all',
-      properties: { members: scopePart, clients: scopePart },
+      description: 'What an account manager sees: engineers (member ids) and clients (names), each {include: [...]} or {exclude: [...]}; null: all. Client names hidden from the caller are left out and counted in hidden',
+      properties: { members: scopePart, clients: shownClients },
     },
     invitationExpiresAt: { type: ['string', 'null'], format: 'date-time' },
     invitedBy: { type: 'string' },
@@ -65,7 +75,7 @@ export const peoplePaths = {
   '/api/v1/accounts/{id}/people/{personId}': {
     patch: {
       summary:
-        "Change a role, or narrow an account manager (admin): scope {members, clients}, each {include: [...]} or {exclude: [...]} or null for all (an absent part is left as it is); memberScope (member ids to include; null: all) is the older form of scope.members. A hidden engineer or client disappears for them from every report, list, total and export. Demoting the last admin who can sign in is refused",
+        "Change a role, or narrow an account manager (admin): scope {members, clients}, each {include: [...]} or {exclude: [...]} or null for all (an absent part is left as it is); memberScope (member ids to include; null: all) is the older form of scope.members. A hidden engineer or client disappears for them from every report, list, total and export. Each list holds at most 1,000 engineers or clients (a longer one is a 400 naming the limit). Demoting the last admin who can sign in is refused",
       parameters: [accountId, personId],
       requestBody: body({ role: { enum: ['admin', 'account_manager', 'employee'] }, memberScope: { type: ['array', 'null'], items: { type: 'string', format: 'uuid' } }, scope: { type: 'object', properties: { members: scopePart, clients: scopePart } }, reason }, []),
       responses: { '200': { description: 'Person', ...json({ type: 'object', properties: { person: personSchema } }) }, ...errors },
@@ -82,7 +92,7 @@ export const peoplePaths = {
   '/api/v1/me': {
     get: {
       summary: 'Who is calling: kind (session or token), role, account, person, the members they may see, and (session) the CSRF token',
-      responses: { '200': { description: 'Caller', ...json({ type: 'object', properties: { kind: { enum: ['session', 'token'] }, role: { type: 'string' }, account: { type: ['object', 'null'] }, person: { oneOf: [personSchema, { type: 'null' }] }, memberScope: { type: ['array', 'null'] }, csrfToken: { type: 'string' } } }) }, ...errors },
+      responses: { '200': { description: 'Caller', ...json({ type: 'object', properties: { kind: { enum: ['session', 'token'] }, role: { type: 'string' }, account: { type: ['object', 'null'] }, person: { oneOf: [personSchema, { type: 'null' }] }, memberScope: { type: ['array', 'null'], description: 'An include list of member ids (an employee: their own member; a manager narrowed to chosen engineers: those); null otherwise' }, scope: { type: 'object', description: 'What the caller sees: members {include|exclude: ids} or null (all); clients as in a person\'s scope', properties: { members: scopePart, clients: shownClients } }, clientScope: { type: ['object', 'null'], description: 'A manager narrowed by clients: {mode, names, hidden}; an exclude list names no client (those are the ones hidden from them), it counts them in hidden', properties: { mode: { enum: ['include', 'exclude'] }, names: { type: 'array', items: { type: 'string' } }, hidden } }, csrfToken: { type: 'string' } } }) }, ...errors },
     },
   },
   '/api/v1/accounts/{id}/webhooks': {

@@ -71,6 +71,36 @@ export const ratingsPaths = {
       responses: { '200': { description: 'Ratings', ...json({ type: 'object', properties: { ratings: { type: 'array', items: ratingSchema }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors },
     },
   },
+  '/api/v1/accounts/{id}/members/{memberId}/dashboard': {
+    get: {
+      summary:
+        "One engineer's dashboard, the figures an employee's /me shows: count, average and positive share of all time and of the last 90 days, the 90-day trend by local day (today last), and their ratings with client, ticket and comment, newest first, in pages. An employee reads only their own member; admins and support any; an account manager the engineers it sees (of the clients it sees: a manager narrowed by clients reads only those clients' ratings)",
+      parameters: [
+        accountId,
+        { name: 'memberId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        { name: 'cursor', in: 'query', description: 'nextCursor of the previous page of ratings', schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': {
+          description: 'The dashboard',
+          ...json({
+            type: 'object',
+            properties: {
+              member: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } } },
+              today: { type: 'string', format: 'date', description: "Today in the account's time zone: the trend's last day" },
+              overall: { type: 'object', properties: { count: figures.count, average: figures.average, positiveShare: figures.positiveShare } },
+              last90Days: { type: 'object', properties: { count: figures.count, average: figures.average, positiveShare: figures.positiveShare } },
+              trend: { type: 'array', description: '90 days, oldest first', items: { type: 'object', properties: { key: { type: 'string', format: 'date' }, label: { type: 'string' }, ...figures } } },
+              ratings: { type: 'array', items: ratingSchema },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          }),
+        },
+        ...errors,
+      },
+    },
+  },
   '/api/v1/accounts/{id}/ratings.csv': {
     get: {
       summary: `The same ratings as CSV (header at,rating,sentiment,member_id,member_name,client,ticket,comment); a cell starting with = + - @, tab or carriage return is prefixed with ' so spreadsheets do not run it. ${scopeNote}`,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { actorOf } from '../access/principal.js';
+import { clientScopeSeenBy } from '../access/client-names.js';
 import { InputError } from '../core/errors.js';
 import type { SignIn } from '../services/auth.js';
 import type { PersonScopeInput } from '../domain/person-scope.js';
@@ -9,8 +10,8 @@ import { requireId } from '../access/policy.js';
 import { AUTH_ROUTE, clearSessionCookie, setSessionCookie } from '../access/session-cookie.js';
 
 const REASON = { type: 'string', maxLength: 500 } as const;
-/** An account manager's scope: each part `{include: [...]}`, `{exclude: [...]}` or null (checked in full by the service). */
-const SCOPE_PART = { type: ['object', 'null'], maxProperties: 1, properties: { include: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10_000 }, exclude: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10_000 } }, additionalProperties: false } as const;
+/** An account manager's scope: each part `{include: [...]}`, `{exclude: [...]}` or null (checked in full by the service, its length too). */
+const SCOPE_PART = { type: ['object', 'null'], maxProperties: 1, properties: { include: { type: 'array', items: { type: 'string', maxLength: 200 } }, exclude: { type: 'array', items: { type: 'string', maxLength: 200 } } }, additionalProperties: false } as const;
 const SCOPE = { type: 'object', additionalProperties: false, minProperties: 1, properties: { members: SCOPE_PART, clients: SCOPE_PART } } as const;
 const body = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties }) as const;
 const PASSWORD = { type: 'string', maxLength: 1000 } as const;
@@ -44,7 +45,7 @@ export function registerPeopleRoutes(server: FastifyInstance, app: App): void {
 
   server.patch<{ Params: { id: string; personId: string }; Body: { role?: string; memberScope?: string[] | null; scope?: PersonScopeInput; reason?: string } }>(
     '/api/v1/accounts/:id/people/:personId',
-    { schema: { body: { ...body({ role: { type: 'string' }, memberScope: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 10_000 }, scope: SCOPE, reason: REASON }), minProperties: 1 } } },
+    { schema: { body: { ...body({ role: { type: 'string' }, memberScope: { type: ['array', 'null'], items: { type: 'string' } }, scope: SCOPE, reason: REASON }), minProperties: 1 } } },
     async (req) => {
       const p = principalOf(req);
       return { person: await app.people.update(requireId('account', req.params.id), req.params.personId, req.body, actorOf(p), p) };
@@ -64,7 +65,11 @@ export function registerPeopleRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/v1/me', async (req) => {
     const p = principalOf(req);
     const { person, account } = await app.auth.me(p);
-    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope, clientScope: p.clientScope ?? null, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
+    // memberScope: an include list (an employee's own member, a manager's chosen ones), as people show it; scope.members: include or exclude.
+    const members = p.memberScope && (p.memberScope.mode === 'include' ? { include: [...p.memberScope.ids] } : { exclude: [...p.memberScope.ids] });
+    const clients = p.clientScope ? clientScopeSeenBy(p, p.clientScope) : null;
+    const scope = { members, clients: clients && { [clients.mode]: clients.names, ...(clients.hidden ? { hidden: clients.hidden } : {}) } };
+    return { kind: p.kind, role: p.role, account, person, memberScope: p.memberScope?.mode === 'include' ? p.memberScope.ids : null, scope, clientScope: clients, ...(p.kind === 'session' ? { csrfToken: p.csrfToken } : { token: { id: p.id, name: p.name } }) };
   });
 
   server.post<{ Body: { token: string; password: string } }>('/api/v1/auth/activate', { ...AUTH_ROUTE, schema: { body: body({ token: TOKEN, password: PASSWORD }, ['token', 'password']) } }, async (req, reply) =>

@@ -47,6 +47,16 @@ export function registerRatingsRoutes(server: FastifyInstance, app: App): void {
       .send(Readable.from(csv.chunks));
   });
 
+  // The employee dashboard of one member (what /me shows an employee): its own figures, 90-day trend and ratings, newest first.
+  server.get<{ Params: { id: string; memberId: string }; Querystring: Record<string, unknown> }>('/api/v1/accounts/:id/members/:memberId/dashboard', async (req) => {
+    const accountId = requireId('account', req.params.id);
+    const memberId = requireId('member', req.params.memberId);
+    const unknown = Object.keys(req.query).filter((k) => k !== 'limit' && k !== 'cursor');
+    if (unknown.length > 0) throw new InputError(`unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}; the dashboard takes limit and cursor`);
+    const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? undefined : String(v));
+    return app.ratings.dashboard(accountId, principalOf(req), { memberId, limit: text(req.query.limit), cursor: text(req.query.cursor) });
+  });
+
   void server.register(async (scope) => {
     scope.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => done(null, body));
     scope.post<{ Params: { id: string }; Body: unknown }>('/api/v1/accounts/:id/ratings/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (req) => {

@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../access/principal.js';
+import { readerOf, scopeSeenBy } from '../access/client-names.js';
 import type { Env } from '../config/env.js';
 import type { Clock } from '../core/clock.js';
 import { AppError, ForbiddenError, InputError, UnauthenticatedError } from '../core/errors.js';
@@ -162,10 +163,11 @@ export class AuthService {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Who is signed in, for `GET /api/v1/me`. */
+  /** Who is signed in, for `GET /api/v1/me` (their scope's client names as far as they see them). */
   async me(principal: Principal): Promise<{ person: PersonView | null; account: { id: string; name: string } | null }> {
     const em = this.orm.em.fork();
-    const person = principal.kind === 'session' ? ((await personView(em, principal.id, this.clock.now())) ?? null) : null;
+    const view = principal.kind === 'session' ? await personView(em, principal.id, this.clock.now()) : undefined;
+    const person = view ? { ...view, scope: scopeSeenBy(principal, view.scope) } : null;
     const account = principal.accountId ? await getAccount(em, principal.accountId) : undefined;
     return { person, account: account ? { id: account.id, name: account.name } : null };
   }
@@ -214,7 +216,9 @@ export class AuthService {
     const csrfToken = newSecret();
     const expiresAt = new Date(now.getTime() + this.env.sessions.maxHours * 3_600_000);
     await em.insert(PersonSessionSchema, { id: randomUUID(), person: person.id, tokenHash: sha256(sessionToken), csrfToken, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null, endReason: null, ip: client.ip, userAgent: client.userAgent?.slice(0, 300) ?? null });
-    return { sessionToken, csrfToken, expiresAt, person: (await personView(em, person.id, now))! };
+    const view = (await personView(em, person.id, now))!;
+    // An exclude list names the very clients hidden from the person signing in.
+    return { sessionToken, csrfToken, expiresAt, person: { ...view, scope: scopeSeenBy(readerOf(view), view.scope) } };
   }
 
   /**

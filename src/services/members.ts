@@ -1,3 +1,5 @@
+import { auditSeenBy, type ClientReader } from '../access/client-names.js';
+import type { MemberScope } from '../access/principal.js';
 import type { Orm } from '../db/orm.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -16,6 +18,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberAudit, pageAudit, recordAudit, type AuditEntry } from '../db/audit-repository.js';
 import { parseSerialPage } from '../db/paging.js';
 import { lockSignInAdmins } from '../db/people-repository.js';
+import { memberNamesById } from '../db/survey-repository.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import { raiseEvent } from '../notify/events.js';
 
@@ -29,6 +32,8 @@ export function cleanReason(reason: string | undefined): string | null {
   if (r.length > 500) throw new InputError('the reason is longer than 500 characters');
   return r;
 }
+
+const isIdList = (s: MemberScope | readonly string[] | null): s is readonly string[] => Array.isArray(s);
 
 /** What a bulk change of the Active box did. */
 export interface BulkResult {
@@ -111,7 +116,7 @@ export class MemberService {
   }
 
   /** The departments and locations the account's members have (of `memberScope` alone, when narrowed), for the filters. */
-  async profileChoices(accountId: string, memberScope: readonly string[] | null = null): Promise<{ departments: string[]; locations: string[] }> {
+  async profileChoices(accountId: string, memberScope: MemberScope | null = null): Promise<{ departments: string[]; locations: string[] }> {
     requireId('account', accountId);
     return profileChoices(this.orm.em.fork(), accountId, memberScope);
   }
@@ -119,32 +124,45 @@ export class MemberService {
   /**
    * A page of the members table (search, filters, sort, cursor), with the totals the badges show
    * ("N Active / N Total") and the seat limit. Query values are as they come from a URL.
+   * `memberScope`: the members a caller sees (include or exclude ids), or a list of ids to keep.
    */
-  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<MemberPage & { seatLimit: number | null }> {
+  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: MemberScope | readonly string[] | null = null): Promise<MemberPage & { seatLimit: number | null }> {
     requireId('account', accountId);
-    const query = { ...parseMemberQuery(raw), scope: memberScope };
+    const scope: MemberScope | null = isIdList(memberScope) ? { mode: 'include', ids: memberScope } : memberScope;
+    const query = { ...parseMemberQuery(raw), scope };
     const em = this.orm.em.fork();
     const account = await getAccount(em, accountId);
     if (!account) throw new NotFoundError(`account ${accountId} not found`);
     return { ...(await queryMembers(em, accountId, query)), seatLimit: account.seatLimit };
   }
 
-  /** An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). */
-  async audit(accountId: string, raw: Record<string, string | undefined>): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+  /** The names of an account's members by id, for the ids given (at most a scope's worth); unknown ids are left out. */
+  async names(accountId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    requireId('account', accountId);
+    return memberNamesById(this.orm.em.fork(), accountId, ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)));
+  }
+
+  /**
+   * An account's audit trail, newest first, in pages (`limit`, `cursor` as URL values). Scope
+   * changes name clients: `reader` reads only the names it sees (undefined: the operator, all).
+   */
+  async audit(accountId: string, raw: Record<string, string | undefined>, reader?: ClientReader): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
     requireId('account', accountId);
     const page = parseSerialPage(raw);
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return pageAudit(em, accountId, page);
+    const { entries, nextCursor } = await pageAudit(em, accountId, page);
+    return { entries: auditSeenBy(reader, entries), nextCursor };
   }
 
-  async explain(accountId: string, memberId: string): Promise<{ member: MemberView; history: ChangeView[]; audit: AuditEntry[] }> {
+  /** A member, every change that led to their state, and the admin actions that concern them (as `reader` may read them; see `audit`). */
+  async explain(accountId: string, memberId: string, reader?: ClientReader): Promise<{ member: MemberView; history: ChangeView[]; audit: AuditEntry[] }> {
     requireId('account', accountId);
     requireId('member', memberId);
     const em = this.orm.em.fork();
     const member = await getMember(em, accountId, memberId);
     if (!member) throw new NotFoundError(`member ${memberId} not found in account ${accountId}`);
-    return { member, history: await memberHistory(em, memberId), audit: await memberAudit(em, memberId) };
+    return { member, history: await memberHistory(em, memberId), audit: auditSeenBy(reader, await memberAudit(em, memberId)) };
   }
 
   /**

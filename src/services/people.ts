@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../access/principal.js';
+import { scopeSeenBy } from '../access/client-names.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
 import { requireId } from '../core/ids.js';
@@ -12,7 +13,7 @@ import { exec } from '../db/sql.js';
 import { getMember } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
 import { countSignInAdmins, findPersonByEmail, issueLink, listPeople, lockSignInAdmins, personScopeView, personView, setClientScope, setScope, type PersonView } from '../db/people-repository.js';
-import { choiceParts, CLIENT_MAX, cleanClient, clientKey, type PersonScopeInput, type ScopeChoice } from '../domain/person-scope.js';
+import { choiceParts, CLIENT_MAX, cleanClient, clientKey, MAX_SCOPE_VALUES, type PersonScopeInput, type ScopeChoice } from '../domain/person-scope.js';
 import { LastAdmin } from '../domain/last-admin.js';
 import type { Mailer } from '../notify/mailer.js';
 import { activationMailFor } from '../people/activation-mail.js';
@@ -38,8 +39,12 @@ function requireRole(role: string): AccountRole {
   return role as AccountRole;
 }
 
-/** Most members or clients one scope may list. */
-const MAX_SCOPE_VALUES = 10_000;
+/** Refuses a scope list longer than the limit, naming it. */
+function tooLong(field: string, length: number, nouns: string): void {
+  if (length <= MAX_SCOPE_VALUES) return;
+  const limit = MAX_SCOPE_VALUES.toLocaleString('en');
+  throw new InputError(`${field} lists ${length.toLocaleString('en')} ${nouns}; a scope lists at most ${limit} ${nouns} (choose the other of "only these" and "all except these" for the shorter list)`);
+}
 
 /** A scope part as JSON gives it: `{include: […]}` or `{exclude: […]}` with nothing else, or null. */
 function scopeChoice(name: string, value: unknown): ScopeChoice | null {
@@ -47,7 +52,7 @@ function scopeChoice(name: string, value: unknown): ScopeChoice | null {
   const keys = value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
   const list = keys.length === 1 && (keys[0] === 'include' || keys[0] === 'exclude') ? (value as Record<string, unknown>)[keys[0]] : undefined;
   if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new InputError(`scope.${name} must be {"include": [...]} or {"exclude": [...]} (a list of ${name === 'members' ? 'member ids' : 'client names'}), or null for all`);
-  if (list.length > MAX_SCOPE_VALUES) throw new InputError(`scope.${name} lists more than ${MAX_SCOPE_VALUES} ${name}`);
+  tooLong(`scope.${name}`, list.length, name === 'members' ? 'engineers' : 'clients');
   return keys[0] === 'include' ? { include: list as string[] } : { exclude: list as string[] };
 }
 
@@ -58,6 +63,7 @@ function memberChange(input: { memberScope?: string[] | null; scope?: PersonScop
   if (!given) return given;
   const { mode, values } = choiceParts(given);
   const ids = [...new Set(values.map((id) => requireId('member', id)))];
+  tooLong(input.scope?.members !== undefined ? 'scope.members' : 'memberScope', ids.length, 'engineers');
   // Excluding nobody is seeing everyone.
   return mode === 'exclude' && ids.length === 0 ? null : { mode, ids };
 }
@@ -75,6 +81,7 @@ function clientChange(scope: PersonScopeInput | undefined): { mode: 'include' | 
     if ([...name].length > CLIENT_MAX) throw new InputError(`scope.clients: "${name.slice(0, 40)}…" is longer than ${CLIENT_MAX} characters`);
     if (!names.has(clientKey(name))) names.set(clientKey(name), name);
   }
+  tooLong('scope.clients', names.size, 'clients');
   return mode === 'exclude' && names.size === 0 ? null : { mode, names: [...names.values()] };
 }
 
@@ -99,7 +106,10 @@ export class PeopleService {
     private readonly logger: Logger,
   ) {}
 
-  /** An account's people; admins, managers who see the whole account, and support read it. */
+  /**
+   * An account's people; admins, managers who see every engineer, and support read it. Scopes name
+   * clients: a reader narrowed by clients reads only the names it sees (the rest are counted).
+   */
   async list(accountId: string, caller?: Principal): Promise<PersonView[]> {
     requireId('account', accountId);
     if (caller && caller.role !== 'support') {
@@ -108,7 +118,7 @@ export class PeopleService {
     }
     const em = this.orm.em.fork();
     if (!(await getAccount(em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
-    return listPeople(em, accountId, this.clock.now());
+    return (await listPeople(em, accountId, this.clock.now())).map((p) => ({ ...p, scope: scopeSeenBy(caller, p.scope) }));
   }
 
   async get(accountId: string, personId: string, caller?: Principal): Promise<PersonView> {

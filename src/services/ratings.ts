@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { getAccount, type AccountRecord } from '../db/account-repository.js';
 import type { Orm } from '../db/orm.js';
 import { encodeCursor, parsePageRequest, unknownParams } from '../db/paging.js';
-import { clientCounts, memberDaySums, memberNamesById, ratingRows, ratingSums, type RatingSums } from '../db/rating-repository.js';
+import { clientCounts, foldRatings, memberDaySums, memberNamesById, ratingRows, ratingSums, type RatingSums } from '../db/rating-repository.js';
 import { addDays, FILTER_PARAMS, isoWeekLabel, localDay, parseGroupBy, parseRatingFilter, selectionOf, selectsNothing, weekOf, type RatingSelection } from '../domain/rating-query.js';
 import { figures, type EmployeeDashboard, type RatingGroup, type RatingGroupBy, type RatingImportResult, type RatingImportRow, type RatingPage, type RatingQueryInput, type RatingScope, type RatingSummary, type RatingView } from '../domain/ratings.js';
 import { importRatings, type RatingImportBody } from './rating-import.js';
@@ -65,8 +65,8 @@ export class RatingsService {
   scopeOf(accountId: string, caller?: Principal): RatingScope {
     if (!caller) return { members: null, clients: null };
     assertCanRead(caller, accountId, `account ${accountId}`, 'survey');
-    // Support and admins see everything; an employee's memberScope is their own member; a narrowed manager's, the members chosen.
-    const members = caller.memberScope === null ? null : { mode: 'include' as const, values: caller.memberScope };
+    // Support and admins see everything; an employee's memberScope is their own member; a narrowed manager's, the members chosen (or all but those).
+    const members = caller.memberScope === null ? null : { mode: caller.memberScope.mode, values: caller.memberScope.ids };
     const clients = caller.role === 'account_manager' && caller.clientScope ? { mode: caller.clientScope.mode, values: caller.clientScope.names } : null;
     return { members, clients };
   }
@@ -123,7 +123,7 @@ export class RatingsService {
    */
   async dashboard(accountId: string, caller: Principal | undefined, options: { memberId?: string; limit?: string; cursor?: string } = {}): Promise<EmployeeDashboard> {
     requireId('account', accountId);
-    const own = caller?.role === 'employee' ? caller.memberScope?.[0] : undefined;
+    const own = caller?.role === 'employee' ? caller.memberScope?.ids[0] : undefined;
     if (caller?.role === 'employee' && !own) throw new NotFoundError('this sign-in is not tied to a member yet, so it has no ratings');
     if (!options.memberId && !own) throw new InputError('name the member whose dashboard to show (memberId)');
     const memberId = requireId('member', options.memberId ?? own!);
@@ -178,7 +178,18 @@ export class RatingsService {
     requireId('account', accountId);
     const result = await importRatings({ orm: this.orm, registry: this.registry, clock: this.clock }, accountId, body, actor, caller);
     this.logger.info({ accountId, ...result }, 'ratings imported');
+    // Up to 100,000 lines at once: into the rollups now, rather than read beside them until the next tick.
+    if (result.imported > 0) await this.fold([accountId]);
     return result;
+  }
+
+  /**
+   * Moves the ratings recorded since the last fold (rating_pending) into the rollups, grouped, in
+   * one statement per call; the daemon does it every tick. Reports are current either way (they
+   * read the pending lines too); folding keeps those few. Answers how many lines it moved.
+   */
+  async fold(accountIds?: readonly string[]): Promise<number> {
+    return this.orm.em.fork().transactional((tem) => foldRatings(tem, accountIds));
   }
 
   async #account(accountId: string): Promise<AccountRecord> {

@@ -1,3 +1,4 @@
+import type { MemberScope } from '../access/principal.js';
 import type { Orm } from '../db/orm.js';
 import { InputError, NotFoundError } from '../core/errors.js';
 import { getAccount } from '../db/account-repository.js';
@@ -58,7 +59,7 @@ export class RunService {
   }
 
   /** A run with one page of its change entries (`limit`, `cursor`). */
-  async showPage(runId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
+  async showPage(runId: string, raw: Record<string, string | undefined>, memberScope: MemberScope | null = null): Promise<{ run: RunView; changes: ChangeView[]; nextCursor: string | null }> {
     requireId('run', runId);
     const page = parseSerialPage(raw);
     const em = this.orm.em.fork();

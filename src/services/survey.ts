@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ClientScope } from '../access/principal.js';
+import type { ClientScope, MemberScope } from '../access/principal.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Clock } from '../core/clock.js';
 import { ForbiddenError, InputError, NotFoundError } from '../core/errors.js';
@@ -221,7 +221,7 @@ export class SurveyService {
   }
 
   /** A page of survey events, newest first (`unmatched`, `limit`, `cursor` as URL values). */
-  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: readonly string[] | null = null, clientScope: ClientScope | null = null): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
+  async page(accountId: string, raw: Record<string, string | undefined>, memberScope: MemberScope | null = null, clientScope: ClientScope | null = null): Promise<{ events: SurveyEventView[]; nextCursor: string | null }> {
     requireId('account', accountId);
     const problems: string[] = [];
     unknownParams(raw, ['unmatched', 'limit', 'cursor'], problems);

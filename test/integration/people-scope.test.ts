@@ -54,10 +54,16 @@ describe("an account manager's scope", () => {
     const person = (await t.app.people.list(accountId)).find((p) => p.memberId === m[2])!;
     await t.app.people.update(accountId, person.id, { scope: { members: { exclude: [m[0]!] }, clients: { exclude: ['Acme'] } } }, 'test');
     const me = async () => (await server.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: session.cookie } })).json();
-    expect((await me()).memberScope.sort()).toEqual([m[1], m[2], m[3]].sort());
-    expect((await me()).clientScope).toEqual({ mode: 'exclude', names: ['Acme'] });
+    const members = async () => (await server.inject({ method: 'GET', url: `/api/v1/accounts/${accountId}/members?list=all`, headers: { cookie: session.cookie } })).json();
+    // The exclude list itself, applied by the database: not every other member's id.
+    expect((await me()).scope.members).toEqual({ exclude: [m[0]] });
+    expect((await me()).memberScope).toBeNull();
+    // Their own exclude list names the clients hidden from them: counted, not named.
+    expect((await me()).clientScope).toEqual({ mode: 'exclude', names: [], hidden: 1 });
+    expect((await me()).scope.clients).toEqual({ exclude: [], hidden: 1 });
+    expect((await members()).members.map((x: { id: string }) => x.id).sort()).toEqual([m[1], m[2], m[3]].sort());
     await t.app.imports.import(accountId, 'name,email\nEve E,eve@msp.test\n', 'csv', 'test');
-    expect((await me()).memberScope).toHaveLength(4);
+    expect((await members()).total).toBe(4);
   });
 
   it('bad scopes are refused, naming the problem', async () => {

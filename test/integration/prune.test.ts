@@ -98,14 +98,20 @@ describe('pruning', () => {
     expect(await t.app.auth.authenticate(live.sessionToken)).toBeDefined();
   });
 
-  it("the daemon's tick prunes", async () => {
+  it("the daemon's tick prunes, and folds ratings recorded since the last tick into the reports' rollups", async () => {
     clock.at(new Date(new Date(START).getTime() + 40 * DAY));
     await callbackRows(5, new Date(clock.now().getTime() - 30 * DAY), 'tick-');
     const before = await count('callback_message');
     expect(before).toBeGreaterThanOrEqual(5);
+    await t.app.imports.import(accountId, 'name,email\nRay Rater,ray@prune.test\n', 'csv', 'test');
+    const [ray] = await t.app.members.list(accountId);
+    await query(t.url, `insert into survey_event (id, account_id, ticket, respondent, rating, member_id, matched_by, channel, signed, clicks, created_at, updated_at) values (gen_random_uuid(), $1, 'P1', '', 9, $2, 'email', 'api', false, 1, $3, $3)`, [accountId, ray!.id, clock.now()]);
+    expect(await count('rating_pending')).toBe(1);
     const daemon = await startDaemon(t.app, { tickCron: '*/1 * * * * *', http: false });
     try {
       await expect.poll(() => count('callback_message'), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => count('rating_pending'), { timeout: 10_000 }).toBe(0);
+      expect((await query(t.url, 'select count, sum from rating_member_day where member_id = $1', [ray!.id]))[0]).toEqual({ count: 1, sum: 9 });
     } finally {
       await daemon.stop();
     }

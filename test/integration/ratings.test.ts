@@ -252,7 +252,7 @@ describe('scopes: every role sees what it may, in summary, list, CSV and totals'
   });
 
   it('the employee dashboard: own figures, a 90-day trend ending today, own ratings newest first', async () => {
-    const d = await t.app.ratings.dashboard(accountId, { kind: 'session', id: 'x', name: 'cy@msp.test', role: 'employee', accountId, memberScope: [m.cy] });
+    const d = await t.app.ratings.dashboard(accountId, { kind: 'session', id: 'x', name: 'cy@msp.test', role: 'employee', accountId, memberScope: { mode: 'include', ids: [m.cy] } });
     expect(d.member).toEqual({ id: m.cy, name: 'Cy Cole' });
     expect(d.today).toBe('2026-01-14');
     expect(d.overall).toEqual(figures(2, 7.5, 0.5));
@@ -263,6 +263,6 @@ describe('scopes: every role sees what it may, in summary, list, CSV and totals'
     expect(d.trend.find((g) => g.key === '2026-01-12')).toMatchObject(figures(1, 6, 0));
     expect(d.ratings.map((r) => r.ticket)).toEqual(['T7', 'T8']);
     // An employee cannot open another engineer's dashboard.
-    await expect(t.app.ratings.dashboard(accountId, { kind: 'session', id: 'x', name: 'cy@msp.test', role: 'employee', accountId, memberScope: [m.cy] }, { memberId: m.ann })).rejects.toThrow(/not found/);
+    await expect(t.app.ratings.dashboard(accountId, { kind: 'session', id: 'x', name: 'cy@msp.test', role: 'employee', accountId, memberScope: { mode: 'include', ids: [m.cy] } }, { memberId: m.ann })).rejects.toThrow(/not found/);
   });
 });

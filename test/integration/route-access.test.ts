@@ -124,6 +124,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/api/v1/accounts/:id/ratings/summary', path: () => `/api/v1/accounts/${ids.account}/ratings/summary?groupBy=day`, access: 'survey' },
   { method: 'GET', url: '/api/v1/accounts/:id/ratings', path: () => `/api/v1/accounts/${ids.account}/ratings`, access: 'survey' },
   { method: 'GET', url: '/api/v1/accounts/:id/ratings.csv', path: () => `/api/v1/accounts/${ids.account}/ratings.csv`, access: 'survey' },
+  // An engineer's dashboard (what /me shows): ids.member is in the narrowed manager's scope, and is not the employee's own.
+  { method: 'GET', url: '/api/v1/accounts/:id/members/:memberId/dashboard', path: () => `/api/v1/accounts/${ids.account}/members/${ids.member}/dashboard`, access: 'member', except: { employee: 404 } },
   { method: 'POST', url: '/api/v1/accounts/:id/ratings/import', path: () => `/api/v1/accounts/${ids.account}/ratings/import`, access: 'change', payload: { rows: [{ at: '2026-01-05', rating: 9, ticket: 'R-1', agentEmail: 'someone@acme.test' }] } },
   // The sync scope (issue 17): read with its choices by whoever reads the account record; set by an admin.
   { method: 'GET', url: '/api/v1/accounts/:id/scope', path: () => `/api/v1/accounts/${ids.account}/scope`, access: 'settings' },
@@ -216,6 +218,8 @@ describe('access is decided per route', () => {
 
   it('an employee reads their own member, and the members list shows only them', async () => {
     expect((await call('GET', `/api/v1/accounts/${ids.account}/members/${ids.employeeMember}/explain`, 'employee')).statusCode).toBe(200);
+    expect((await call('GET', `/api/v1/accounts/${ids.account}/members/${ids.employeeMember}/dashboard`, 'employee')).statusCode).toBe(200);
+    expect((await call('GET', `/api/v1/accounts/${ids.account}/members/${ids.employeeMember}/dashboard`, 'narrowedManager')).statusCode).toBe(404);
     const list = (await call('GET', `/api/v1/accounts/${ids.account}/members?list=all`, 'employee')).json();
     expect(list.members.map((m: { id: string }) => m.id)).toEqual([ids.employeeMember]);
     expect(list.total).toBe(1);
