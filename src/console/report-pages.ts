@@ -1,3 +1,4 @@
+import { clientKey } from '../domain/person-scope.js';
 import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../access/principal.js';
 import type { App } from '../app.js';
@@ -36,7 +37,9 @@ const GROUP_WORDS: [string, string][] = [
 
 /** One picker (engineers or clients): "only the checked" or "all but the checked", and a box per choice. */
 function picker(name: 'member' | 'client', legend: string, plural: string, choices: readonly Choice[], checked: readonly string[], except: boolean): Html {
-  const on = new Set(checked);
+  // Clients compare in one form (clientKey), as the API filters them: a typed "acme" ticks "Acme".
+  const keyOf = name === 'client' ? clientKey : (v: string) => v;
+  const on = new Set(checked.map(keyOf));
   return html`<fieldset class="picker"><legend>${legend}</legend>
 <div class="modes">
 <label><input type="radio" name="${name}Mode" value="only" ${except ? '' : 'checked'}> Only the checked</label>
@@ -45,7 +48,7 @@ function picker(name: 'member' | 'client', legend: string, plural: string, choic
 <div class="choices">${
     choices.length === 0
       ? html`<span class="muted">No ${plural} with ratings in this range.</span>`
-      : choices.map((c) => html`<label><input type="checkbox" name="${name}" value="${c.value}" ${on.has(c.value) ? 'checked' : ''}> ${c.label}${c.count === null ? '' : html`<span class="count">${c.count}</span>`}</label>`)
+      : choices.map((c) => html`<label><input type="checkbox" name="${name}" value="${c.value}" ${on.has(keyOf(c.value)) ? 'checked' : ''}> ${c.label}${c.count === null ? '' : html`<span class="count">${c.count}</span>`}</label>`)
   }</div>
 <p class="hint muted">None checked: every ${plural.replace(/s$/, '')}.</p>
 </fieldset>`;
@@ -128,7 +131,7 @@ export function registerReportPages(server: FastifyInstance, app: App): void {
       const rated = (await app.ratings.summary(account.id, { from, to, groupBy: 'client' }, p)).groups
         .map((g) => ({ value: g.key === '' ? NO_CLIENT : g.key, label: g.key === '' ? NO_CLIENT : g.label, count: g.count }))
         .sort((a, b) => Number(a.value === NO_CLIENT) - Number(b.value === NO_CLIENT) || a.label.localeCompare(b.label, 'en', { sensitivity: 'base' }));
-      const checked = view.clients.filter((n) => !rated.some((c) => c.value.toLowerCase() === n.toLowerCase())).map((n) => ({ value: n, label: n, count: 0 }));
+      const checked = view.clients.filter((n) => !rated.some((c) => clientKey(c.value) === clientKey(n))).map((n) => ({ value: n, label: n, count: 0 }));
       return [...rated, ...checked];
     };
     const pickers = (from: string, to: string) => Promise.all([engineerChoices(from, to), clientChoices(from, to)]);

@@ -75,6 +75,13 @@ describe('the reports page (item 6)', () => {
     expect(api.json().overall.count).toBe(2);
   });
 
+  it('a client typed in another case ticks the rated one, as the API filters it, and is not listed twice', async () => {
+    const body = await page('from=2026-01-01&to=2026-01-14&client=ACME');
+    expect(body).toMatch(/name="client" value="Acme" checked>/);
+    expect(body).not.toContain('value="ACME"');
+    expect(figures(body)).toBe(1);
+  });
+
   it('the per-engineer chart says, visibly, when it draws only the 30 with the most ratings', async () => {
     const all = await page('from=2025-12-01&to=2026-01-14');
     expect(all).toContain('<figcaption class="chart-note">The chart shows the 30 engineers with the most ratings; the table beside it lists all 34.</figcaption>');
