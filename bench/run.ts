@@ -54,7 +54,7 @@ async function serverUrl(): Promise<{ url: string; stop(): Promise<void> }> {
   const { chmod } = await import('node:fs/promises');
   await chmod(dir, 0o755);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = new EmbeddedPostgres({ databaseDir: path.join(dir, 'pg'), port, user: 'postgres', password: 'bench', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
+  const server = new EmbeddedPostgres({ databaseDir: path.join(dir, 'pg'), port, user: 'postgres', password: 'bench', persistent: false, initdbFlags: ['--encoding=UTF8', '--locale=C'], createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
   await server.initialise();
   await server.start();
   return { url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, stop: async () => { await server.stop(); await rm(dir, { recursive: true, force: true }); } };

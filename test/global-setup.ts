@@ -60,6 +60,8 @@ async function startServer(): Promise<{ url: string; source: string; stop: () =>
     user: 'postgres',
     password: 'test',
     persistent: false,
+    // UTF8 whatever the machine's locale: client names are compared with ICU and NFC (Migration20261205000003).
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off'],
     onLog: () => {},

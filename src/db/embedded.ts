@@ -274,6 +274,8 @@ class Postmaster {
       user: 'postgres',
       password: this.password,
       persistent: true,
+      // UTF8 whatever the machine's locale: client names are compared with ICU and NFC (Migration20261205000003).
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
       createPostgresUser: process.getuid?.() === 0,
       onLog: (message) => this.logger.trace({ postgres: String(message).trim() }, 'embedded postgres'),
       onError: (message) => this.logger.debug({ postgres: String(message).trim() }, 'embedded postgres'),

@@ -137,7 +137,7 @@ describe('the database going away', () => {
     const dir = await tempDir();
     const port = await freePort();
     const pgDir = path.join(dir, 'pg');
-    const server = new EmbeddedPostgres({ databaseDir: pgDir, port, user: 'postgres', password: 'outage', persistent: true, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
+    const server = new EmbeddedPostgres({ databaseDir: pgDir, port, user: 'postgres', password: 'outage', persistent: true, initdbFlags: ['--encoding=UTF8', '--locale=C'], createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
     await server.initialise();
     await server.start();
     const url = `postgres://postgres:outage@127.0.0.1:${port}/postgres`;

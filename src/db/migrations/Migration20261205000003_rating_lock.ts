@@ -57,6 +57,9 @@ export class Migration20261205000003_rating_lock extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       do $$ begin
+        if pg_encoding_to_char((select encoding from pg_database where datname = current_database())) <> 'UTF8' then
+          raise exception 'psa-sync needs a UTF8 database to compare client names the way the application does (this one is %); create it with ENCODING ''UTF8''', pg_encoding_to_char((select encoding from pg_database where datname = current_database()));
+        end if;
         if not exists (select 1 from pg_collation where collname = 'und-x-icu') then
           raise exception 'psa-sync needs a PostgreSQL built with ICU (collation "und-x-icu") to compare client names the way the application does';
         end if;
