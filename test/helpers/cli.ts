@@ -9,12 +9,25 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * What a child psa-sync process keeps of the test's environment, and nothing else: the path and home,
+ * and a clock moved for the whole test run (scripts/test-at-hours.sh: faketime's preload and
+ * settings), so a command's "now" is the test's "now".
+ */
+export function childBaseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (e[0] === 'LD_PRELOAD' || e[0].startsWith('FAKETIME')))),
+  };
+}
+
 /** Runs the psa-sync CLI in a child process, from source (tsx) or from a given entry file. */
 export function runCli(args: string[], env: Record<string, string>, options: { stdin?: string; entry?: string } = {}): Promise<CliResult> {
   const nodeArgs = options.entry ? [options.entry] : ['--import', 'tsx', 'src/cli.ts'];
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { ...childBaseEnv(), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

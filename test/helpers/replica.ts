@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ROOT } from './cli.js';
+import { childBaseEnv, ROOT } from './cli.js';
 import { TEST_SECRET_KEY } from './app.js';
 
 /** A `psa-sync start` child process: a real replica of the daemon. */
@@ -18,10 +18,7 @@ export async function startReplica(name: string, databaseUrl: string, env: Recor
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      // A clock moved for the whole test run (scripts/test-at-hours.sh) is the replica's clock too.
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'LD_PRELOAD' || k.startsWith('FAKETIME'))),
+      ...childBaseEnv(),
       DATABASE_URL: databaseUrl,
       PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY,
       PSA_SYNC_REPLICA: name,

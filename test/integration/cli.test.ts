@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AT_CREDENTIALS, atRoster, AutotaskFake } from '../fakes/autotask-fake.js';
 import { ConnectWiseFake, cwMember, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { TEST_SECRET_KEY } from '../helpers/app.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { childBaseEnv, ROOT, runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -219,7 +219,7 @@ describe('CLI input and pipes (issue 9, items 4 and 12)', () => {
 
   it('a reader that closes the pipe early ends the output quietly, not with an EPIPE stack', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', 'accounts', 'list'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', 'accounts', 'list'], { cwd: ROOT, env: { ...childBaseEnv(), ...env } });
     child.stdout.destroy(); // like `| head` exiting before the output is written
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

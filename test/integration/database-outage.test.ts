@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectWiseFake, cwMembers, FAKE_CREDENTIALS, serveFake } from '../fakes/connectwise-fake.js';
 import { TEST_SECRET_KEY } from '../helpers/app.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { childBaseEnv, ROOT, runCli } from '../helpers/cli.js';
 import { startReplica, waitFor, type Replica } from '../helpers/replica.js';
 
 /**
@@ -111,7 +111,7 @@ describe('the database going away', () => {
       const accountId = JSON.parse(added.stdout).id as string;
 
       // A slow CLI sync starts the server and owns it...
-      const sync = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sync', accountId], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: 'ignore' });
+      const sync = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sync', accountId], { cwd: ROOT, env: { ...childBaseEnv(), ...env }, stdio: 'ignore' });
       const syncDone = new Promise<number | null>((r) => sync.once('exit', r));
       await waitFor('the CLI to start the server', async () => existsSync(path.join(dataDir, 'embedded.owner')) && (await readFile(path.join(dataDir, 'embedded.owner'), 'utf8')) === String(sync.pid), 30_000);
       // ...a daemon starts meanwhile and uses it...
