@@ -225,7 +225,10 @@ export function registerMemberPages(server: FastifyInstance, app: App): void {
     const back = href(`/accounts/${account.id}/members`, view);
     const active = body.active === 'true';
     const ids = body.memberIds === undefined ? [] : [body.memberIds].flat();
-    if (body.scope !== 'matching' && ids.length === 0) throw new InputError('select some rows first, or choose "all members matching this view"');
+    if (body.scope !== 'matching' && ids.length === 0) {
+      // The same list again with why at the top, as a refused box shows it: not a bare error page.
+      return sendHtml(reply, await listPage(req, view, async () => alert('error', 'Nothing was changed: tick some rows first, or choose "all members matching this view".')), 400);
+    }
     const { sort: _sort, order: _order, ...filter } = view;
     const input = body.scope === 'matching' ? { active, filter: Object.fromEntries(Object.entries(filter).filter(([, val]) => val !== undefined)) as Record<string, string>, reason: body.reason } : { active, memberIds: ids, reason: body.reason };
     // Unchecking every member a view matches is asked first: who and how many, then the same form, confirmed.

@@ -54,11 +54,25 @@ function profileName(field: string, value: string | undefined, problems: string[
   return v;
 }
 
-/** Reads a members-table query from URL values; every bad value is named. */
-export function parseMemberQuery(raw: Record<string, string | undefined>): MemberQuery {
+// PostgreSQL refuses NUL in text (a 500, not a 400); other control characters never name a department.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Reads a members-table query from URL values (or a bulk change's `filter`); every bad value is
+ * named. A parameter given more than once, or not as text, is refused rather than guessed at.
+ */
+export function parseMemberQuery(given: Record<string, unknown>): MemberQuery {
   const problems: string[] = [];
-  const unknown = Object.keys(raw).filter((k) => !QUERY_KEYS.includes(k));
-  if (unknown.length > 0) problems.push(`unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  const unknown = Object.keys(given).filter((k) => !QUERY_KEYS.includes(k));
+  if (unknown.length > 0) problems.push(`unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}`);
+  const raw: Record<string, string | undefined> = {};
+  for (const k of QUERY_KEYS) {
+    const v = given[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') problems.push(Array.isArray(v) ? `${k} is given more than once; give it once` : `${k} must be text`);
+    else if (CONTROL.test(v)) problems.push(`${k} holds a control character`);
+    else raw[k] = v;
+  }
   const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback?: T): T | undefined => {
     if (value === undefined || value === '') return fallback;
     if ((allowed as readonly string[]).includes(value)) return value as T;
@@ -200,7 +214,7 @@ export class MemberService {
    * matching a members-table filter. The same rules as one box, checked in name order (so the
    * seat limit admits the first ones); answers how many changed and which were refused, and why.
    */
-  async bulkSetActive(accountId: string, input: { active: boolean; memberIds?: string[]; filter?: Record<string, string | undefined>; reason?: string }, actor: string): Promise<BulkResult> {
+  async bulkSetActive(accountId: string, input: { active: boolean; memberIds?: string[]; filter?: Record<string, unknown>; reason?: string }, actor: string): Promise<BulkResult> {
     requireId('account', accountId);
     if ((input.memberIds === undefined) === (input.filter === undefined)) throw new InputError('give either memberIds or filter (the members-table query), not both or neither');
     const ids = input.memberIds?.map((id) => requireId('member', id));

@@ -103,6 +103,14 @@ describe('one Active box (item 1)', () => {
     expect(res.body).not.toContain('Saved:');
   });
 
+  it('a bulk Uncheck with no row ticked shows the same list with why, not a bare error page, and changes nothing', async () => {
+    const res = await form(`/accounts/${accountId}/members/bulk`, { scope: 'selected', active: 'false', view_list: 'staff', view_q: 'user' });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('<nav class="tabs"');
+    expect(text(res.body)).toContain('Nothing was changed: tick some rows first, or choose "all members matching this view".');
+    expect(res.body).toMatch(/name="q"[^>]*value="user"/);
+  });
+
   it("on a member's own page, the box returns to that page", async () => {
     const page = (await get(`/accounts/${accountId}/members/${m.user5}`)).body;
     expect(page).toContain(`action="/accounts/${accountId}/members/${m.user5}/active?back=member"`);

@@ -100,6 +100,18 @@ describe('GET /api/v1/accounts/:id/members?department=&location=', () => {
     expect(res.body).toContain('department is longer than 200 characters');
   });
 
+  it('refuses a repeated parameter and a NUL character with a 400 naming them, never a 500 (API, bulk and console)', async () => {
+    for (const q of ['department=a&department=b', 'location=a&location=b', 'q=a&q=b', 'department=%00', 'q=x%00', 'location=Main%00']) {
+      const res = await api('GET', `/api/v1/accounts/${accountId}/members?${q}`);
+      expect(res.statusCode, `${q}: ${res.body}`).toBe(400);
+      expect(res.json().error.message).toMatch(/given more than once|holds a control character/);
+      expect((await consolePage(`/accounts/${accountId}/members?${q}`, admin)).statusCode, q).toBe(400);
+    }
+    const bulk = await api('POST', `/api/v1/accounts/${accountId}/members/bulk`, { active: false, filter: { department: ['Sales'] } });
+    expect(bulk.statusCode, bulk.body).toBe(400);
+    expect((await page('active=false')).total).toBe(0);
+  });
+
   it('the bulk change by filter takes department and location too, and touches no one else', async () => {
     const changesBefore = (await query(t.url, `select count(*)::int as n from member_change where account_id = $1`, [accountId]))[0]!.n as number;
     const res = await api('POST', `/api/v1/accounts/${accountId}/members/bulk`, { active: false, filter: { department: 'Sales', location: 'Remote' } });
