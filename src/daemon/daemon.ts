@@ -86,10 +86,15 @@ export async function startDaemon(app: App, opts: DaemonOptions = {}): Promise<D
       }
       await app.callbacks.processQueue();
       await app.notifications.runOnce();
+    } catch (err) {
+      app.logger.debug({ err }, 'notification tick failed; retrying next tick');
+    }
+    // Its own step, so a failing delivery never stops it: unfolded lines would pile up, and every report reads them.
+    try {
       // Ratings recorded since the last tick join the reports' rollups (reports read them meanwhile too).
       await app.ratings.fold();
     } catch (err) {
-      app.logger.debug({ err }, 'notification tick failed; retrying next tick');
+      app.logger.warn({ err }, 'folding new ratings into the report rollups failed; retrying next tick');
     }
   };
   void scheduler.tick();

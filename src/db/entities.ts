@@ -382,6 +382,8 @@ export const RatingPendingSchema = defineEntity({
     rating: p.integer(),
     n: p.integer(),
   },
+  // Reports read an account's pending lines, and the fold deletes them by account.
+  indexes: [{ name: 'rating_pending_account_idx', expression: 'create index rating_pending_account_idx on rating_pending (account_id)' }],
 });
 
 /** An emailed activation (7 days) or reset (1 hour) link; only its SHA-256 is stored; used once. */

@@ -83,6 +83,7 @@ export class Migration20261205000003_rating_lock extends Migration {
         n integer not null,
         constraint rating_pending_pkey primary key (id)
       )`);
+    this.addSql('create index rating_pending_account_idx on rating_pending (account_id)');
     this.addSql(`
       create or replace function psa_rating_rollup() returns trigger language plpgsql as $$
       begin
