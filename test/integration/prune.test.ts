@@ -116,4 +116,20 @@ describe('pruning', () => {
       await daemon.stop();
     }
   });
+  it('a tick whose deliveries fail still folds new ratings', async () => {
+    const [ray] = await t.app.members.list(accountId);
+    await query(t.url, `insert into survey_event (id, account_id, ticket, respondent, rating, member_id, matched_by, channel, signed, clicks, created_at, updated_at) values (gen_random_uuid(), $1, 'P2', '', 3, $2, 'email', 'api', false, 1, $3, $3)`, [accountId, ray!.id, clock.now()]);
+    expect(await count('rating_pending')).toBe(1);
+    const runOnce = t.app.notifications.runOnce;
+    t.app.notifications.runOnce = async () => {
+      throw new Error('the mail server is down');
+    };
+    const daemon = await startDaemon(t.app, { tickCron: '*/1 * * * * *', http: false });
+    try {
+      await expect.poll(() => count('rating_pending'), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await daemon.stop();
+      t.app.notifications.runOnce = runOnce;
+    }
+  });
 });
