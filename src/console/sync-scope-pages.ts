@@ -5,6 +5,7 @@ import { assertCanChange } from '../access/policy.js';
 import { httpError } from '../access/http-errors.js';
 import { AppError } from '../core/errors.js';
 import type { AccountView, ChangeView, RunView } from '../db/views.js';
+import type { PersonView } from '../db/people-repository.js';
 import type { Integration } from '../connector/contract.js';
 import { DIMENSION_WORDS, scopeInWords, type SyncScope, type SyncScopeDimension } from '../domain/scope.js';
 import type { SyncScopeView } from '../services/sync-scope.js';
@@ -52,8 +53,25 @@ function picker(d: SyncScopeDimension, view: SyncScopeView, ticked: readonly str
   }</div></fieldset>`;
 }
 
-/** What a preview found, in words: how many move, how many return, whether it would be held. */
-function previewPanel(run: RunView, changes: ChangeView[], accountId: string, timeZone?: string): Html {
+/**
+ * Who would lose their sign-in if the preview's moves were applied (a member moved to Inactive
+ * Synced suspends their person), said before saving: the admin themselves, or the account's last
+ * admin who can sign in, most of all.
+ */
+export function signInsLost(moved: ReadonlySet<string>, people: readonly PersonView[], viewerId: string): Html {
+  const losing = people.filter((p) => p.memberId !== null && moved.has(p.memberId) && p.state !== 'suspended');
+  if (losing.length === 0) return html``;
+  const names = losing.map((p) => `${p.name} (${p.role.replace('_', ' ')}${p.id === viewerId ? ', you' : ''})`).join(', ');
+  const admins = people.filter((p) => p.role === 'admin' && p.state === 'active');
+  const noAdminLeft = admins.length > 0 && admins.every((p) => p.memberId !== null && moved.has(p.memberId));
+  return alert(
+    noAdminLeft || losing.some((p) => p.id === viewerId) ? 'error' : 'info',
+    html`${plural(losing.length, 'person', 'people')} who sign in to this console would lose their sign-in: ${names}.${noAdminLeft ? ' No admin could sign in afterwards: support would have to name a new first admin.' : ''}`,
+  );
+}
+
+/** What a preview found, in words: how many move, how many return, whether it would be held, whose sign-in ends. */
+function previewPanel(run: RunView, changes: ChangeView[], accountId: string, timeZone: string | undefined, signIns: (moved: ReadonlySet<string>) => Html): Html {
   const moved = changes.filter((c) => c.reason === 'out_of_scope' && c.action === 'moved_to_inactive').length;
   const back = changes.filter((c) => c.reason === 'back_in_scope' || (c.action === 'reactivated' && c.changes.some((f) => f.field === 'inactiveReason' && f.before === 'out_of_scope'))).length;
   const outside = run.counts?.outOfScope ?? 0;
@@ -65,6 +83,7 @@ function previewPanel(run: RunView, changes: ChangeView[], accountId: string, ti
   ];
   return html`<div class="card" id="scope-preview" role="status"><h2>Preview (nothing saved)</h2>
 <p>${words.join('; ')}.</p>
+${signIns(new Set(changes.filter((c) => c.reason === 'out_of_scope' && c.action === 'moved_to_inactive' && c.memberId !== null).map((c) => c.memberId!)))}
 ${run.holdReason ? alert('info', sentence(`It would be held: ${run.holdReason}`)) : ''}
 ${changesTable(scoped.slice(0, 100), 'Members whose scope changes', accountId, { timeZone, empty: 'No member changes list.' })}
 ${scoped.length > 100 ? html`<p class="muted">The first 100 of ${scoped.length} are shown.</p>` : ''}</div>`;
@@ -91,6 +110,7 @@ ${preview ?? ''}`,
   );
 }
 
+/** The Settings → Sync scope page: the boxes, Preview (a dry run under the ticked boxes) and Save. */
 export function registerSyncScopePages(server: FastifyInstance, app: App): void {
   const load = async (req: FastifyRequest, accountId: string) => {
     const { viewer, account } = await accountViewer(app, req, accountId, 'settings');
@@ -115,8 +135,9 @@ export function registerSyncScopePages(server: FastifyInstance, app: App): void 
     const ticked: SyncScope = { memberTypes: [], departments: [], locations: [], ...requested };
     try {
       if (form.do === 'preview') {
-        const { run, changes } = await app.syncScope.preview(account.id, requested, actorOf(viewer.principal));
-        return sendHtml(reply, scopePage(viewer, account, view, psa, ticked, undefined, previewPanel(run, changes, account.id, zoneOf(viewer))));
+        const [{ run, changes }, people] = await Promise.all([app.syncScope.preview(account.id, requested, actorOf(viewer.principal)), app.people.list(account.id, viewer.principal)]);
+        const signIns = (moved: ReadonlySet<string>) => signInsLost(moved, people, viewer.principal.id);
+        return sendHtml(reply, scopePage(viewer, account, view, psa, ticked, undefined, previewPanel(run, changes, account.id, zoneOf(viewer), signIns)));
       }
       const reason = typeof form.reason === 'string' && form.reason.trim() !== '' ? form.reason.trim() : null;
       const saved = await app.syncScope.set(account.id, requested, actorOf(viewer.principal), reason);

@@ -72,6 +72,16 @@ describe('Settings → Sync scope', () => {
     expect(res.body).toContain('name="do" value="preview"');
   });
 
+  it('a preview says whose sign-in the scope would end: the admin themselves, and that no admin could sign in', async () => {
+    const res = await post(page(), 'admin', [['departments', '2'], ['do', 'preview']]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toMatch(/3 people who sign in to this console would lose their sign-in: [^<]*\(admin, you\)/);
+    expect(res.body).toContain('(account manager)');
+    expect(res.body).toContain('No admin could sign in afterwards');
+    const fine = await post(page(), 'admin', [['departments', '1'], ['do', 'preview']]);
+    expect(fine.body).not.toContain('would lose their sign-in');
+  });
+
   it('a preview says what a sync would do under the ticked scope, storing nothing', async () => {
     const res = await post(page(), 'admin', [['departments', '1'], ['do', 'preview']]);
     expect(res.statusCode, res.body).toBe(200);
