@@ -17,6 +17,7 @@ export interface CliContext {
   setExitCode(code: number): void;
 }
 
+/** Who a CLI change is recorded as in the audit trail: `cli:<os user>`. */
 export function actor(): string {
   try {
     return `cli:${userInfo().username}`;
@@ -25,6 +26,7 @@ export function actor(): string {
   }
 }
 
+/** A commander parser for a whole-number option, refusing anything else by the option's name. */
 export function intArg(name: string) {
   return (value: string) => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -32,6 +34,7 @@ export function intArg(name: string) {
   };
 }
 
+/** A file's text, or stdin's for `-`; an unreadable file is an InputError naming it. */
 export async function readText(file: string, what = 'file'): Promise<string> {
   try {
     return file === '-' ? await readStdin() : await readFile(file, 'utf8');
@@ -40,12 +43,14 @@ export async function readText(file: string, what = 'file'): Promise<string> {
   }
 }
 
+/** `true` / `false` as a boolean (absent: undefined); anything else is an InputError naming the flag. */
 export function boolArg(flag: string, value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value !== 'true' && value !== 'false') throw new InputError(`${flag} must be true or false (got "${value}")`);
   return value === 'true';
 }
 
+/** A JSON settings file (or stdin), parsed; not JSON is an InputError naming the file, never echoing it. */
 export async function readConfig(file: string): Promise<unknown> {
   const text = await readText(file, 'config file');
   try {
