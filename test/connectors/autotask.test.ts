@@ -166,6 +166,19 @@ describe('Autotask connector: reading Resources', () => {
     expect(m!.scopeKeys).toEqual({ departments: ['1', '3'], location: null });
   });
 
+  it('takes in department memberships page by page: a resource whose rows span pages gets them all, sorted, and its first default', async () => {
+    const f = new AutotaskFake(atResources(3));
+    const row = (id: number, resourceID: number, departmentID: number, isDefault: boolean) => ({ id, resourceID, departmentID, roleID: 29683000 + id, isDefault, isActive: true, isDepartmentLead: false });
+    // Resource 2 holds 600 roles in one department, so resource 1's rows fall on both pages.
+    f.roleDepartments = [row(1, 1, 3, false), ...Array.from({ length: 600 }, (_, i) => row(2 + i, 2, 2, i === 0)), row(602, 1, 1, true), row(603, 1, 2, true)];
+    use(f);
+    const byId = Object.fromEntries(members((await read()).pages).map((m) => [m.externalId, m]));
+    expect(fake.calls('ResourceRoleDepartments/query')).toHaveLength(2);
+    expect([byId['1']!.profile!.department, byId['1']!.scopeKeys]).toEqual(['Service Desk', { departments: ['1', '2', '3'], location: '4' }]);
+    expect([byId['2']!.profile!.department, byId['2']!.scopeKeys]).toEqual(['Projects', { departments: ['2'], location: '3' }]);
+    expect([byId['3']!.profile!.department, byId['3']!.scopeKeys]).toEqual([null, { departments: [], location: '4' }]);
+  });
+
   it('finds the API-user license type wherever the tenant numbers it', async () => {
     const f = new AutotaskFake([atResource(1), atResource(2, { licenseType: 12 }), atResource(3, { licenseType: 7 })]);
     f.licenseTypes = [[3, 'Professional'], [7, 'Contractor'], [12, 'API User (system)']];
