@@ -240,6 +240,34 @@ describe('Autotask connector: limits', () => {
     expect(fake.maxInFlight).toBe(3);
   });
 
+  it('asks for the count once the last Resources page is in, while the memberships are still read: no round trip after them', async () => {
+    const f = new AutotaskFake(atResources(100));
+    // 15 roles each: 1,500 membership rows, 3 pages, against 1 page of Resources.
+    f.roleDepartments = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, resourceID: 1 + (i % 100), departmentID: 1 + (i % 3), roleID: 29683000 + i, isDefault: i < 100, isActive: true, isDepartmentLead: false }));
+    f.latencyMs = 5;
+    use(f);
+    const { pages, count } = await read();
+    expect([members(pages).length, count]).toEqual([100, 100]);
+    const order = fake.calls().map((r) => r.path.replace(/^.*\/v1\.0\//, ''));
+    expect(order.filter((p) => p === 'Resources/query/count')).toHaveLength(1);
+    expect(order.indexOf('Resources/query/count')).toBeLessThan(order.lastIndexOf('ResourceRoleDepartments/query'));
+    expect(members(pages)[0]!.profile!.department).toBe('Service Desk');
+  });
+
+  it('a memberships page that fails after the count was asked for fails the read with its own error', async () => {
+    const f = new AutotaskFake(atResources(100));
+    f.roleDepartments = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, resourceID: 1 + (i % 100), departmentID: 1, roleID: 29683000 + i, isDefault: true, isActive: true, isDepartmentLead: false }));
+    f.latencyMs = 5;
+    use(f);
+    let rrd = 0;
+    fake.intercept((req) => (req.url.pathname.endsWith('/ResourceRoleDepartments/query') && ++rrd === 3 ? { status: 403, body: JSON.stringify({ errors: ['no access'] }) } : undefined));
+    const r = reader();
+    const err = await failure(readAll(r));
+    expect(err.kind).toBe('auth');
+    expect(err.message).toContain('ResourceRoleDepartments');
+    expect(fake.calls('Resources/query/count')).toHaveLength(1);
+  });
+
   it.each([500, 429, 400])('waits out the thread threshold error (status %i) and reads everything', async (status) => {
     use(new AutotaskFake(atResources(1200)));
     fake.latencyMs = 10;
