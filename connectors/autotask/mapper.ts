@@ -1,4 +1,4 @@
-import type { RemoteMember, RosterPage } from '../../src/connector/contract.js';
+import type { MemberProfile, RemoteMember, RosterPage, ScopeKeys } from '../../src/connector/contract.js';
 import { SyncError } from '../../src/core/errors.js';
 import type { AtField, AtNamed, AtResource, AtRoleDepartment } from './types.js';
 
@@ -47,21 +47,24 @@ export function namesById(items: readonly AtNamed[]): Map<number, string> {
 }
 
 /**
- * Each resource's departments from its active `ResourceRoleDepartments` rows (one per role in a
- * department, so a department can repeat). The default is the row marked `isDefault`.
+ * Adds a page of `ResourceRoleDepartments` rows to each resource's departments (one row per role
+ * in a department, so a department can repeat), kept sorted, so pages are taken in as they arrive.
+ * The default is the first row marked `isDefault`.
  */
-export function membershipsOf(rows: readonly AtRoleDepartment[]): Map<number, Membership> {
-  const out = new Map<number, Membership>();
+export function addMemberships(out: Map<number, Membership>, rows: readonly AtRoleDepartment[]): void {
   for (const row of rows) {
     // The query asks for active rows only; a server that ignored that is filtered here.
     if (row.isActive === false || typeof row.resourceID !== 'number' || typeof row.departmentID !== 'number') continue;
     let m = out.get(row.resourceID);
     if (!m) out.set(row.resourceID, (m = { departments: [], defaultDepartment: null }));
-    if (!m.departments.includes(row.departmentID)) m.departments.push(row.departmentID);
+    const ids = m.departments;
+    if (!ids.includes(row.departmentID)) {
+      let at = ids.length;
+      while (at > 0 && ids[at - 1]! > row.departmentID) at--;
+      ids.splice(at, 0, row.departmentID);
+    }
     if (row.isDefault === true && m.defaultDepartment === null) m.defaultDepartment = row.departmentID;
   }
-  for (const m of out.values()) m.departments.sort((a, b) => a - b);
-  return out;
 }
 
 /** `YYYY-MM-DD` of Autotask's `hireDate` ("2019-05-01T00:00:00"), or null. */
@@ -70,38 +73,55 @@ export function hireDateOf(v: unknown): string | null {
   return m ? m[1]! : null;
 }
 
-/** Maps a page of Resources (sorted by id) to our vocabulary; API-only users are skipped. */
-export function mapResources(items: readonly AtResource[], lookups: Lookups): RosterPage {
-  const page: RosterPage = { members: [], skipped: [] };
+/** A page of Resources mapped but for what the lookups decide; see `completeResources`. */
+export interface PartlyMappedPage {
+  page: RosterPage;
+  /** Each member of the page with the ids its lookups name. */
+  pending: { member: RemoteMember & { profile: MemberProfile; scopeKeys: ScopeKeys }; resourceId: number; locationId: number | null }[];
+}
+
+/**
+ * Maps what a page of Resources (sorted by id) decides alone, as soon as it arrives: the lookups
+ * that name departments and locations come in beside the walk. API-only users are skipped.
+ */
+export function mapResourcesPartly(items: readonly AtResource[], apiUserLicenses: ReadonlySet<string>): PartlyMappedPage {
+  const out: PartlyMappedPage = { page: { members: [], skipped: [] }, pending: [] };
   for (const r of items) {
     // Never guess whether someone is active: a resource without isActive stops the read.
     if (typeof r.isActive !== 'boolean') throw new SyncError('bad_response', `Autotask returned resource ${r.id} without isActive`);
     const externalId = String(r.id);
     const identifier = text(r.userName);
     const name = [text(r.firstName), text(r.lastName)].filter(Boolean).join(' ') || identifier || `Resource ${r.id}`;
-    if (r.licenseType !== null && r.licenseType !== undefined && lookups.apiUserLicenses.has(String(r.licenseType))) {
-      page.skipped.push({ externalId, identifier, name, reason: 'api_user' });
+    if (r.licenseType !== null && r.licenseType !== undefined && apiUserLicenses.has(String(r.licenseType))) {
+      out.page.skipped.push({ externalId, identifier, name, reason: 'api_user' });
       continue;
     }
-    const membership = lookups.memberships.get(r.id);
-    const location = typeof r.locationID === 'number' ? r.locationID : null;
-    const member: RemoteMember = {
+    const locationId = typeof r.locationID === 'number' ? r.locationID : null;
+    const member = {
       externalId,
       identifier,
       name,
       email: text(r.email),
       active: r.isActive,
-      profile: {
-        department: membership?.defaultDepartment != null ? (lookups.departments.get(membership.defaultDepartment) ?? null) : null,
-        // Autotask has no work role on the resource; its roles are per department.
-        workRole: null,
-        location: location === null ? null : (lookups.locations.get(location) ?? null),
-        title: text(r.title),
-        hireDate: hireDateOf(r.hireDate),
-      },
-      scopeKeys: { departments: (membership?.departments ?? []).map(String), location: location === null ? null : String(location) },
+      // Autotask has no work role on the resource; its roles are per department.
+      profile: { department: null, workRole: null, location: null, title: text(r.title), hireDate: hireDateOf(r.hireDate) },
+      scopeKeys: { departments: [] as string[], location: locationId === null ? null : String(locationId) },
     };
-    page.members.push(member);
+    out.page.members.push(member);
+    out.pending.push({ member, resourceId: r.id, locationId });
+  }
+  return out;
+}
+
+/** Names each member's default department and location, and gives it its departments for the scope. */
+export function completeResources({ page, pending }: PartlyMappedPage, lookups: Lookups): RosterPage {
+  for (const { member, resourceId, locationId } of pending) {
+    const membership = lookups.memberships.get(resourceId);
+    if (membership) {
+      if (membership.defaultDepartment !== null) member.profile.department = lookups.departments.get(membership.defaultDepartment) ?? null;
+      member.scopeKeys.departments = membership.departments.map(String);
+    }
+    if (locationId !== null) member.profile.location = lookups.locations.get(locationId) ?? null;
   }
   return page;
 }

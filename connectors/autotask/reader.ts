@@ -1,6 +1,6 @@
 import type { ConnectorContext, RosterPage, RosterReader, ScopeChoice } from '../../src/connector/contract.js';
 import type { AutotaskApi, QueryPage } from './client.js';
-import { apiUserLicenseValues, mapResources, membershipsOf, namesById, type Lookups } from './mapper.js';
+import { addMemberships, apiUserLicenseValues, completeResources, mapResourcesPartly, namesById, type Lookups, type Membership, type PartlyMappedPage } from './mapper.js';
 import type { AtFilter, AtNamed, AtResource, AtRoleDepartment } from './types.js';
 
 const RESOURCE_FIELDS = ['id', 'userName', 'firstName', 'lastName', 'email', 'isActive', 'licenseType', 'locationID', 'hireDate', 'title'] as const;
@@ -9,13 +9,15 @@ const MEMBERSHIP_FIELDS = ['id', 'resourceID', 'departmentID', 'isDefault', 'isA
 /** Every resource: a query needs a filter (psa-api-facts §5.2). */
 const EVERY_ID: AtFilter[] = [{ op: 'gte', field: 'id', value: 0 }];
 
-async function collect<T extends { id: number }>(walk: AsyncIterable<QueryPage<T>>, onPage?: () => void): Promise<T[]> {
+async function collect<T extends { id: number }>(walk: AsyncIterable<QueryPage<T>>): Promise<T[]> {
   const all: T[] = [];
-  for await (const page of walk) {
-    onPage?.();
-    all.push(...page.items);
-  }
+  for await (const page of walk) all.push(...page.items);
   return all;
+}
+
+/** The waiting pages, in order, completed with the lookups. */
+function* completed(waiting: PartlyMappedPage[], lookups: Lookups): Generator<RosterPage> {
+  for (const page of waiting.splice(0)) yield completeResources(page, lookups);
 }
 
 /** Departments and internal locations by name, for the scope pickers. */
@@ -32,9 +34,12 @@ export async function readScopeChoices(api: AutotaskApi, signal?: AbortSignal): 
  * Reads every Resource of an Autotask account. The license-type labels come first, alone: that
  * request also proves the credentials (a bad user or code fails once, not five times at once).
  * Then the Resources walk runs beside the lookups (Departments, InternalLocations and every
- * ResourceRoleDepartments row), within the account's 3 requests in flight, and pages are mapped
- * as soon as the lookups are in. Logs how many requests the read made: the MSP's database
- * shares 10,000 an hour with every integration.
+ * ResourceRoleDepartments row), within the account's 3 requests in flight. Each page of either
+ * walk is taken in as it arrives, while the next request is out; what only the lookups can name
+ * (departments, locations) is filled in once they are complete. The count is asked for as soon
+ * as the last page of Resources is in, while the lookups finish, rather than a round trip after
+ * them. Logs how many requests the read made: the MSP's database shares 10,000 an hour with every
+ * integration.
  */
 export class AutotaskReader implements RosterReader {
   readonly #api: AutotaskApi;
@@ -42,6 +47,8 @@ export class AutotaskReader implements RosterReader {
   #resourcePages = 0;
   #membershipPages = 0;
   #reported = false;
+  /** The count, asked for once every Resources page was read; undefined until then, and once taken. */
+  #count: Promise<number> | undefined;
 
   constructor(api: AutotaskApi, ctx: ConnectorContext) {
     this.#api = api;
@@ -52,6 +59,8 @@ export class AutotaskReader implements RosterReader {
     // Stops the lookups when the walk fails, or the caller stops reading.
     const done = new AbortController();
     const sig = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+    // The early count outlives the walk, but not a read that fails.
+    const failed = new AbortController();
     let lookupFailure: unknown;
     let complete = false;
     try {
@@ -66,27 +75,35 @@ export class AutotaskReader implements RosterReader {
           done.abort();
         },
       );
-      const waiting: AtResource[][] = [];
+      const waiting: PartlyMappedPage[] = [];
       for await (const page of this.#api.walk<AtResource>('Resources', [], RESOURCE_FIELDS, sig)) {
         this.#resourcePages++;
-        waiting.push(page.items);
-        if (ready) while (waiting.length > 0) yield mapResources(waiting.shift()!, ready);
+        waiting.push(mapResourcesPartly(page.items, apiUsers));
+        if (ready) yield* completed(waiting, ready);
       }
-      const all = await lookups;
-      while (waiting.length > 0) yield mapResources(waiting.shift()!, all);
+      this.#count = this.#api.count('Resources', EVERY_ID, signal ? AbortSignal.any([signal, failed.signal]) : failed.signal);
+      // Unread when the lookups fail; expectedCount takes its outcome otherwise.
+      this.#count.catch(() => undefined);
+      yield* completed(waiting, await lookups);
       complete = true;
     } catch (err) {
       throw lookupFailure ?? err;
     } finally {
       done.abort();
       // A read that failed, or that its caller stopped, reports now: no count will follow.
-      if (!complete) this.#report('failed');
+      if (!complete) {
+        failed.abort();
+        this.#count = undefined;
+        this.#report('failed');
+      }
     }
   }
 
   async expectedCount(signal?: AbortSignal): Promise<number> {
     try {
-      const count = await this.#api.count('Resources', EVERY_ID, signal);
+      const early = this.#count;
+      this.#count = undefined;
+      const count = await (early ?? this.#api.count('Resources', EVERY_ID, signal));
       this.#report('read');
       return count;
     } catch (err) {
@@ -96,12 +113,19 @@ export class AutotaskReader implements RosterReader {
   }
 
   async #lookups(apiUserLicenses: Set<string>, signal: AbortSignal): Promise<Lookups> {
-    const [departments, locations, rows] = await Promise.all([
+    const memberships = new Map<number, Membership>();
+    const rows = this.#api.walk<AtRoleDepartment>('ResourceRoleDepartments', [{ op: 'eq', field: 'isActive', value: true }], MEMBERSHIP_FIELDS, signal);
+    const [departments, locations] = await Promise.all([
       collect(this.#api.walk<AtNamed>('Departments', [], NAME_FIELDS, signal)),
       collect(this.#api.walk<AtNamed>('InternalLocations', [], NAME_FIELDS, signal)),
-      collect(this.#api.walk<AtRoleDepartment>('ResourceRoleDepartments', [{ op: 'eq', field: 'isActive', value: true }], MEMBERSHIP_FIELDS, signal), () => this.#membershipPages++),
+      (async () => {
+        for await (const page of rows) {
+          this.#membershipPages++;
+          addMemberships(memberships, page.items);
+        }
+      })(),
     ]);
-    return { apiUserLicenses, departments: namesById(departments), locations: namesById(locations), memberships: membershipsOf(rows) };
+    return { apiUserLicenses, departments: namesById(departments), locations: namesById(locations), memberships };
   }
 
   #report(outcome: 'read' | 'failed'): void {

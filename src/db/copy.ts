@@ -11,12 +11,38 @@ export function copyText(value: CopyValue): string {
   if (typeof value === 'boolean') return value ? 't' : 'f';
   if (typeof value === 'number') return String(value);
   const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (c) => ESCAPED[c]!) : text;
+  return escaped(text);
 }
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPES = /[\\\n\r\t]/g;
 const ESCAPED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escaped = (text: string) => (NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (c) => ESCAPED[c]!) : text);
+
+/**
+ * Writes rows as COPY text lines. A bulk write stamps every row with the same few Date objects,
+ * and `toISOString` dominated the formatting, so the text of the last Date seen is reused.
+ */
+export function copyLines(): (row: readonly CopyValue[]) => string {
+  let lastDate: Date | undefined;
+  let lastText = '';
+  const text = (value: CopyValue): string => {
+    if (typeof value === 'string') return escaped(value);
+    if (value instanceof Date) {
+      if (value !== lastDate) {
+        lastDate = value;
+        lastText = value.toISOString();
+      }
+      return lastText;
+    }
+    return copyText(value);
+  };
+  return (row) => {
+    let line = text(row[0]!);
+    for (let i = 1; i < row.length; i++) line += `\t${text(row[i]!)}`;
+    return `${line}\n`;
+  };
+}
 
 const ROWS_PER_WRITE = 1000;
 
@@ -37,17 +63,18 @@ export async function copyRows(em: EntityManager, table: string, columns: readon
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
+  const line = copyLines();
   let count = 0;
-  let buffer: string[] = [];
+  let buffer = '';
   const flush = async () => {
-    if (buffer.length === 0) return;
-    const ok = stream.write(buffer.join(''));
-    buffer = [];
+    if (buffer === '') return;
+    const ok = stream.write(buffer);
+    buffer = '';
     if (!ok) await new Promise<void>((resolve) => stream.once('drain', resolve));
   };
   try {
     for (const row of rows) {
-      buffer.push(`${row.map(copyText).join('\t')}\n`);
+      buffer += line(row);
       if (++count % ROWS_PER_WRITE === 0) await flush();
     }
     await flush();

@@ -59,7 +59,8 @@ export async function finishUnchanged(deps: EngineDeps, em: EntityManager, accou
 /**
  * Plans and applies in one transaction, with the account row locked: the general path. What was
  * loaded beside the PSA read is used only if no member was written since; otherwise it is
- * loaded again under the lock.
+ * loaded again under the lock. The roster's fingerprint may still be in the making (see
+ * IdleRosterHasher): it is awaited where the stored one could match it, and to record it.
  */
 export async function applyLocked(
   deps: EngineDeps,
@@ -67,7 +68,7 @@ export async function applyLocked(
   account: AccountRecord,
   runId: string,
   read: RosterRead,
-  loaded: { rosterHash: string | null; unchanged: UnchangedRosterState | null; local: LocalMember[] | null },
+  loaded: { rosterHash: Promise<string> | null; unchanged: UnchangedRosterState | null; local: LocalMember[] | null },
   stats: ApplyStats,
 ): Promise<RunView> {
   const { rosterHash, unchanged, local } = loaded;
@@ -76,7 +77,8 @@ export async function applyLocked(
     if (!locked) throw new NotFoundError(`account ${account.id} not found`);
     const unmoved = locked.membersVersion === account.membersVersion;
     let plan: Plan;
-    if (rosterHash !== null && rosterHash === locked.rosterHash && locked.rosterHashVersion === locked.membersVersion) {
+    // The fingerprint is awaited only when the stored one could match it.
+    if (rosterHash !== null && locked.rosterHash !== null && locked.rosterHashVersion === locked.membersVersion && (await rosterHash) === locked.rosterHash) {
       const state = unchanged !== null && unmoved ? unchanged : await loadUnchangedRosterState(tem, account.id);
       if (state !== unchanged) stats.membersLoaded += state.kept.length;
       plan = planUnchangedRoster(deps.registry.get(locked.integration), locked, read, state);
@@ -101,7 +103,7 @@ export async function applyLocked(
     if (seatLimited.length > 0) {
       await raiseEvent(tem, { accountId: account.id, event: 'seats.limit_reached', dedupeKey: `seats.limit_reached:${runId}`, payload: { runId, seatLimit: locked.seatLimit, members: seatLimited.slice(0, 50).map((e) => ({ id: e.memberId, name: e.name, email: e.email })), count: seatLimited.length } }, now);
     }
-    await recordFullRead(tem, account.id, now, rosterHash);
+    await recordFullRead(tem, account.id, now, rosterHash && (await rosterHash));
     return finishClaimed(deps, tem, runId, { status: 'succeeded', counts: plan.counts }, now);
   });
 }

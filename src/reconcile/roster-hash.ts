@@ -39,3 +39,45 @@ export class RosterHasher {
     return this.#hash.digest('hex');
   }
 }
+
+/** Resolves in a later turn of the event loop, once pending I/O callbacks have had theirs. */
+const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The fingerprint of a run's read, taken where it costs the run nothing. Pages with their response
+ * text are hashed as they come (cheap, and the text need not be kept). Others, and any page after
+ * them, wait until the read is complete: Autotask's pages all arrive at once at its end, when their
+ * lookups are in, and serialising them then held the run up; they are fingerprinted instead in
+ * idle turns of the event loop, one page a turn, while the run waits on PostgreSQL.
+ */
+export class IdleRosterHasher {
+  readonly #hasher: RosterHasher;
+  readonly #waiting: RosterPage[] = [];
+  #digest: Promise<string> | undefined;
+
+  constructor(code: string) {
+    this.#hasher = new RosterHasher(code);
+  }
+
+  add(page: RosterPage): void {
+    if (this.#digest) throw new Error('a page was added to a roster fingerprint already taken');
+    if (this.#waiting.length === 0 && page.source !== undefined) this.#hasher.add(page);
+    else this.#waiting.push(page);
+  }
+
+  /** The fingerprint of every page added (call once the read is complete), finished in idle turns. */
+  digest(): Promise<string> {
+    if (!this.#digest) {
+      this.#digest = (async () => {
+        for (const page of this.#waiting.splice(0)) {
+          await idle();
+          this.#hasher.add(page);
+        }
+        return this.#hasher.digest();
+      })();
+      // A run held or failed before it needs the fingerprint leaves it unread.
+      this.#digest.catch(() => undefined);
+    }
+    return this.#digest;
+  }
+}

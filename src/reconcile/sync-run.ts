@@ -8,7 +8,7 @@ import { applyLocked, finishUnchanged, loadUnchangedRosterState, type ApplyStats
 import { readerFor } from './connector-context.js';
 import type { EngineDeps } from './engine-deps.js';
 import { readRoster } from './read-roster.js';
-import { RosterHasher } from './roster-hash.js';
+import { IdleRosterHasher } from './roster-hash.js';
 
 /**
  * One claimed run's work: reads the PSA completely while loading what the plan needs from our side,
@@ -20,7 +20,7 @@ export async function readPlanApply(deps: EngineDeps, em: EntityManager, account
   const readStarted = Date.now();
   // An authoritative roster is fingerprinted; when it matches what the last applied sync read and
   // no member was written since, the members need not be loaded at all (see roster-hash.ts).
-  const hasher = deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new RosterHasher(`${account.integration} ${APP_VERSION}`) : undefined;
+  const hasher = deps.registry.get(account.integration).rosterPolicy === 'authoritative' ? new IdleRosterHasher(`${account.integration} ${APP_VERSION}`) : undefined;
   const mayBeUnchanged = hasher !== undefined && account.rosterHash !== null && account.rosterHashVersion === account.membersVersion;
   const reading = readRoster(readerFor(deps, account, log), signal, hasher && ((page) => hasher.add(page)));
   // What the plan needs from our side is loaded while the PSA is read; it stays valid while the members version does.
@@ -29,13 +29,14 @@ export async function readPlanApply(deps: EngineDeps, em: EntityManager, account
     : loadLocalMembers(em, accountId).then((local) => ({ unchanged: null, local }));
   const [read, { unchanged, local }] = await Promise.all([reading, ours]);
   const stats: ApplyStats = { path: 'locked', membersLoaded: (unchanged?.kept.length ?? 0) + (local?.length ?? 0) };
+  // Needed now only to take the unchanged shortcut; otherwise it is finished during the apply.
   const rosterHash = hasher?.digest() ?? null;
   log.info({ fetched: read.remote.length + read.skipped.length, ms: Date.now() - readStarted }, 'read PSA roster');
 
   const applyStarted = Date.now();
   let run =
-    unchanged !== null && rosterHash !== null && rosterHash === account.rosterHash
-      ? await finishUnchanged(deps, em, account, runId, read, unchanged, rosterHash)
+    unchanged !== null && rosterHash !== null && (await rosterHash) === account.rosterHash
+      ? await finishUnchanged(deps, em, account, runId, read, unchanged, account.rosterHash)
       : undefined;
   if (run) stats.path = 'one-statement';
   else run = await applyLocked(deps, em, account, runId, read, { rosterHash, unchanged, local }, stats);

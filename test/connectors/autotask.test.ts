@@ -166,6 +166,19 @@ describe('Autotask connector: reading Resources', () => {
     expect(m!.scopeKeys).toEqual({ departments: ['1', '3'], location: null });
   });
 
+  it('takes in department memberships page by page: a resource whose rows span pages gets them all, sorted, and its first default', async () => {
+    const f = new AutotaskFake(atResources(3));
+    const row = (id: number, resourceID: number, departmentID: number, isDefault: boolean) => ({ id, resourceID, departmentID, roleID: 29683000 + id, isDefault, isActive: true, isDepartmentLead: false });
+    // Resource 2 holds 600 roles in one department, so resource 1's rows fall on both pages.
+    f.roleDepartments = [row(1, 1, 3, false), ...Array.from({ length: 600 }, (_, i) => row(2 + i, 2, 2, i === 0)), row(602, 1, 1, true), row(603, 1, 2, true)];
+    use(f);
+    const byId = Object.fromEntries(members((await read()).pages).map((m) => [m.externalId, m]));
+    expect(fake.calls('ResourceRoleDepartments/query')).toHaveLength(2);
+    expect([byId['1']!.profile!.department, byId['1']!.scopeKeys]).toEqual(['Service Desk', { departments: ['1', '2', '3'], location: '4' }]);
+    expect([byId['2']!.profile!.department, byId['2']!.scopeKeys]).toEqual(['Projects', { departments: ['2'], location: '3' }]);
+    expect([byId['3']!.profile!.department, byId['3']!.scopeKeys]).toEqual([null, { departments: [], location: '4' }]);
+  });
+
   it('finds the API-user license type wherever the tenant numbers it', async () => {
     const f = new AutotaskFake([atResource(1), atResource(2, { licenseType: 12 }), atResource(3, { licenseType: 7 })]);
     f.licenseTypes = [[3, 'Professional'], [7, 'Contractor'], [12, 'API User (system)']];
@@ -225,6 +238,34 @@ describe('Autotask connector: limits', () => {
     const [a] = await Promise.all([read(), reader().expectedCount(), read()]);
     expect(members(a.pages)).toHaveLength(2600);
     expect(fake.maxInFlight).toBe(3);
+  });
+
+  it('asks for the count once the last Resources page is in, while the memberships are still read: no round trip after them', async () => {
+    const f = new AutotaskFake(atResources(100));
+    // 15 roles each: 1,500 membership rows, 3 pages, against 1 page of Resources.
+    f.roleDepartments = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, resourceID: 1 + (i % 100), departmentID: 1 + (i % 3), roleID: 29683000 + i, isDefault: i < 100, isActive: true, isDepartmentLead: false }));
+    f.latencyMs = 5;
+    use(f);
+    const { pages, count } = await read();
+    expect([members(pages).length, count]).toEqual([100, 100]);
+    const order = fake.calls().map((r) => r.path.replace(/^.*\/v1\.0\//, ''));
+    expect(order.filter((p) => p === 'Resources/query/count')).toHaveLength(1);
+    expect(order.indexOf('Resources/query/count')).toBeLessThan(order.lastIndexOf('ResourceRoleDepartments/query'));
+    expect(members(pages)[0]!.profile!.department).toBe('Service Desk');
+  });
+
+  it('a memberships page that fails after the count was asked for fails the read with its own error', async () => {
+    const f = new AutotaskFake(atResources(100));
+    f.roleDepartments = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, resourceID: 1 + (i % 100), departmentID: 1, roleID: 29683000 + i, isDefault: true, isActive: true, isDepartmentLead: false }));
+    f.latencyMs = 5;
+    use(f);
+    let rrd = 0;
+    fake.intercept((req) => (req.url.pathname.endsWith('/ResourceRoleDepartments/query') && ++rrd === 3 ? { status: 403, body: JSON.stringify({ errors: ['no access'] }) } : undefined));
+    const r = reader();
+    const err = await failure(readAll(r));
+    expect(err.kind).toBe('auth');
+    expect(err.message).toContain('ResourceRoleDepartments');
+    expect(fake.calls('Resources/query/count')).toHaveLength(1);
   });
 
   it.each([500, 429, 400])('waits out the thread threshold error (status %i) and reads everything', async (status) => {

@@ -137,6 +137,31 @@ describe('Autotask profile fields', () => {
     expect(changeWords(history.at(-1)!).fields).toEqual(['Location: Branch Office → Head Office', 'Title: Technician → Lead Technician']);
   });
 
+  it('an unchanged resync takes the shortcut; a department renamed, or a resource moved to another, is not skipped as unchanged', async () => {
+    const origin = `https://webservicesprofile${++hostNo}.autotask.test`;
+    const fake = new AutotaskFake(atResources(4));
+    server.use(...fakeHandlers(origin, fake));
+    const account = await addAtAccount(t.app, origin);
+    await sync(account.id);
+    await sync(account.id); // records the roster fingerprint against the applied state
+    const quiet = await sync(account.id);
+    expect(applied(quiet.run.id)).toMatchObject({ path: 'one-statement' });
+
+    // Only the lookup list changed: resources 2 and 4 are in Service Desk.
+    fake.departments.find((d) => d.id === 1)!.name = 'Help Desk';
+    const renamed = await sync(account.id);
+    expect(applied(renamed.run.id)).toMatchObject({ path: 'locked' });
+    expect(renamed.run.counts).toMatchObject({ updated: 2, unchanged: 2 });
+    expect((await byExternal(account.id))['2']!.department).toBe('Help Desk');
+
+    // Only a membership row changed: resource 3's default department.
+    fake.roleDepartments.find((r) => r.resourceID === 3)!.departmentID = 3;
+    const moved = await sync(account.id);
+    expect(applied(moved.run.id)).toMatchObject({ path: 'locked' });
+    expect(moved.run.counts).toMatchObject({ updated: 1, unchanged: 3 });
+    expect((await byExternal(account.id))['3']!.department).toBe('Accounting');
+  });
+
   it('a resource added later with its profile', async () => {
     const origin = `https://webservicesprofile${++hostNo}.autotask.test`;
     const fake = new AutotaskFake(atResources(2));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RemoteMember, RosterPage } from '../../src/connector/contract.js';
 import { NO_PROFILE } from '../../src/domain/member.js';
 import { planAuthoritative } from '../../src/reconcile/plan.js';
-import { RosterHasher } from '../../src/reconcile/roster-hash.js';
+import { IdleRosterHasher, RosterHasher } from '../../src/reconcile/roster-hash.js';
 import type { LocalMember, Plan } from '../../src/reconcile/types.js';
 
 function rng(seed: number) {
@@ -124,5 +124,26 @@ describe('an unchanged roster (the resync shortcut)', () => {
     );
     // The same response under another version of psa-sync may map or plan differently.
     expect(digest('connectwise 1.0.0', { members, skipped: [], source: text })).not.toBe(digest('connectwise 1.1.0', { members, skipped: [], source: text }));
+  });
+
+  it('a fingerprint finished in idle turns is the same as one taken page by page, whatever carries response text', async () => {
+    const member = (id: string): RemoteMember => ({ externalId: id, identifier: id, name: `M ${id}`, email: null, active: true });
+    const pages: RosterPage[] = [
+      { members: [member('1')], skipped: [], source: '[{"id":1}]' },
+      { members: [member('2')], skipped: [] },
+      { members: [member('3')], skipped: [], source: '[{"id":3}]' },
+      { members: [member('4')], skipped: [{ externalId: '5', identifier: 'api', name: 'API', reason: 'api_user' }] },
+    ];
+    const direct = new RosterHasher('autotask 1.0.0');
+    const idle = new IdleRosterHasher('autotask 1.0.0');
+    for (const p of pages) {
+      direct.add(p);
+      idle.add(p);
+    }
+    expect(await idle.digest()).toBe(direct.digest());
+    expect(await idle.digest()).toBe(await idle.digest());
+    expect(() => idle.add(pages[0]!)).toThrow(/already taken/);
+    const empty = new IdleRosterHasher('autotask 1.0.0');
+    expect(await empty.digest()).toBe(new RosterHasher('autotask 1.0.0').digest());
   });
 });
