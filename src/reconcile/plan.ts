@@ -1,6 +1,6 @@
 import type { RemoteMember } from '../connector/contract.js';
 import { deriveCounts } from './counts.js';
-import { addedEntry, diffState, NO_PROFILE, stateOf, type ChangeAction, type ChangeReason, type FieldChange, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
+import { addedEntry, diffState, NO_PROFILE, stateOf, type ChangeAction, type ChangeReason, type FieldChange, type InactiveReason, type LocalMember, type MemberState, type PlanEntry } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
 import type { Plan, PlanInput } from './types.js';
 
@@ -76,6 +76,23 @@ export function planAuthoritative(input: PlanInput): Plan {
   let outOfScope = 0;
 
   // Deactivations first, so seats they free count toward activations in the same run.
+  /**
+   * A member the PSA's answer keeps off All Staff (inactive there, or outside the scope): moved to
+   * Inactive Synced once, with `movedFor`; after that only its details follow, as `updatedFor`.
+   */
+  const keepOffStaff = (l: LocalMember, before: MemberState, r: RemoteMember, psaActive: boolean, inactiveReason: InactiveReason, movedFor: ChangeReason, updatedFor: ChangeReason): void => {
+    if (l.list === 'staff') {
+      const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive, inactiveReason });
+      if (l.active) seats.release();
+      entries.push(entry(l.id, after, 'moved_to_inactive', movedFor, diffState(before, after)));
+      return;
+    }
+    const after = makeState(before, r, { psaActive, inactiveReason });
+    const changes = diffState(before, after);
+    if (changes.length > 0) entries.push(entry(l.id, after, 'updated', updatedFor, changes));
+    else unchanged++;
+  };
+
   const seen = new Set<string>();
   const pendingActivation: { local: LocalMember | null; remote: RemoteMember }[] = [];
 
@@ -106,16 +123,7 @@ export function planAuthoritative(input: PlanInput): Plan {
     const before = stateOf(l);
     if (out) {
       // Active in the PSA, outside the scope: like an inactive member, under the same breaker.
-      if (l.list === 'staff') {
-        const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive: true, inactiveReason: 'out_of_scope' });
-        if (l.active) seats.release();
-        entries.push(entry(l.id, after, 'moved_to_inactive', 'out_of_scope', diffState(before, after)));
-      } else {
-        const after = makeState(before, r, { psaActive: true, inactiveReason: 'out_of_scope' });
-        const changes = diffState(before, after);
-        if (changes.length > 0) entries.push(entry(l.id, after, 'updated', l.inactiveReason === 'out_of_scope' ? 'details_changed_in_psa' : 'out_of_scope', changes));
-        else unchanged++;
-      }
+      keepOffStaff(l, before, r, true, 'out_of_scope', 'out_of_scope', l.inactiveReason === 'out_of_scope' ? 'details_changed_in_psa' : 'out_of_scope');
       continue;
     }
     if (r.active) {
@@ -135,17 +143,7 @@ export function planAuthoritative(input: PlanInput): Plan {
       continue;
     }
 
-    // Inactive in the PSA.
-    if (l.list === 'staff') {
-      const after = makeState(before, r, { active: false, list: 'inactive_synced', psaActive: false, inactiveReason: 'psa_inactive' });
-      if (l.active) seats.release();
-      entries.push(entry(l.id, after, 'moved_to_inactive', 'inactive_in_psa', diffState(before, after)));
-    } else {
-      const after = makeState(before, r, { psaActive: false, inactiveReason: 'psa_inactive' });
-      const changes = diffState(before, after);
-      if (changes.length > 0) entries.push(entry(l.id, after, 'updated', 'details_changed_in_psa', changes));
-      else unchanged++;
-    }
+    keepOffStaff(l, before, r, false, 'psa_inactive', 'inactive_in_psa', 'details_changed_in_psa');
   }
 
   for (const l of local) {
