@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteMember } from '../../src/connector/contract.js';
 import { holdReason, planAuthoritative } from '../../src/reconcile/plan.js';
-import { NO_PROFILE } from '../../src/domain/member.js';
-import type { LocalMember, PlanInput } from '../../src/reconcile/types.js';
+import type { PlanInput } from '../../src/reconcile/types.js';
+import { localMember } from '../helpers/roster.js';
 
 let ids = 0;
 const input = (over: Partial<PlanInput>): PlanInput => ({
@@ -15,21 +15,7 @@ const input = (over: Partial<PlanInput>): PlanInput => ({
   ...over,
 });
 const remote = (id: number, over: Partial<RemoteMember> = {}): RemoteMember => ({ externalId: String(id), identifier: `u${id}`, name: `N ${id}`, email: `u${id}@x.test`, active: true, ...over });
-const local = (id: number, over: Partial<LocalMember> = {}): LocalMember => ({
-  id: `m-${id}`,
-  source: 'psa',
-  externalId: String(id),
-  identifier: `u${id}`,
-  name: `N ${id}`,
-  email: `u${id}@x.test`,
-  active: true,
-  list: 'staff',
-  psaActive: true,
-  inactiveReason: null,
-  adminInactive: false,
-  ...NO_PROFILE,
-  ...over,
-});
+const local = localMember;
 const profile = { department: 'Service', workRole: 'Engineer', location: 'Main Office', title: 'Technician', hireDate: '2020-02-03' };
 
 describe('planAuthoritative', () => {

@@ -2,11 +2,11 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SCOPE_DIMENSIONS, type Connector, type RemoteMember, type ScopeDimension } from '../../src/connector/contract.js';
 import { decideActive, refusalWords } from '../../src/domain/active-box.js';
 import { everyone, inScope, MAX_SCOPE_IDS, parseScope, scopeInWords, SYNC_SCOPE_DIMENSIONS, type SyncScopeDimension } from '../../src/domain/scope.js';
-import { NO_PROFILE } from '../../src/domain/member.js';
 import { Seats } from '../../src/domain/seats.js';
 import { planAuthoritative } from '../../src/reconcile/plan.js';
 import { effectiveScope, holdIfScopeMatchesNobody, remoteInScope, tallyScope } from '../../src/reconcile/plan-scope.js';
-import type { LocalMember, PlanInput } from '../../src/reconcile/types.js';
+import type { PlanInput } from '../../src/reconcile/types.js';
+import { localMember } from '../helpers/roster.js';
 
 const AT = ['departments', 'locations'] as const;
 
@@ -74,21 +74,7 @@ const remote = (id: number, departments: string[], over: Partial<RemoteMember> =
   scopeKeys: { departments, location: '3' },
   ...over,
 });
-const local = (id: number, over: Partial<LocalMember> = {}): LocalMember => ({
-  id: `m-${id}`,
-  source: 'psa',
-  externalId: String(id),
-  identifier: `u${id}`,
-  name: `N ${id}`,
-  email: `u${id}@x.test`,
-  active: true,
-  list: 'staff',
-  psaActive: true,
-  inactiveReason: null,
-  adminInactive: false,
-  ...NO_PROFILE,
-  ...over,
-});
+const local = localMember;
 const serviceDesk = remoteInScope({ ...everyone(), departments: ['1'] });
 const input = (over: Partial<PlanInput>): PlanInput => ({ remote: [], skipped: [], local: [], seatLimit: null, breaker: { percent: 20, minMembers: 5 }, newId: () => `new-${++n}`, inScope: serviceDesk, ...over });
 
