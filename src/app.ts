@@ -20,7 +20,7 @@ import { AccountService } from './services/accounts.js';
 import { MemberService } from './services/members.js';
 import { RunService } from './services/runs.js';
 import { TokenService } from './services/tokens.js';
-import { SurveyService } from './services/survey.js';
+import { ACCOUNT_CACHE_MS, MATCH_CACHE_MS, SurveyService, type SurveyCaching } from './services/survey.js';
 import { MemberImportService } from './services/member-import.js';
 import { Metrics } from './daemon/metrics.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './notify/mailer.js';
@@ -59,6 +59,8 @@ export interface AppOptions {
    * default the system resolver. Tests answer their own addresses here (no real DNS).
    */
   resolve?: Resolver;
+  /** How long survey intake reuses an account and an agent's matched member (defaults ACCOUNT_CACHE_MS, MATCH_CACHE_MS). */
+  surveyCaching?: Partial<SurveyCaching>;
 }
 
 /** Everything a command or the daemon needs, built once. */
@@ -180,7 +182,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     members: new MemberService(orm, registry, clock),
     runs: new RunService(orm),
     tokens: new TokenService(orm, clock),
-    survey: new SurveyService(orm, registry, secretBox, clock, logger),
+    survey: new SurveyService(orm, registry, secretBox, clock, logger, { accountMs: ACCOUNT_CACHE_MS, matchMs: MATCH_CACHE_MS, ...options.surveyCaching }),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
     mailer,

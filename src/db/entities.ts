@@ -374,7 +374,8 @@ export const RatingPendingSchema = defineEntity({
   name: 'RatingPending',
   tableName: 'rating_pending',
   properties: {
-    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    // A rising number, not a random UUID: every click appends a line (Migration20261205000004).
+    id: p.bigint('string').primary().autoincrement(),
     accountId: p.uuid(),
     createdAt: p.datetime(),
     memberId: p.uuid(),

@@ -117,23 +117,34 @@ const ON_REPEAT = `on conflict (account_id, ticket, respondent) do update set
        matched_by = case when excluded.member_id is null then survey_event.matched_by
                          when survey_event.member_id = excluded.member_id and survey_event.matched_by = 'added' then 'added'
                          else excluded.matched_by end,
-       unmatched_reason = case when coalesce(excluded.member_id, survey_event.member_id) is null then excluded.unmatched_reason end
-     returning *, (xmax = 0) as inserted`;
+       unmatched_reason = case when coalesce(excluded.member_id, survey_event.member_id) is null then excluded.unmatched_reason end`;
+
+/** The stored event, read back whole (an API submission answers with it). */
+const RETURNING_VIEW = 'returning *, (xmax = 0) as inserted';
+
+const INSERT_EVENT = `insert into survey_event (${EVENT_COLUMNS})
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17)
+     ${ON_REPEAT}`;
+
+const eventParams = (e: EventWrite) => [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.client, e.comment];
 
 /**
  * One event per account, ticket and respondent: a repeated click updates the rating (and counts
  * the click) instead of adding an event. Returns the stored event and whether it is new.
  */
 export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ event: SurveyEventView; inserted: boolean }> {
-  const [row]: Row[] = await execPrepared(
-    em,
-    'psa_sync_survey_event',
-    `insert into survey_event (${EVENT_COLUMNS})
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17)
-     ${ON_REPEAT}`,
-    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.memberId, e.matchedBy, e.unmatchedReason, e.channel, e.signed, e.now, e.client, e.comment],
-  );
+  const [row]: Row[] = await execPrepared(em, 'psa_sync_survey_event', `${INSERT_EVENT} ${RETURNING_VIEW}`, eventParams(e));
   return { event: toView(row!), inserted: row!.inserted === true };
+}
+
+/**
+ * The same as `upsertEvent`, returning the event's id alone: all a rating link's thank-you page
+ * needs. Reading the whole row back (twenty columns, two timestamps, parsed and converted) cost a
+ * click as much CPU in the server as the INSERT itself.
+ */
+export async function upsertEventId(em: EntityManager, e: EventWrite): Promise<string> {
+  const [row]: Row[] = await execPrepared(em, 'psa_sync_survey_click', `${INSERT_EVENT} returning id`, eventParams(e));
+  return row!.id;
 }
 
 /**
@@ -143,10 +154,18 @@ export async function upsertEvent(em: EntityManager, e: EventWrite): Promise<{ e
  * matches by name or adds the agent, under the account's lock.
  */
 export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ event: SurveyEventView; memberName: string } | undefined> {
-  const rows: Row[] = await execPrepared(
-    em,
-    'psa_sync_survey_matched_event',
-    `with hits as (
+  const rows: Row[] = await execPrepared(em, 'psa_sync_survey_matched_event', matchedInsert(RETURNING_VIEW, 'stored.*'), matchedParams(e));
+  return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
+}
+
+/** `upsertMatchedEvent`, returning only the event's id and whom it credits (see upsertEventId). */
+export async function upsertMatchedEventId(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ id: string; memberId: string; matchedBy: SurveyEventView['matchedBy']; memberName: string } | undefined> {
+  const rows: Row[] = await execPrepared(em, 'psa_sync_survey_matched_click', matchedInsert('returning id, member_id, matched_by', 'stored.id, stored.member_id, stored.matched_by'), matchedParams(e));
+  return rows[0] ? { id: rows[0].id, memberId: rows[0].member_id, matchedBy: rows[0].matched_by, memberName: rows[0].member_name } : undefined;
+}
+
+function matchedInsert(returning: string, columns: string): string {
+  return `with hits as (
        select id, 1 as pri from member where $6::text is not null and account_id = $2 and external_id = $6::text
        union all select id, 2 from member where $7::text is not null and account_id = $2 and lower(identifier) = lower($7::text)
        union all select id, 3 from member where $8::text is not null and account_id = $2 and lower(email) = lower($8::text)),
@@ -154,12 +173,12 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
      stored as (
        insert into survey_event (${EVENT_COLUMNS})
        select $1, $2, $3, $4, $5, $6, $7, $8, $9, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, $10, $11, 1, $12, $12, $13, $14 from chosen
-       ${ON_REPEAT})
-     select stored.*, m.name as member_name from stored join member m on m.id = stored.member_id`,
-    [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.client, e.comment],
-  );
-  return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
+       ${ON_REPEAT}
+       ${returning})
+     select ${columns}, m.name as member_name from stored join member m on m.id = stored.member_id`;
 }
+
+const matchedParams = (e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>) => [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.client, e.comment];
 
 /**
  * A caller's clients as a condition on survey_event: an include list keeps events naming one of

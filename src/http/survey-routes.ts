@@ -158,15 +158,15 @@ export function registerSurveyRoutes(server: FastifyInstance, app: App, configur
       if (posted) {
         const outcome = await app.survey.comment(checked, comment, posted.event);
         const message = comment ? 'Thank you: your comment was added to your rating. You can close this page.' : 'Your rating is recorded (no comment was added). You can close this page.';
-        if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
+        if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.eventId, message });
         const echo = comment ? `<blockquote class="comment">${escapeHtml(comment)}</blockquote>` : '';
         return sendPage(reply, 200, page(THANKS_TITLE, `<p role="status">${escapeHtml(message)}</p>${echo}`));
       }
       const outcome = await app.survey.record(checked, 'link');
-      const who = outcome.event.agent.name ?? outcome.member?.name;
+      const who = outcome.agentName ?? outcome.member?.name;
       const message = `Your rating${who ? ` for ${who}` : ''} was recorded. You can close this page.`;
-      if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.event.id, message });
-      return sendPage(reply, 200, page(THANKS_TITLE, `<p role="status">${escapeHtml(message)}</p>${commentForm(req.url, checked.input.ticket === '' ? outcome.event.id : null, false)}`));
+      if (wantsJson) return reply.code(200).send({ recorded: true, eventId: outcome.eventId, message });
+      return sendPage(reply, 200, page(THANKS_TITLE, `<p role="status">${escapeHtml(message)}</p>${commentForm(req.url, checked.input.ticket === '' ? outcome.eventId : null, false)}`));
     } catch (err) {
       if (!wantsJson) return sendHtmlError(req, reply, err);
       const { status, body } = replyError(req, reply, err);

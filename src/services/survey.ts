@@ -10,7 +10,7 @@ import { bumpMembersVersion, getAccount, getAccountByPublicKey, lockAccount, typ
 import { insertChanges } from '../db/change-repository.js';
 import { countActive, insertMembers } from '../db/member-repository.js';
 import type { Orm } from '../db/orm.js';
-import { attachComment, countSurveyAddsSince, latestSkipped, listEvents, memberNames, memberNamesById, pageEvents, ratingSummary, upsertEvent, upsertMatchedEvent, type SkippedRecord, type SurveyEventView } from '../db/survey-repository.js';
+import { attachComment, countSurveyAddsSince, latestSkipped, listEvents, memberNames, memberNamesById, pageEvents, ratingSummary, upsertEvent, upsertEventId, upsertMatchedEvent, upsertMatchedEventId, type SkippedRecord, type SurveyEventView } from '../db/survey-repository.js';
 import { parsePageRequest, unknownParams } from '../db/paging.js';
 import { addedEntry, NO_PROFILE, type MemberState } from '../domain/member.js';
 import { Seats } from '../domain/seats.js';
@@ -27,6 +27,15 @@ export interface SurveyOutcome {
   accountName: string;
 }
 
+/** What recording a rating link's click did: what its thank-you page says. */
+export interface ClickOutcome {
+  eventId: string;
+  /** The credited member's id and name, if any. */
+  member: { id: string; name: string } | null;
+  /** The agent's name as the link gave it, if it did. */
+  agentName: string | null;
+}
+
 /** An event whose account key and signature were checked (`authorize`). */
 export interface AuthorizedInput {
   input: SurveyInput;
@@ -34,8 +43,21 @@ export interface AuthorizedInput {
   signed: boolean;
 }
 
-/** How long an account looked up by its survey key, and an agent's matched member, are reused (see SurveyService). */
+/** How long an account looked up by its survey key is reused (see SurveyService). */
 export const ACCOUNT_CACHE_MS = 2_000;
+
+/**
+ * How long the member an agent matched is reused at most. It is dropped sooner, as soon as the
+ * account's members version moves (any member written: a sync, an import, an admin's change, an
+ * agent added), which a replica sees within ACCOUNT_CACHE_MS.
+ */
+export const MATCH_CACHE_MS = 10 * 60_000;
+
+/** How long SurveyService reuses what it looked up. */
+export interface SurveyCaching {
+  accountMs: number;
+  matchMs: number;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -53,6 +75,7 @@ export class SurveyService {
     private readonly secretBox: () => SecretBox,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly caching: SurveyCaching = { accountMs: ACCOUNT_CACHE_MS, matchMs: MATCH_CACHE_MS },
   ) {}
 
   /**
@@ -62,8 +85,13 @@ export class SurveyService {
    */
   #statements: EntityManager | undefined;
   readonly #byKey = new Map<string, { account: AccountRecord; secret: string | null; until: number }>();
-  /** Which member an agent's id, identifier and email matched, for as long: one statement per click instead of a lookup and an upsert. */
-  readonly #matched = new Map<string, { id: string; name: string; matchedBy: SurveyEventView['matchedBy']; until: number }>();
+  /**
+   * Which member an agent's id, identifier and email matched, while the account's members are as
+   * they were (its members version): a click of an agent seen before is one plain INSERT instead of
+   * three member lookups and a join. Matching reads only members, and every member write bumps
+   * the version, so an entry is never older than the account record it is checked against.
+   */
+  readonly #matched = new Map<string, { id: string; name: string; matchedBy: SurveyEventView['matchedBy']; membersVersion: number; until: number }>();
 
   async #accountByKey(key: string): Promise<{ account: AccountRecord; secret: string | null } | undefined> {
     const now = Date.now();
@@ -72,7 +100,7 @@ export class SurveyService {
     const account = await getAccountByPublicKey((this.#statements ??= this.orm.em.fork()), key);
     if (!account) return undefined;
     if (this.#byKey.size >= 10_000) this.#byKey.clear();
-    const entry = { account, secret: account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null, until: now + ACCOUNT_CACHE_MS };
+    const entry = { account, secret: account.surveySecretSealed ? this.secretBox().open(account.surveySecretSealed) : null, until: now + this.caching.accountMs };
     this.#byKey.set(key, entry);
     return entry;
   }
@@ -92,24 +120,25 @@ export class SurveyService {
    * Records one checked event. The usual click (an agent we know by id, identifier or email) is a
    * single statement; anything else is matched by name or added under the account's lock.
    */
-  async record(checked: AuthorizedInput, channel: 'link' | 'api'): Promise<SurveyOutcome> {
+  async record(checked: AuthorizedInput, channel: 'link' | 'api'): Promise<ClickOutcome> {
     // Single statements outside a transaction: no unit of work, so one entity manager serves every click.
     const em = (this.#statements ??= this.orm.em.fork());
     const write = this.#eventWrite(checked, channel, this.clock.now());
     const { input } = checked;
     const agentKey = [checked.account.id, input.agentId, input.agentIdentifier, input.agentEmail?.toLowerCase()].join('\n');
     const known = this.#matched.get(agentKey);
-    if (known && known.until > Date.now()) {
-      const { event } = await upsertEvent(em, { ...write, memberId: known.id, matchedBy: known.matchedBy, unmatchedReason: null });
-      return { event, member: { id: known.id, name: known.name }, addedMember: false, accountName: checked.account.name };
+    if (known && known.membersVersion === checked.account.membersVersion && known.until > Date.now()) {
+      const eventId = await upsertEventId(em, { ...write, memberId: known.id, matchedBy: known.matchedBy, unmatchedReason: null });
+      return { eventId, member: { id: known.id, name: known.name }, agentName: input.agentName };
     }
-    const quick = await upsertMatchedEvent(em, write);
+    const quick = await upsertMatchedEventId(em, write);
     if (quick) {
       if (this.#matched.size >= 10_000) this.#matched.clear();
-      this.#matched.set(agentKey, { id: quick.event.memberId!, name: quick.memberName, matchedBy: quick.event.matchedBy, until: Date.now() + ACCOUNT_CACHE_MS });
-      return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: checked.account.name };
+      this.#matched.set(agentKey, { id: quick.memberId, name: quick.memberName, matchedBy: quick.matchedBy, membersVersion: checked.account.membersVersion, until: Date.now() + this.caching.matchMs });
+      return { eventId: quick.id, member: { id: quick.memberId, name: quick.memberName }, agentName: input.agentName };
     }
-    return (await this.recordAll([checked], channel))[0]!;
+    const [outcome] = await this.recordAll([checked], channel);
+    return { eventId: outcome!.event.id, member: outcome!.member, agentName: outcome!.event.agent.name };
   }
 
   /** Records checked events all or nothing, in one transaction (a batch from `POST /api/v1/survey-events`). */
@@ -158,12 +187,12 @@ export class SurveyService {
    * there is no such event yet (the form was posted without the click), the link is recorded with
    * the comment.
    */
-  async comment(checked: AuthorizedInput, comment: string | null, eventId: string | null): Promise<SurveyOutcome> {
+  async comment(checked: AuthorizedInput, comment: string | null, eventId: string | null): Promise<ClickOutcome> {
     const { input, account } = checked;
     const em = (this.#statements ??= this.orm.em.fork());
     const target = input.ticket !== '' ? { ticket: input.ticket, respondent: input.respondent } : eventId && UUID.test(eventId) ? { eventId } : null;
     const found = target ? await attachComment(em, account.id, target, comment, this.clock.now()) : undefined;
-    if (found) return { event: found.event, member: found.event.memberId ? { id: found.event.memberId, name: found.memberName! } : null, addedMember: false, accountName: account.name };
+    if (found) return { eventId: found.event.id, member: found.event.memberId ? { id: found.event.memberId, name: found.memberName! } : null, agentName: found.event.agent.name };
     return this.record({ ...checked, input: { ...input, comment } }, 'link');
   }
 

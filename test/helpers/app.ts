@@ -1,4 +1,4 @@
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
 import type { HttpPolicy } from '../../src/connector/http.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -59,11 +59,11 @@ export interface TestApp {
 }
 
 /** The real composition root on a fresh database. */
-export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger; passwordHasher?: PasswordHasher; env?: Record<string, string>; databaseUrl?: string; resolve?: Resolver } = {}): Promise<TestApp> {
+export async function createTestApp(options: { clock?: Clock; httpPolicy?: Partial<HttpPolicy>; leaseMs?: number; joinTimeoutMs?: number; logger?: Logger; passwordHasher?: PasswordHasher; env?: Record<string, string>; databaseUrl?: string; resolve?: Resolver; surveyCaching?: AppOptions['surveyCaching'] } = {}): Promise<TestApp> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   // Port 0: a test never takes the configured port (a developer may have a daemon on 8080).
   const env = parseEnv({ DATABASE_URL: db.url, PSA_SYNC_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PORT: '0', ...options.env });
-  const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs, passwordHasher: options.passwordHasher ?? fastHasher(), resolve: options.resolve });
+  const app = await createApp({ env, logger: options.logger ?? createLogger(env.logLevel), clock: options.clock, httpPolicy: { ...FAST_POLICY, ...options.httpPolicy }, leaseMs: options.leaseMs, joinTimeoutMs: options.joinTimeoutMs, passwordHasher: options.passwordHasher ?? fastHasher(), resolve: options.resolve, surveyCaching: options.surveyCaching });
   return {
     app,
     url: db.url,

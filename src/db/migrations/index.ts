@@ -16,6 +16,7 @@ import { Migration20261204000003_ratings } from './Migration20261204000003_ratin
 import { Migration20261205000001_member_profile } from './Migration20261205000001_member_profile.js';
 import { Migration20261205000002_sync_scope } from './Migration20261205000002_sync_scope.js';
 import { Migration20261205000003_rating_lock } from './Migration20261205000003_rating_lock.js';
+import { Migration20261205000004_rating_pending_key } from './Migration20261205000004_rating_pending_key.js';
 
 /**
  * Every migration, in order. The Migrator cannot discover files under tsx/vitest, so this list is
@@ -39,4 +40,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261205000001_member_profile', class: Migration20261205000001_member_profile },
   { name: 'Migration20261205000002_sync_scope', class: Migration20261205000002_sync_scope },
   { name: 'Migration20261205000003_rating_lock', class: Migration20261205000003_rating_lock },
+  { name: 'Migration20261205000004_rating_pending_key', class: Migration20261205000004_rating_pending_key },
 ];
