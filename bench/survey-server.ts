@@ -31,10 +31,9 @@ if (mode === 'psa') {
   const server = await buildServer(app, { surveyLimits: { perIpPerMinute: 100_000_000, perAccountPerMinute: 100_000_000 } });
   console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
 } else {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   // BENCH_FLOOR_NO_TRIGGERS: the INSERT fires no trigger at all (no foreign-key checks, no ratings
-  // rollup): what recording cost before any aggregate was kept, and then some.
-  if (process.env.BENCH_FLOOR_NO_TRIGGERS) pool.on('connect', (client) => void client.query('set session_replication_role = replica'));
+  // rollup), set for each connection as it opens.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, ...(process.env.BENCH_FLOOR_NO_TRIGGERS ? { options: '-c session_replication_role=replica' } : {}) });
   const accountId = process.env.BENCH_ACCOUNT_ID!;
   // The row psa-sync would write: the member the click's agent email names (read once, at start).
   const memberOf = new Map((await pool.query<{ id: string; email: string }>('select id, email from member where account_id = $1', [accountId])).rows.map((r) => [r.email.toLowerCase(), r.id]));
