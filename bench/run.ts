@@ -104,7 +104,7 @@ if (process.argv.includes('--ratings')) {
     secretKey,
     seconds: Number(process.env.BENCH_SURVEY_SECONDS ?? 6),
     concurrency: Number(process.env.BENCH_SURVEY_CONCURRENCY ?? 32),
-    runs: Number(process.env.BENCH_SURVEY_RUNS ?? 5),
+    runs: Number(process.env.BENCH_SURVEY_RUNS ?? 7),
   });
   await admin.query(`drop database ${dbName} with (force)`);
   await admin.end();

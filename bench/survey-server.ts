@@ -1,6 +1,7 @@
 /**
  * A server for the survey benchmark, in its own process: `psa` runs psa-sync's HTTP server (the
- * composition root, compiled, as deployed); `floor` is a bare Fastify route that does one INSERT
+ * composition root, compiled, as deployed) and folds new ratings into the rollups every 2 s, as the
+ * daemon's tick does; `floor` is a bare Fastify route that does one INSERT
  * of the same survey row on the same database (crediting the member the agent email names, as
  * psa-sync does). Prints its URL on the first line of stdout.
  * Config: BENCH_DATABASE_URL, BENCH_SECRET_KEY, BENCH_ACCOUNT_ID, BENCH_FLOOR_NO_TRIGGERS.
@@ -29,6 +30,8 @@ if (mode === 'psa') {
   const app = await createApp({ env, logger: createLogger('warn') });
   // The limits are per minute and would stop a load test at once; everything else is as deployed.
   const server = await buildServer(app, { surveyLimits: { perIpPerMinute: 100_000_000, perAccountPerMinute: 100_000_000 } });
+  // The daemon's tick (every 2 s by default) folds new ratings into the rollups: part of keeping them current.
+  setInterval(() => void app.ratings.fold().catch((err: unknown) => console.error('fold failed', err)), 2_000).unref();
   console.log(await server.listen({ port: 0, host: '127.0.0.1' }));
 } else {
   // BENCH_FLOOR_NO_TRIGGERS: the INSERT fires no trigger at all (no foreign-key checks, no ratings
