@@ -182,7 +182,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     members: new MemberService(orm, registry, clock),
     runs: new RunService(orm),
     tokens: new TokenService(orm, clock),
-    survey: new SurveyService(orm, registry, secretBox, clock, logger, { accountMs: ACCOUNT_CACHE_MS, matchMs: MATCH_CACHE_MS, ...options.surveyCaching }),
+    survey: new SurveyService(orm, registry, secretBox, clock, logger, { accountMs: options.surveyCaching?.accountMs ?? ACCOUNT_CACHE_MS, matchMs: options.surveyCaching?.matchMs ?? MATCH_CACHE_MS }),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
     mailer,

@@ -158,10 +158,15 @@ export async function upsertMatchedEvent(em: EntityManager, e: Omit<EventWrite, 
   return rows[0] ? { event: toView(rows[0]), memberName: rows[0].member_name } : undefined;
 }
 
-/** `upsertMatchedEvent`, returning only the event's id and whom it credits (see upsertEventId). */
-export async function upsertMatchedEventId(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ id: string; memberId: string; matchedBy: SurveyEventView['matchedBy']; memberName: string } | undefined> {
-  const rows: Row[] = await execPrepared(em, 'psa_sync_survey_matched_click', matchedInsert('returning id, member_id, matched_by', 'stored.id, stored.member_id, stored.matched_by'), matchedParams(e));
-  return rows[0] ? { id: rows[0].id, memberId: rows[0].member_id, matchedBy: rows[0].matched_by, memberName: rows[0].member_name } : undefined;
+/**
+ * `upsertMatchedEvent`, returning only the event's id, whom it credits and how this click matched
+ * them (see upsertEventId). The match is this click's, not the stored event's: a repeated click of
+ * a ticket whose event added the member keeps saying `added`, which must not become the way every
+ * later ticket of that agent is said to be matched.
+ */
+export async function upsertMatchedEventId(em: EntityManager, e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>): Promise<{ id: string; memberId: string; matchedBy: 'id' | 'identifier' | 'email'; memberName: string } | undefined> {
+  const rows: Row[] = await execPrepared(em, 'psa_sync_survey_matched_click', matchedInsert('returning id, member_id', 'stored.id, stored.member_id'), matchedParams(e));
+  return rows[0] ? { id: rows[0].id, memberId: rows[0].member_id, matchedBy: rows[0].match_kind, memberName: rows[0].member_name } : undefined;
 }
 
 function matchedInsert(returning: string, columns: string): string {
@@ -175,7 +180,8 @@ function matchedInsert(returning: string, columns: string): string {
        select $1, $2, $3, $4, $5, $6, $7, $8, $9, chosen.id, (array['id', 'identifier', 'email'])[chosen.pri], null, $10, $11, 1, $12, $12, $13, $14 from chosen
        ${ON_REPEAT}
        ${returning})
-     select ${columns}, m.name as member_name from stored join member m on m.id = stored.member_id`;
+     select ${columns}, m.name as member_name, (array['id', 'identifier', 'email'])[chosen.pri] as match_kind
+       from stored join member m on m.id = stored.member_id cross join chosen`;
 }
 
 const matchedParams = (e: Omit<EventWrite, 'memberId' | 'matchedBy' | 'unmatchedReason'>) => [e.id, e.accountId, e.ticket, e.respondent, e.rating, e.agentId, e.agentIdentifier, e.agentEmail, e.agentName, e.channel, e.signed, e.now, e.client, e.comment];

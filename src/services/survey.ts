@@ -24,7 +24,6 @@ export interface SurveyOutcome {
   member: { id: string; name: string } | null;
   /** True when this event added the member (halopsa and snippet accounts). */
   addedMember: boolean;
-  accountName: string;
 }
 
 /** What recording a rating link's click did: what its thank-you page says. */
@@ -202,7 +201,7 @@ export class SurveyService {
     const now = this.clock.now();
     const write = this.#eventWrite(checked, channel, now);
     const quick = await upsertMatchedEvent(tem, write);
-    if (quick) return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false, accountName: account.name };
+    if (quick) return { event: quick.event, member: { id: quick.event.memberId!, name: quick.memberName }, addedMember: false };
 
     let member: { id: string; name: string } | null = null;
     let matchedBy: SurveyEventView['matchedBy'] = null;
@@ -228,7 +227,7 @@ export class SurveyService {
       await insertChanges(tem, account.id, null, [addedEntry(newMember.id, s, s.active ? 'seen_in_survey' : 'seat_limit_reached')], 'applied', `survey:${channel}`, now, event.id);
       await bumpMembersVersion(tem, account.id, now);
     }
-    return { event, member, addedMember: newMember !== null, accountName: account.name };
+    return { event, member, addedMember: newMember !== null };
   }
 
   /** Null when an unknown agent may be added to this account; otherwise the recorded reason. */

@@ -43,3 +43,21 @@ describe('survey intake reuses an agent’s match only while the account’s mem
     expect(await creditedTo(account.id, after.json().eventId)).toBe(ids.get('Bob Baker'));
   });
 });
+
+describe('how a remembered match is said to be made', () => {
+  it('a repeated click of the ticket that added the agent does not make their later tickets "added"', async () => {
+    const account = await t.app.accounts.add({ name: 'Match kind', integration: 'snippet', settings: {} });
+    const added = await record(account.publicKey, 'new.agent@msp.test', 'K-1');
+    expect(added.statusCode).toBe(200);
+    // The same ticket again: matched by email now, and the event keeps saying it added the member.
+    expect((await record(account.publicKey, 'new.agent@msp.test', 'K-1')).statusCode).toBe(200);
+    const later = await record(account.publicKey, 'new.agent@msp.test', 'K-2');
+    const events = await t.app.survey.list(account.id, false);
+    const kind = (id: string) => events.find((e) => e.id === id)?.matchedBy;
+    expect(kind(added.json().eventId)).toBe('added');
+    expect(kind(later.json().eventId)).toBe('email');
+    // And a third ticket, from what the click before remembered.
+    const third = await record(account.publicKey, 'new.agent@msp.test', 'K-3');
+    expect((await t.app.survey.list(account.id, false)).find((e) => e.id === third.json().eventId)?.matchedBy).toBe('email');
+  });
+});
