@@ -215,7 +215,7 @@ describe('CLI input and pipes (issue 9, items 4 and 12)', () => {
       expect(r.stderr, label).toMatch(/^psa-sync: "nope" is not a valid (account|member|run) id/);
       expect(r.stdout, label).toBe('');
     });
-  });
+  }, 120_000);
 
   it('a reader that closes the pipe early ends the output quietly, not with an EPIPE stack', async () => {
     const { spawn } = await import('node:child_process');

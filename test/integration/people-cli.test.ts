@@ -72,7 +72,7 @@ describe('people from the CLI', () => {
     const bad = await cli('people', 'invite', accountId, '--member', m.user3!, '--role', 'owner');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('role must be one of admin, account_manager, employee');
-  });
+  }, 120_000);
 
   it('support add creates a support person with an activation link', async () => {
     const res = await cli('support', 'add', '--email', 'Helpdesk@psa-sync.test', '--name', 'Helpdesk');
