@@ -20,7 +20,7 @@ import { AccountService } from './services/accounts.js';
 import { MemberService } from './services/members.js';
 import { RunService } from './services/runs.js';
 import { TokenService } from './services/tokens.js';
-import { ACCOUNT_CACHE_MS, MATCH_CACHE_MS, SurveyService, type SurveyCaching } from './services/survey.js';
+import { SurveyService, type SurveyCaching } from './services/survey.js';
 import { MemberImportService } from './services/member-import.js';
 import { Metrics } from './daemon/metrics.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './notify/mailer.js';
@@ -182,7 +182,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     members: new MemberService(orm, registry, clock),
     runs: new RunService(orm),
     tokens: new TokenService(orm, clock),
-    survey: new SurveyService(orm, registry, secretBox, clock, logger, { accountMs: options.surveyCaching?.accountMs ?? ACCOUNT_CACHE_MS, matchMs: options.surveyCaching?.matchMs ?? MATCH_CACHE_MS }),
+    survey: new SurveyService(orm, registry, secretBox, clock, logger, options.surveyCaching),
     imports: new MemberImportService(orm, registry, clock),
     metrics,
     mailer,

@@ -74,8 +74,12 @@ export class SurveyService {
     private readonly secretBox: () => SecretBox,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly caching: SurveyCaching = { accountMs: ACCOUNT_CACHE_MS, matchMs: MATCH_CACHE_MS },
-  ) {}
+    caching: Partial<SurveyCaching> = {},
+  ) {
+    this.caching = { accountMs: caching.accountMs ?? ACCOUNT_CACHE_MS, matchMs: caching.matchMs ?? MATCH_CACHE_MS };
+  }
+
+  private readonly caching: SurveyCaching;
 
   /**
    * Accounts by survey key, with their opened link secret, for a couple of seconds: a burst of
